@@ -1,0 +1,11 @@
+package annotations
+
+// Prefix is the prefix of gatebridge's own annotations, used only where no common annotation exists.
+const Prefix = "gatebridge.dev/"
+
+var gatebridgeFamily = &family{
+	name:      "gatebridge",
+	prefix:    Prefix,
+	known:     keySet(),
+	supported: keySet(),
+}

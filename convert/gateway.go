@@ -1,0 +1,357 @@
+package convert
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	istionet "istio.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// gatewayInfo is one Gateway gatebridge serves, with the state translation builds for it.
+type gatewayInfo struct {
+	gw        *gwapiv1.Gateway
+	fleet     string
+	listeners []*listenerInfo
+}
+
+// listenerInfo is one listener of a served Gateway.
+type listenerInfo struct {
+	spec gwapiv1.Listener
+	// ready: accepted, not conflicted and programmed; only ready listeners take routes.
+	ready       bool
+	kinds       []gwapiv1.RouteGroupKind
+	credentials []string
+	status      gwapiv1.ListenerStatus
+}
+
+func (l *listenerInfo) hostname() string {
+	if l.spec.Hostname == nil {
+		return ""
+	}
+	return string(*l.spec.Hostname)
+}
+
+func gatewayRef(gw *gwapiv1.Gateway) ObjectRef {
+	return ObjectRef{Kind: "Gateway", Namespace: gw.Namespace, Name: gw.Name}
+}
+
+func gatewayFleetName(gw *gwapiv1.Gateway) string {
+	return "gateway-" + gw.Namespace + "-" + gw.Name
+}
+
+// translateGatewayClasses accepts the GatewayClasses of gatebridge's controller and returns, by name,
+// whether each is usable.
+func (t *translator) translateGatewayClasses() map[string]bool {
+	accepted := map[string]bool{}
+	for i := range t.in.GatewayClasses {
+		gc := &t.in.GatewayClasses[i]
+		if string(gc.Spec.ControllerName) != t.opts.GatewayController {
+			continue
+		}
+		var st gwapiv1.GatewayClassStatus
+		ok := gc.Spec.ParametersRef == nil
+		if ok {
+			t.setCondition(&st.Conditions, gc.Generation, string(gwapiv1.GatewayClassConditionStatusAccepted), true,
+				string(gwapiv1.GatewayClassReasonAccepted), "Handled by gatebridge")
+		} else {
+			t.setCondition(&st.Conditions, gc.Generation, string(gwapiv1.GatewayClassConditionStatusAccepted), false,
+				string(gwapiv1.GatewayClassReasonInvalidParameters), "gatebridge takes no parametersRef")
+		}
+		accepted[gc.Name] = ok
+		t.result.Status.GatewayClasses[ObjectRef{Kind: "GatewayClass", Name: gc.Name}] = st
+	}
+	return accepted
+}
+
+// translateGateways validates the served Gateways and their listeners; it returns those that take routes.
+func (t *translator) translateGateways(classes map[string]bool) []*gatewayInfo {
+	var out []*gatewayInfo
+	for i := range t.in.Gateways {
+		gw := &t.in.Gateways[i]
+		classOK, ours := classes[string(gw.Spec.GatewayClassName)]
+		if !ours {
+			continue
+		}
+		info := &gatewayInfo{gw: gw, fleet: gatewayFleetName(gw)}
+		if !classOK {
+			var st gwapiv1.GatewayStatus
+			t.setCondition(&st.Conditions, gw.Generation, string(gwapiv1.GatewayConditionAccepted), false,
+				string(gwapiv1.GatewayReasonInvalid), fmt.Sprintf("GatewayClass %s is not accepted", gw.Spec.GatewayClassName))
+			t.setCondition(&st.Conditions, gw.Generation, string(gwapiv1.GatewayConditionProgrammed), false,
+				string(gwapiv1.GatewayReasonInvalid), "the Gateway is not accepted")
+			t.result.Status.Gateways[gatewayRef(gw)] = st
+			continue
+		}
+		for _, l := range gw.Spec.Listeners {
+			info.listeners = append(info.listeners, t.validateListener(gw, l))
+		}
+		markConflicts(info.listeners)
+		for _, l := range info.listeners {
+			t.finishListener(gw, l)
+		}
+		if len(gw.Spec.Addresses) > 0 {
+			t.note(gatewayRef(gw), NoteWarning, "UnsupportedAddress", "spec.addresses is not supported; addresses come from the controller's address pool")
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// supportedKinds are the route kinds each listener protocol takes.
+var supportedKinds = map[gwapiv1.ProtocolType][]string{
+	gwapiv1.HTTPProtocolType:  {"HTTPRoute", "GRPCRoute"},
+	gwapiv1.HTTPSProtocolType: {"HTTPRoute", "GRPCRoute"},
+	gwapiv1.TLSProtocolType:   {"TLSRoute"},
+}
+
+func (t *translator) validateListener(gw *gwapiv1.Gateway, l gwapiv1.Listener) *listenerInfo {
+	li := &listenerInfo{spec: l, ready: true}
+	li.status.Name = l.Name
+	li.status.SupportedKinds = []gwapiv1.RouteGroupKind{}
+	gen := gw.Generation
+	conds := &li.status.Conditions
+	kinds, ok := supportedKinds[l.Protocol]
+	if !ok {
+		li.ready = false
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionAccepted), false, string(gwapiv1.ListenerReasonUnsupportedProtocol),
+			fmt.Sprintf("protocol %s is not supported", l.Protocol))
+		return li
+	}
+	t.setCondition(conds, gen, string(gwapiv1.ListenerConditionAccepted), true, string(gwapiv1.ListenerReasonAccepted), "")
+	var refProblems []string
+	refReason := string(gwapiv1.ListenerReasonResolvedRefs)
+	li.kinds, refProblems = listenerKinds(l, kinds)
+	if len(refProblems) > 0 {
+		refReason = string(gwapiv1.ListenerReasonInvalidRouteKinds)
+	}
+	if l.Protocol != gwapiv1.HTTPProtocolType {
+		reason, problems := t.listenerTLS(gw, li)
+		if reason != "" {
+			refReason = reason
+			refProblems = append(refProblems, problems...)
+		}
+	}
+	li.status.SupportedKinds = li.kinds
+	t.setCondition(conds, gen, string(gwapiv1.ListenerConditionResolvedRefs), len(refProblems) == 0, refReason, strings.Join(refProblems, "; "))
+	return li
+}
+
+// listenerKinds returns the route kinds a listener takes, and a problem for each kind it asks for but
+// cannot take.
+func listenerKinds(l gwapiv1.Listener, allowed []string) ([]gwapiv1.RouteGroupKind, []string) {
+	group := gwapiv1.Group(gwapiv1.GroupName)
+	if l.AllowedRoutes == nil || len(l.AllowedRoutes.Kinds) == 0 {
+		var out []gwapiv1.RouteGroupKind
+		for _, k := range allowed {
+			out = append(out, gwapiv1.RouteGroupKind{Group: &group, Kind: gwapiv1.Kind(k)})
+		}
+		return out, nil
+	}
+	out := []gwapiv1.RouteGroupKind{}
+	var problems []string
+	for _, k := range l.AllowedRoutes.Kinds {
+		g := gwapiv1.GroupName
+		if k.Group != nil {
+			g = string(*k.Group)
+		}
+		if g != gwapiv1.GroupName || !slices.Contains(allowed, string(k.Kind)) {
+			problems = append(problems, fmt.Sprintf("kind %s/%s is not supported on %s listeners", g, k.Kind, l.Protocol))
+			continue
+		}
+		out = append(out, gwapiv1.RouteGroupKind{Group: &group, Kind: k.Kind})
+	}
+	return out, problems
+}
+
+// listenerTLS checks the TLS settings and certificate references of an HTTPS or TLS listener.
+func (t *translator) listenerTLS(gw *gwapiv1.Gateway, li *listenerInfo) (string, []string) {
+	l := li.spec
+	mode := gwapiv1.TLSModeTerminate
+	if l.TLS != nil && l.TLS.Mode != nil {
+		mode = *l.TLS.Mode
+	}
+	if mode == gwapiv1.TLSModePassthrough {
+		if l.Protocol == gwapiv1.HTTPSProtocolType {
+			li.ready = false
+			return string(gwapiv1.ListenerReasonInvalidCertificateRef), []string{"HTTPS listeners terminate TLS; use protocol TLS for passthrough"}
+		}
+		return "", nil
+	}
+	if l.TLS == nil || len(l.TLS.CertificateRefs) == 0 {
+		li.ready = false
+		return string(gwapiv1.ListenerReasonInvalidCertificateRef), []string{"no certificateRefs"}
+	}
+	reason := ""
+	var problems []string
+	for _, ref := range l.TLS.CertificateRefs {
+		cred, r, problem := t.resolveCertificateRef(gw, ref)
+		if problem != "" {
+			problems = append(problems, problem)
+			if reason == "" || r == string(gwapiv1.ListenerReasonRefNotPermitted) {
+				reason = r
+			}
+			continue
+		}
+		li.credentials = append(li.credentials, cred)
+	}
+	if len(li.credentials) == 0 {
+		li.ready = false
+	}
+	return reason, problems
+}
+
+func (t *translator) resolveCertificateRef(gw *gwapiv1.Gateway, ref gwapiv1.SecretObjectReference) (string, string, string) {
+	ns := gw.Namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	if (ref.Group != nil && *ref.Group != "") || (ref.Kind != nil && *ref.Kind != "Secret") {
+		return "", string(gwapiv1.ListenerReasonInvalidCertificateRef), fmt.Sprintf("certificateRef %s/%s: only core Secrets are supported", ns, ref.Name)
+	}
+	if !t.ix.refAllowed(gwapiv1.GroupName, "Gateway", gw.Namespace, "", "Secret", ns, string(ref.Name)) {
+		return "", string(gwapiv1.ListenerReasonRefNotPermitted), fmt.Sprintf("certificateRef to Secret %s/%s is not permitted by any ReferenceGrant in namespace %s", ns, ref.Name, ns)
+	}
+	if err := t.checkTLSSecret(ns, string(ref.Name)); err != nil {
+		return "", string(gwapiv1.ListenerReasonInvalidCertificateRef), err.Error()
+	}
+	return ns + "/" + string(ref.Name), "", ""
+}
+
+// protocolFamily groups the protocols that can share a port: HTTP on its own, HTTPS and TLS by SNI.
+func protocolFamily(p gwapiv1.ProtocolType) string {
+	if p == gwapiv1.HTTPProtocolType {
+		return "http"
+	}
+	return "tls"
+}
+
+// markConflicts flags listeners that cannot be told apart. As the specification asks, no conflicting
+// listener is picked as a winner: all of them are left out.
+func markConflicts(ls []*listenerInfo) {
+	for i, a := range ls {
+		for j, b := range ls {
+			if i == j || a.spec.Port != b.spec.Port {
+				continue
+			}
+			switch {
+			case protocolFamily(a.spec.Protocol) != protocolFamily(b.spec.Protocol):
+				a.status.Conditions = append(a.status.Conditions, conflict(gwapiv1.ListenerReasonProtocolConflict))
+			case a.hostname() == b.hostname():
+				a.status.Conditions = append(a.status.Conditions, conflict(gwapiv1.ListenerReasonHostnameConflict))
+			}
+		}
+	}
+}
+
+func conflict(reason gwapiv1.ListenerConditionReason) metav1.Condition {
+	return metav1.Condition{Type: string(gwapiv1.ListenerConditionConflicted), Status: "True", Reason: string(reason)}
+}
+
+// finishListener settles the Conflicted and Programmed conditions of a listener.
+func (t *translator) finishListener(gw *gwapiv1.Gateway, li *listenerInfo) {
+	conds := &li.status.Conditions
+	var conflictReason string
+	kept := (*conds)[:0]
+	for _, c := range *conds {
+		if c.Type == string(gwapiv1.ListenerConditionConflicted) {
+			if conflictReason == "" || c.Reason == string(gwapiv1.ListenerReasonProtocolConflict) {
+				conflictReason = c.Reason
+			}
+			continue
+		}
+		kept = append(kept, c)
+	}
+	*conds = kept
+	gen := gw.Generation
+	if conflictReason != "" {
+		li.ready = false
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionConflicted), true, conflictReason,
+			fmt.Sprintf("another listener on port %d conflicts with this one", li.spec.Port))
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionAccepted), false, conflictReason, "the listener conflicts with another")
+	} else {
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionConflicted), false, string(gwapiv1.ListenerReasonNoConflicts), "")
+	}
+	if li.ready {
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionProgrammed), true, string(gwapiv1.ListenerReasonProgrammed), "")
+	} else {
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionProgrammed), false, string(gwapiv1.ListenerReasonInvalid), "the listener is not valid")
+	}
+}
+
+// finishGateway writes the status of a Gateway (after routes attached) and its Istio Gateway.
+func (t *translator) finishGateway(info *gatewayInfo) {
+	gw := info.gw
+	var st gwapiv1.GatewayStatus
+	ready := 0
+	for _, l := range info.listeners {
+		st.Listeners = append(st.Listeners, l.status)
+		if l.ready {
+			ready++
+		}
+	}
+	gen := gw.Generation
+	switch {
+	case ready == len(info.listeners):
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), true, string(gwapiv1.GatewayReasonAccepted), "")
+	case ready > 0:
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), true, string(gwapiv1.GatewayReasonListenersNotValid),
+			fmt.Sprintf("%d of %d listeners are not valid", len(info.listeners)-ready, len(info.listeners)))
+	default:
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), false, string(gwapiv1.GatewayReasonListenersNotValid), "no listener is valid")
+	}
+	if ready > 0 {
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), true, string(gwapiv1.GatewayReasonProgrammed), "")
+	} else {
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), "no listener is valid")
+	}
+	for _, a := range t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name] {
+		typ := gwapiv1.HostnameAddressType
+		if net.ParseIP(a) != nil {
+			typ = gwapiv1.IPAddressType
+		}
+		st.Addresses = append(st.Addresses, gwapiv1.GatewayStatusAddress{Type: &typ, Value: a})
+	}
+	t.result.Status.Gateways[gatewayRef(gw)] = st
+	if ready == 0 {
+		return
+	}
+	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
+		Meta: model.Meta{Name: gw.Name, Namespace: gw.Namespace, Fleet: info.fleet, Origin: model.OriginGatewayAPI, Sources: []string{gatewayRef(gw).String()}},
+		Spec: &istionet.Gateway{Selector: map[string]string{model.FleetLabel: info.fleet}, Servers: istioServers(info)},
+	})
+}
+
+func istioServers(info *gatewayInfo) []*istionet.Server {
+	var servers []*istionet.Server
+	for _, l := range info.listeners {
+		if !l.ready {
+			continue
+		}
+		s := &istionet.Server{
+			Name:  string(l.spec.Name),
+			Port:  &istionet.Port{Number: uint32(l.spec.Port), Protocol: string(l.spec.Protocol), Name: string(l.spec.Name)},
+			Hosts: []string{cmpOr(l.hostname(), "*")},
+		}
+		switch {
+		case l.spec.Protocol == gwapiv1.TLSProtocolType && len(l.credentials) == 0:
+			s.Tls = &istionet.ServerTLSSettings{Mode: istionet.ServerTLSSettings_PASSTHROUGH}
+		case l.spec.Protocol != gwapiv1.HTTPProtocolType:
+			s.Tls = &istionet.ServerTLSSettings{Mode: istionet.ServerTLSSettings_SIMPLE, CredentialNames: l.credentials}
+		}
+		servers = append(servers, s)
+	}
+	return servers
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,99 @@
+package convert
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	istionet "istio.io/api/networking/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// httpBucketKey groups the HTTP routes served for one hostname on one port of one Gateway: one
+// VirtualService each.
+type httpBucketKey struct {
+	gw   *gatewayInfo
+	port gwapiv1.PortNumber
+	host string
+}
+
+// translateGatewayAPI translates GatewayClasses, Gateways and the routes attached to them.
+func (t *translator) translateGatewayAPI() {
+	t.httpBuckets = map[httpBucketKey][]httpEntry{}
+	t.tlsBuckets = map[tlsBucketKey][]tlsEntry{}
+	gateways := map[nsName]*gatewayInfo{}
+	infos := t.translateGateways(t.translateGatewayClasses())
+	for _, g := range infos {
+		gateways[nsName{g.gw.Namespace, g.gw.Name}] = g
+	}
+	for i := range t.in.HTTPRoutes {
+		t.translateHTTPRoute(&t.in.HTTPRoutes[i], gateways)
+	}
+	for i := range t.in.GRPCRoutes {
+		t.translateGRPCRoute(&t.in.GRPCRoutes[i], gateways)
+	}
+	for i := range t.in.TLSRoutes {
+		t.translateTLSRoute(&t.in.TLSRoutes[i], gateways)
+	}
+	for _, g := range infos {
+		t.finishGateway(g)
+	}
+	t.buildHTTPVirtualServices()
+	t.buildTLSVirtualServices()
+}
+
+// addHTTPEntries files the entries of a route under every (Gateway, port, hostname) it attached to.
+func (t *translator) addHTTPEntries(parents []parentResult, entries []httpEntry) {
+	for _, p := range parents {
+		for _, a := range p.attachments {
+			for _, h := range a.hostnames {
+				key := httpBucketKey{gw: a.gw, port: a.listener.spec.Port, host: h}
+				t.httpBuckets[key] = append(t.httpBuckets[key], entries...)
+			}
+		}
+	}
+}
+
+func compareBucket(a, b *gatewayInfo, ap, bp gwapiv1.PortNumber, ah, bh string) int {
+	return cmp.Or(cmp.Compare(a.gw.Namespace, b.gw.Namespace), cmp.Compare(a.gw.Name, b.gw.Name), cmp.Compare(ap, bp), cmp.Compare(ah, bh))
+}
+
+func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
+	return slices.SortedFunc(maps.Keys(m), compare)
+}
+
+// sortEntries orders entries of equal rank by route age, then namespace and name.
+func sortEntries[E any](entries []E, rc func(E) *routeCommon) {
+	slices.SortStableFunc(entries, func(a, b E) int { return olderFirst(rc(a).meta, rc(b).meta) })
+}
+
+func gatewayMeta(g *gatewayInfo, name string, sources map[string]bool) model.Meta {
+	return model.Meta{Name: name, Namespace: g.gw.Namespace, Fleet: g.fleet, Origin: model.OriginGatewayAPI, Sources: sortedSet(sources)}
+}
+
+func (t *translator) buildHTTPVirtualServices() {
+	for _, key := range sortedKeys(t.httpBuckets, func(a, b httpBucketKey) int {
+		return compareBucket(a.gw, b.gw, a.port, b.port, a.host, b.host)
+	}) {
+		entries := t.httpBuckets[key]
+		slices.SortStableFunc(entries, func(a, b httpEntry) int {
+			return cmp.Or(compareRanks(a.rank, b.rank), olderFirst(a.rc.meta, b.rc.meta), cmp.Compare(a.rule, b.rule), cmp.Compare(a.match, b.match))
+		})
+		entries = slices.CompactFunc(entries, func(a, b httpEntry) bool { return a.rc == b.rc && a.rule == b.rule && a.match == b.match })
+		vs := &istionet.VirtualService{Hosts: []string{key.host}, Gateways: []string{key.gw.gw.Namespace + "/" + key.gw.gw.Name}}
+		sources := map[string]bool{}
+		for _, e := range entries {
+			sources[e.rc.ref.String()] = true
+			for _, r := range e.routes {
+				c := proto.Clone(r).(*istionet.HTTPRoute)
+				c.Match[0].Port = uint32(key.port)
+				vs.Http = append(vs.Http, c)
+			}
+		}
+		t.addVirtualService(gatewayMeta(key.gw, fmt.Sprintf("%s-%d-%s", key.gw.gw.Name, key.port, hostSlug(key.host)), sources), vs)
+	}
+}

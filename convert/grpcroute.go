@@ -1,0 +1,115 @@
+package convert
+
+import (
+	"fmt"
+	"regexp"
+
+	"google.golang.org/protobuf/proto"
+	istionet "istio.io/api/networking/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+func (t *translator) translateGRPCRoute(r *gwapiv1.GRPCRoute, gateways map[nsName]*gatewayInfo) {
+	rc := &routeCommon{
+		ref:       ObjectRef{Kind: "GRPCRoute", Namespace: r.Namespace, Name: r.Name},
+		meta:      &r.ObjectMeta,
+		parents:   r.Spec.ParentRefs,
+		hostnames: hostnamesOf(r.Spec.Hostnames),
+	}
+	parents := t.attachRoute(*rc, gateways)
+	if len(parents) == 0 {
+		return
+	}
+	var res ruleResult
+	for i, rule := range r.Spec.Rules {
+		entries, err := t.grpcRuleEntries(rc, i, rule, &res.refs)
+		if err != nil {
+			firstProblem(&res.invalid, err.reason, "rules[%d]: %s", i, err.message)
+			continue
+		}
+		res.usable++
+		res.entries = append(res.entries, entries...)
+	}
+	t.routeParentStatus(*rc, parents, res.refs, res.invalid, res.usable)
+	t.addHTTPEntries(parents, res.entries)
+}
+
+func (t *translator) grpcRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.GRPCRouteRule, refs **refProblem) ([]httpEntry, *refProblem) {
+	base := &istionet.HTTPRoute{}
+	for _, f := range rule.Filters {
+		if problem := t.commonFilter(rc, base, gwapiv1.HTTPRouteFilterType(f.Type), f.RequestHeaderModifier, f.ResponseHeaderModifier, f.RequestMirror, nil, refs); problem != nil {
+			return nil, problem
+		}
+	}
+	var backends []backendSpec
+	for _, b := range rule.BackendRefs {
+		bs := backendSpec{ref: b.BackendRef}
+		for _, f := range b.Filters {
+			bs.filters = append(bs.filters, gwapiv1.HTTPRouteFilter{Type: gwapiv1.HTTPRouteFilterType(f.Type),
+				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+		}
+		backends = append(backends, bs)
+	}
+	if problem := t.httpDestinations(rc, base, backends, refs); problem != nil {
+		return nil, problem
+	}
+	if rule.SessionPersistence != nil {
+		t.note(rc.ref, NoteWarning, "Unsupported", "sessionPersistence is not supported yet; requests are balanced without affinity")
+	}
+	matches := rule.Matches
+	if len(matches) == 0 {
+		matches = []gwapiv1.GRPCRouteMatch{{}}
+	}
+	var entries []httpEntry
+	for mi, m := range matches {
+		mr, pm, rank, err := grpcMatchRequest(m)
+		if err != nil {
+			return nil, &refProblem{gwapiv1.RouteReasonUnsupportedValue, fmt.Sprintf("matches[%d]: %v", mi, err)}
+		}
+		route := proto.Clone(base).(*istionet.HTTPRoute)
+		route.Name = fmt.Sprintf("%s/%s/rules[%d]/matches[%d]", rc.ref.Namespace, rc.ref.Name, ruleIdx, mi)
+		route.Match = []*istionet.HTTPMatchRequest{mr}
+		entries = append(entries, httpEntry{rc: rc, rule: ruleIdx, match: mi, rank: rank, routes: expandPath(route, pm, pathRewrite{})})
+	}
+	return entries, nil
+}
+
+// grpcMatchRequest maps a gRPC method match to a path match on /service/method.
+func grpcMatchRequest(m gwapiv1.GRPCRouteMatch) (*istionet.HTTPMatchRequest, pathMatch, matchRank, error) {
+	pm := pathMatch{kind: pathStringPrefix, value: "/"}
+	if mm := m.Method; mm != nil {
+		svc, method := "", ""
+		if mm.Service != nil {
+			svc = *mm.Service
+		}
+		if mm.Method != nil {
+			method = *mm.Method
+		}
+		regex := mm.Type != nil && *mm.Type == gwapiv1.GRPCMethodMatchRegularExpression
+		switch {
+		case regex:
+			pm = pathMatch{kind: pathRegex, value: "/" + cmpOr(svc, "[^/]+") + "/" + cmpOr(method, "[^/]+")}
+			if _, err := regexp.Compile(pm.value); err != nil {
+				return nil, pm, matchRank{}, fmt.Errorf("method regular expression: %w", err)
+			}
+		case svc != "" && method != "":
+			pm = pathMatch{kind: pathExact, value: "/" + svc + "/" + method}
+		case svc != "":
+			pm = pathMatch{kind: pathStringPrefix, value: "/" + svc + "/"}
+		case method != "":
+			pm = pathMatch{kind: pathRegex, value: "/[^/]+/" + regexp.QuoteMeta(method)}
+		}
+	}
+	var headers []gwapiv1.HTTPHeaderMatch
+	for _, h := range m.Headers {
+		typ := gwapiv1.HeaderMatchExact
+		if h.Type != nil && *h.Type == gwapiv1.GRPCHeaderMatchRegularExpression {
+			typ = gwapiv1.HeaderMatchRegularExpression
+		}
+		headers = append(headers, gwapiv1.HTTPHeaderMatch{Type: &typ, Name: gwapiv1.HTTPHeaderName(h.Name), Value: h.Value})
+	}
+	exact := gwapiv1.PathMatchExact
+	mr, _, rank, err := httpMatchRequest(gwapiv1.HTTPRouteMatch{Headers: headers, Path: &gwapiv1.HTTPPathMatch{Type: &exact, Value: &pm.value}})
+	rank.kind, rank.pathLen = pm.kind, len(pm.value)
+	return mr, pm, rank, err
+}

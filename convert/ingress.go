@@ -1,0 +1,402 @@
+package convert
+
+import (
+	"cmp"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+
+	istionet "istio.io/api/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// Reasons of the notes about Ingresses.
+const (
+	ReasonPathConflict           = "PathConflict"
+	ReasonDefaultBackendConflict = "DefaultBackendConflict"
+	ReasonTLSConflict            = "TLSConflict"
+	ReasonBackendNotFound        = "BackendNotFound"
+	ReasonUnsupportedBackend     = "UnsupportedBackend"
+	ReasonInvalidPath            = "InvalidPath"
+	ReasonSecretNotFound         = "SecretNotFound"
+	ReasonInvalidSecret          = "InvalidSecret"
+	ReasonUnsupportedAnnotation  = "UnsupportedAnnotation"
+	ReasonApproximated           = "Approximated"
+)
+
+// ingressFleet gathers the Ingresses of one class: they share one Envoy fleet, one Istio Gateway and
+// one VirtualService per host.
+type ingressFleet struct {
+	class     string
+	ingresses []*networkingv1.Ingress
+}
+
+// ingressPath is one path of one Ingress rule, with what it takes to order and build it.
+type ingressPath struct {
+	ing     *networkingv1.Ingress
+	host    string
+	path    pathMatch
+	backend networkingv1.IngressBackend
+	what    string // where the path was declared, for notes and route names
+}
+
+// ingressClassOf returns the class an Ingress is served under, and whether gatebridge serves it at all.
+func (t *translator) ingressClassOf(ing *networkingv1.Ingress, ours map[string]bool, defaultClass string) (string, bool) {
+	if v, ok := ing.Annotations[annotations.ClassAnnotation]; ok {
+		return v, v == t.opts.IngressClassValue || ours[v]
+	}
+	if ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName != "" {
+		return *ing.Spec.IngressClassName, ours[*ing.Spec.IngressClassName]
+	}
+	if defaultClass != "" {
+		return defaultClass, true
+	}
+	return t.opts.IngressClassValue, t.opts.WatchIngressWithoutClass
+}
+
+// ourIngressClasses returns the IngressClasses whose controller is gatebridge's, and the default one.
+func (t *translator) ourIngressClasses() (map[string]bool, string) {
+	ours := map[string]bool{}
+	var defaults []string
+	for _, ic := range t.in.IngressClasses {
+		if ic.Spec.Controller != t.opts.IngressController {
+			continue
+		}
+		ours[ic.Name] = true
+		if ic.Annotations[DefaultIngressClassMarker] == "true" {
+			defaults = append(defaults, ic.Name)
+		}
+	}
+	slices.Sort(defaults)
+	if len(defaults) == 0 {
+		return ours, ""
+	}
+	return ours, defaults[0]
+}
+
+func (t *translator) translateIngresses() {
+	ours, defaultClass := t.ourIngressClasses()
+	fleets := map[string]*ingressFleet{}
+	for i := range t.in.Ingresses {
+		ing := &t.in.Ingresses[i]
+		class, ok := t.ingressClassOf(ing, ours, defaultClass)
+		if !ok {
+			continue
+		}
+		if fleets[class] == nil {
+			fleets[class] = &ingressFleet{class: class}
+		}
+		fleets[class].ingresses = append(fleets[class].ingresses, ing)
+		t.result.Status.Ingresses[ingressRef(ing)] = t.ingressStatus()
+		_, findings := annotations.ParseIngress(ing.Annotations)
+		for _, f := range findings {
+			t.note(ingressRef(ing), NoteWarning, ReasonUnsupportedAnnotation, "annotation %s: %s", f.Key, f.Message)
+		}
+	}
+	for _, class := range slices.Sorted(mapsKeys(fleets)) {
+		f := fleets[class]
+		slices.SortFunc(f.ingresses, func(a, b *networkingv1.Ingress) int { return olderFirst(&a.ObjectMeta, &b.ObjectMeta) })
+		t.translateIngressFleet(f)
+	}
+}
+
+func ingressRef(ing *networkingv1.Ingress) ObjectRef {
+	return ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+}
+
+func (t *translator) ingressStatus() networkingv1.IngressStatus {
+	var st networkingv1.IngressStatus
+	for _, a := range t.opts.IngressAddresses {
+		if net.ParseIP(a) != nil {
+			st.LoadBalancer.Ingress = append(st.LoadBalancer.Ingress, networkingv1.IngressLoadBalancerIngress{IP: a})
+		} else {
+			st.LoadBalancer.Ingress = append(st.LoadBalancer.Ingress, networkingv1.IngressLoadBalancerIngress{Hostname: a})
+		}
+	}
+	return st
+}
+
+func ingressFleetName(class string) string { return "ingress-" + class }
+
+func (t *translator) translateIngressFleet(f *ingressFleet) {
+	fleet := ingressFleetName(f.class)
+	gwName := fleet
+	hosts := map[string][]ingressPath{}
+	claimed := map[string]*networkingv1.Ingress{} // host + type + path -> the Ingress that owns it
+	defaultBackends := map[string]ingressPath{}   // host -> default backend of the oldest Ingress of that host
+	var catchAll *ingressPath
+	for _, ing := range f.ingresses {
+		ruleHosts := t.collectIngressPaths(ing, hosts, claimed)
+		if ing.Spec.DefaultBackend == nil {
+			continue
+		}
+		db := ingressPath{ing: ing, path: pathMatch{kind: pathSegmentPrefix, value: "/"}, backend: *ing.Spec.DefaultBackend, what: "defaultBackend"}
+		if catchAll == nil {
+			catchAll = &db
+		} else {
+			t.note(ingressRef(ing), NoteWarning, ReasonDefaultBackendConflict,
+				"spec.defaultBackend is ignored for hosts without rules: Ingress %s/%s, older, sets it for class %q", catchAll.ing.Namespace, catchAll.ing.Name, f.class)
+		}
+		for _, h := range ruleHosts {
+			if _, ok := defaultBackends[h]; !ok {
+				db.host = h
+				defaultBackends[h] = db
+			}
+		}
+	}
+	if catchAll != nil {
+		catchAll.host = "*"
+		defaultBackends["*"] = *catchAll
+	}
+	for h, db := range defaultBackends {
+		hosts[h] = append(hosts[h], db)
+	}
+	gwRef := t.opts.IngressNamespace + "/" + gwName
+	for _, host := range slices.Sorted(mapsKeys(hosts)) {
+		t.buildIngressHost(fleet, gwRef, host, hosts[host])
+	}
+	servers := []*istionet.Server{{
+		Name:  "http",
+		Port:  &istionet.Port{Number: t.opts.IngressHTTPPort, Protocol: "HTTP", Name: "http"},
+		Hosts: []string{"*"},
+	}}
+	servers = append(servers, t.ingressTLSServers(f)...)
+	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
+		Meta: model.Meta{Name: gwName, Namespace: t.opts.IngressNamespace, Fleet: fleet, Origin: model.OriginIngress, Sources: ingressSources(f.ingresses)},
+		Spec: &istionet.Gateway{Selector: map[string]string{model.FleetLabel: fleet}, Servers: servers},
+	})
+}
+
+func ingressSources(ings []*networkingv1.Ingress) []string {
+	var out []string
+	for _, ing := range ings {
+		out = append(out, ingressRef(ing).String())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// collectIngressPaths adds the paths of one Ingress to hosts, skipping paths an older Ingress owns, and
+// returns the hosts of its rules.
+func (t *translator) collectIngressPaths(ing *networkingv1.Ingress, hosts map[string][]ingressPath, claimed map[string]*networkingv1.Ingress) []string {
+	var ruleHosts []string
+	for ri, rule := range ing.Spec.Rules {
+		host := cmp.Or(rule.Host, "*")
+		ruleHosts = append(ruleHosts, host)
+		if rule.HTTP == nil {
+			continue
+		}
+		for pi, p := range rule.HTTP.Paths {
+			what := fmt.Sprintf("rules[%d].http.paths[%d]", ri, pi)
+			pm, err := ingressPathMatch(p)
+			if err != nil {
+				t.note(ingressRef(ing), NoteWarning, ReasonInvalidPath, "%s: %v; the path is not served", what, err)
+				continue
+			}
+			key := fmt.Sprintf("%s %d %s", host, pm.kind, pm.value)
+			if owner, ok := claimed[key]; ok && owner != ing {
+				t.note(ingressRef(ing), NoteWarning, ReasonPathConflict,
+					"%s: host %q path %q is already served by Ingress %s/%s (older); this path is ignored", what, host, p.Path, owner.Namespace, owner.Name)
+				continue
+			}
+			claimed[key] = ing
+			hosts[host] = append(hosts[host], ingressPath{ing: ing, host: host, path: pm, backend: p.Backend, what: what})
+		}
+	}
+	slices.Sort(ruleHosts)
+	return slices.Compact(ruleHosts)
+}
+
+// ingressPathMatch maps an Ingress path to a match. ImplementationSpecific follows ingress-nginx, which
+// most migrating users come from: a plain string prefix (/foo also matches /foobar).
+func ingressPathMatch(p networkingv1.HTTPIngressPath) (pathMatch, error) {
+	typ := networkingv1.PathTypeImplementationSpecific
+	if p.PathType != nil {
+		typ = *p.PathType
+	}
+	path := p.Path
+	if path == "" && typ != networkingv1.PathTypeExact {
+		path = "/"
+	}
+	if !strings.HasPrefix(path, "/") {
+		return pathMatch{}, fmt.Errorf("path %q does not start with /", p.Path)
+	}
+	switch typ {
+	case networkingv1.PathTypeExact:
+		return pathMatch{kind: pathExact, value: path}, nil
+	case networkingv1.PathTypePrefix:
+		return pathMatch{kind: pathSegmentPrefix, value: path}, nil
+	case networkingv1.PathTypeImplementationSpecific:
+		return pathMatch{kind: pathStringPrefix, value: path}, nil
+	}
+	return pathMatch{}, fmt.Errorf("unknown pathType %q", typ)
+}
+
+// compareIngressPaths orders the paths of one host as the Ingress specification asks: the longest path
+// first, Exact before Prefix on a tie; then the oldest Ingress, then declaration order (stable sort).
+func compareIngressPaths(a, b ingressPath) int {
+	return cmp.Or(
+		-cmp.Compare(len(strings.TrimRight(a.path.value, "/")), len(strings.TrimRight(b.path.value, "/"))),
+		cmp.Compare(a.path.kind, b.path.kind),
+		olderFirst(&a.ing.ObjectMeta, &b.ing.ObjectMeta),
+	)
+}
+
+func (t *translator) buildIngressHost(fleet, gwRef, host string, paths []ingressPath) {
+	slices.SortStableFunc(paths, compareIngressPaths)
+	vs := &istionet.VirtualService{Hosts: []string{host}, Gateways: []string{gwRef}}
+	sources := map[string]bool{}
+	for _, p := range paths {
+		route, ok := t.ingressRoute(p)
+		if !ok {
+			continue
+		}
+		sources[ingressRef(p.ing).String()] = true
+		vs.Http = append(vs.Http, expandPath(route, p.path, pathRewrite{})...)
+	}
+	if len(vs.Http) == 0 {
+		return
+	}
+	t.addVirtualService(model.Meta{
+		Name: fleet + "-" + hostSlug(host), Namespace: t.opts.IngressNamespace, Fleet: fleet,
+		Origin: model.OriginIngress, Sources: sortedSet(sources),
+	}, vs)
+}
+
+// ingressRoute builds the Istio route of one Ingress path (without its URI match). A missing Service
+// or port answers 503, as ingress-nginx does.
+func (t *translator) ingressRoute(p ingressPath) (*istionet.HTTPRoute, bool) {
+	ref := ingressRef(p.ing)
+	route := &istionet.HTTPRoute{
+		Name:  fmt.Sprintf("%s/%s/%s", p.ing.Namespace, p.ing.Name, p.what),
+		Match: []*istionet.HTTPMatchRequest{{}},
+	}
+	if strings.HasPrefix(p.host, "*.") {
+		// The Ingress specification lets a wildcard stand for exactly one DNS label; Envoy's domain
+		// wildcard would take any number.
+		route.Match[0].Authority = regexMatch(`^[^.]+` + regexp.QuoteMeta(p.host[1:]) + `(:[0-9]+)?$`)
+	}
+	if p.backend.Resource != nil {
+		t.note(ref, NoteWarning, ReasonUnsupportedBackend, "%s: resource backend %s %s is not supported; the path is not served",
+			p.what, p.backend.Resource.Kind, p.backend.Resource.Name)
+		return nil, false
+	}
+	if p.backend.Service == nil {
+		t.note(ref, NoteWarning, ReasonUnsupportedBackend, "%s: no backend; the path is not served", p.what)
+		return nil, false
+	}
+	port, err := t.ingressServicePort(p.ing.Namespace, p.backend.Service)
+	if err != nil {
+		t.note(ref, NoteWarning, ReasonBackendNotFound, "%s: %v; requests get 503", p.what, err)
+		route.DirectResponse = &istionet.HTTPDirectResponse{Status: 503}
+		return route, true
+	}
+	t.useService(p.ing.Namespace, p.backend.Service.Name)
+	route.Route = []*istionet.HTTPRouteDestination{{Destination: &istionet.Destination{
+		Host: serviceHost(p.ing.Namespace, p.backend.Service.Name, t.opts.DomainSuffix),
+		Port: &istionet.PortSelector{Number: port},
+	}}}
+	return route, true
+}
+
+// ingressServicePort resolves the port of an Ingress service backend (by number or by name).
+func (t *translator) ingressServicePort(namespace string, b *networkingv1.IngressServiceBackend) (uint32, error) {
+	svc, ok := t.ix.services[nsName{namespace, b.Name}]
+	if !ok {
+		return 0, fmt.Errorf("service %s/%s not found", namespace, b.Name)
+	}
+	for _, p := range svc.Spec.Ports {
+		if (b.Port.Name != "" && p.Name == b.Port.Name) || (b.Port.Name == "" && p.Port == b.Port.Number) {
+			return uint32(p.Port), nil
+		}
+	}
+	if b.Port.Name != "" {
+		return 0, fmt.Errorf("service %s/%s has no port named %q", namespace, b.Name, b.Port.Name)
+	}
+	return 0, fmt.Errorf("service %s/%s has no port %d", namespace, b.Name, b.Port.Number)
+}
+
+// ingressTLSServers builds one HTTPS server per Secret. A host is served with the Secret of the oldest
+// Ingress that names one for it; a Secret that is missing or not a TLS Secret is reported and its hosts
+// are left out of HTTPS until it is fixed (plain HTTP keeps working).
+func (t *translator) ingressTLSServers(f *ingressFleet) []*istionet.Server {
+	hostOwner := map[string]string{} // host -> credential
+	bySecret := map[string]map[string]bool{}
+	for _, ing := range f.ingresses {
+		for i, tls := range ing.Spec.TLS {
+			if tls.SecretName == "" {
+				continue
+			}
+			if err := t.checkTLSSecret(ing.Namespace, tls.SecretName); err != nil {
+				reason := ReasonInvalidSecret
+				if _, ok := t.ix.secrets[nsName{ing.Namespace, tls.SecretName}]; !ok {
+					reason = ReasonSecretNotFound
+				}
+				t.note(ingressRef(ing), NoteWarning, reason, "spec.tls[%d]: %v; its hosts are not served over HTTPS", i, err)
+				continue
+			}
+			cred := ing.Namespace + "/" + tls.SecretName
+			tlsHosts := tls.Hosts
+			if len(tlsHosts) == 0 {
+				tlsHosts = ingressRuleHosts(ing)
+			}
+			for _, h := range tlsHosts {
+				if owner, ok := hostOwner[h]; ok && owner != cred {
+					t.note(ingressRef(ing), NoteWarning, ReasonTLSConflict, "spec.tls[%d]: host %q already uses secret %s of an older Ingress", i, h, owner)
+					continue
+				}
+				hostOwner[h] = cred
+				if bySecret[cred] == nil {
+					bySecret[cred] = map[string]bool{}
+				}
+				bySecret[cred][h] = true
+			}
+		}
+	}
+	var servers []*istionet.Server
+	for _, cred := range slices.Sorted(mapsKeys(bySecret)) {
+		servers = append(servers, &istionet.Server{
+			Name:  "https-" + strings.ReplaceAll(cred, "/", "-"),
+			Port:  &istionet.Port{Number: t.opts.IngressHTTPSPort, Protocol: "HTTPS", Name: "https"},
+			Hosts: sortedSet(bySecret[cred]),
+			Tls:   &istionet.ServerTLSSettings{Mode: istionet.ServerTLSSettings_SIMPLE, CredentialName: cred},
+		})
+	}
+	return servers
+}
+
+func ingressRuleHosts(ing *networkingv1.Ingress) []string {
+	hosts := []string{}
+	for _, r := range ing.Spec.Rules {
+		hosts = append(hosts, cmp.Or(r.Host, "*"))
+	}
+	if len(hosts) == 0 {
+		hosts = append(hosts, "*")
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts)
+}
+
+// checkTLSSecret checks that a Secret exists and holds a certificate and a key. Whether they parse and
+// match is the certs package's job, when the material is served.
+func (t *translator) checkTLSSecret(namespace, name string) error {
+	s, ok := t.ix.secrets[nsName{namespace, name}]
+	if !ok {
+		return fmt.Errorf("secret %s/%s not found", namespace, name)
+	}
+	if s.Type != "" && s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque {
+		return fmt.Errorf("secret %s/%s has type %s, want %s", namespace, name, s.Type, corev1.SecretTypeTLS)
+	}
+	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+		if len(s.Data[k]) == 0 && s.StringData[k] == "" {
+			return fmt.Errorf("secret %s/%s has no %s", namespace, name, k)
+		}
+	}
+	return nil
+}

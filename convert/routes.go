@@ -1,0 +1,206 @@
+package convert
+
+import (
+	"fmt"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// routeCommon is what attachment needs of any route kind.
+type routeCommon struct {
+	ref       ObjectRef
+	meta      *metav1.ObjectMeta
+	parents   []gwapiv1.ParentReference
+	hostnames []string
+}
+
+// attachment is a route bound to one listener, with the hostnames it serves there.
+type attachment struct {
+	gw        *gatewayInfo
+	listener  *listenerInfo
+	hostnames []string
+}
+
+// parentResult is the outcome of one parentRef of ours.
+type parentResult struct {
+	ref         gwapiv1.ParentReference
+	attachments []attachment
+	problem     *refProblem // Accepted=False reason, when nothing attached
+}
+
+func hostnamesOf(hs []gwapiv1.Hostname) []string {
+	out := make([]string, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, string(h))
+	}
+	return out
+}
+
+// attachRoute binds a route to the listeners its parentRefs select. ParentRefs to Gateways that
+// gatebridge does not serve are skipped: their status belongs to another controller.
+func (t *translator) attachRoute(rc routeCommon, gateways map[nsName]*gatewayInfo) []parentResult {
+	var out []parentResult
+	for _, pr := range rc.parents {
+		group, kind := gwapiv1.GroupName, "Gateway"
+		if pr.Group != nil {
+			group = string(*pr.Group)
+		}
+		if pr.Kind != nil {
+			kind = string(*pr.Kind)
+		}
+		ns := rc.ref.Namespace
+		if pr.Namespace != nil && *pr.Namespace != "" {
+			ns = string(*pr.Namespace)
+		}
+		if group != gwapiv1.GroupName || kind != "Gateway" {
+			continue
+		}
+		gw, ok := gateways[nsName{ns, string(pr.Name)}]
+		if !ok {
+			continue
+		}
+		g, k := gwapiv1.Group(group), gwapiv1.Kind(kind)
+		pr.Group, pr.Kind = &g, &k
+		res := parentResult{ref: pr}
+		res.attachments, res.problem = t.attachToGateway(rc, gw, pr)
+		out = append(out, res)
+	}
+	return out
+}
+
+func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1.ParentReference) ([]attachment, *refProblem) {
+	var selected []*listenerInfo
+	for _, l := range gw.listeners {
+		if pr.SectionName != nil && *pr.SectionName != l.spec.Name {
+			continue
+		}
+		if pr.Port != nil && *pr.Port != l.spec.Port {
+			continue
+		}
+		selected = append(selected, l)
+	}
+	if len(selected) == 0 {
+		return nil, &refProblem{gwapiv1.RouteReasonNoMatchingParent, "no listener of the Gateway matches the parentRef's sectionName and port"}
+	}
+	var out []attachment
+	allowedSomewhere := false
+	for _, l := range selected {
+		if !l.ready || !t.listenerAllows(gw, l, rc) {
+			continue
+		}
+		allowedSomewhere = true
+		l.status.AttachedRoutes++
+		hosts := isolateHostnames(gw, l, routeHostnames(l.hostname(), rc.hostnames))
+		if len(hosts) > 0 {
+			out = append(out, attachment{gw: gw, listener: l, hostnames: hosts})
+		}
+	}
+	switch {
+	case !allowedSomewhere:
+		return nil, &refProblem{gwapiv1.RouteReasonNotAllowedByListeners, "no listener of the Gateway allows this route (namespace, kind or listener not ready)"}
+	case len(out) == 0:
+		return nil, &refProblem{gwapiv1.RouteReasonNoMatchingListenerHostname, "no hostname of the route matches a listener's hostname"}
+	}
+	return out, nil
+}
+
+// listenerAllows applies a listener's allowedRoutes to a route.
+func (t *translator) listenerAllows(gw *gatewayInfo, l *listenerInfo, rc routeCommon) bool {
+	if !slices.ContainsFunc(l.kinds, func(k gwapiv1.RouteGroupKind) bool { return string(k.Kind) == rc.ref.Kind }) {
+		return false
+	}
+	from := gwapiv1.NamespacesFromSame
+	var selector *metav1.LabelSelector
+	if l.spec.AllowedRoutes != nil && l.spec.AllowedRoutes.Namespaces != nil {
+		if l.spec.AllowedRoutes.Namespaces.From != nil {
+			from = *l.spec.AllowedRoutes.Namespaces.From
+		}
+		selector = l.spec.AllowedRoutes.Namespaces.Selector
+	}
+	switch from {
+	case gwapiv1.NamespacesFromAll:
+		return true
+	case gwapiv1.NamespacesFromSame:
+		return rc.ref.Namespace == gw.gw.Namespace
+	case gwapiv1.NamespacesFromSelector:
+		if selector == nil {
+			return false
+		}
+		sel, err := metav1.LabelSelectorAsSelector(selector)
+		if err != nil {
+			return false
+		}
+		return sel.Matches(labels.Set(t.ix.namespaceLabels(rc.ref.Namespace)))
+	}
+	return false
+}
+
+// isolateHostnames drops the hostnames that a more specific listener on the same port owns: a request
+// is served only by the routes of the most specific listener that matches its host.
+func isolateHostnames(gw *gatewayInfo, l *listenerInfo, hosts []string) []string {
+	var out []string
+	for _, h := range hosts {
+		owned := false
+		for _, other := range gw.listeners {
+			if other == l || !other.ready || other.spec.Port != l.spec.Port {
+				continue
+			}
+			if hostSpecificity(other.hostname()) > hostSpecificity(l.hostname()) && listenerMatchesHost(other.hostname(), h) {
+				owned = true
+				break
+			}
+		}
+		if !owned {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// routeParentStatus writes the parent statuses of a route. refs is the first backend problem of the
+// route (ResolvedRefs), invalid the problem that made some rules unusable (PartiallyInvalid or, when no
+// rule is usable, Accepted=False).
+func (t *translator) routeParentStatus(rc routeCommon, parents []parentResult, refs, invalid *refProblem, usableRules int) {
+	if len(parents) == 0 {
+		return
+	}
+	var st gwapiv1.RouteStatus
+	gen := rc.meta.Generation
+	for _, p := range parents {
+		ps := gwapiv1.RouteParentStatus{ParentRef: p.ref, ControllerName: gwapiv1.GatewayController(t.opts.GatewayController)}
+		switch {
+		case p.problem != nil:
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionAccepted), false, string(p.problem.reason), p.problem.message)
+		case invalid != nil && usableRules == 0:
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionAccepted), false, string(invalid.reason), invalid.message)
+		default:
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionAccepted), true, string(gwapiv1.RouteReasonAccepted), "")
+		}
+		if invalid != nil && usableRules > 0 {
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionPartiallyInvalid), true, string(invalid.reason), invalid.message)
+		}
+		if refs != nil {
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionResolvedRefs), false, string(refs.reason), refs.message)
+		} else {
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionResolvedRefs), true, string(gwapiv1.RouteReasonResolvedRefs), "")
+		}
+		st.Parents = append(st.Parents, ps)
+	}
+	t.result.Status.Routes[rc.ref] = st
+	if refs != nil {
+		t.note(rc.ref, NoteWarning, string(refs.reason), "%s", refs.message)
+	}
+	if invalid != nil {
+		t.note(rc.ref, NoteWarning, string(invalid.reason), "%s", invalid.message)
+	}
+}
+
+// firstProblem keeps the first problem seen.
+func firstProblem(p **refProblem, reason gwapiv1.RouteConditionReason, format string, args ...any) {
+	if *p == nil {
+		*p = &refProblem{reason, fmt.Sprintf(format, args...)}
+	}
+}

@@ -1,0 +1,93 @@
+package convert
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	istionet "istio.io/api/networking/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// Translate turns the input into the model, the status of every object gatebridge serves and notes. It
+// never fails as a whole: a bad object gets a status condition or a note, and the others are translated.
+func Translate(in Input, opts Options) Result {
+	t := &translator{
+		opts:     opts.withDefaults(),
+		in:       &in,
+		ix:       newIndex(&in),
+		services: map[nsName]bool{},
+		result: Result{Status: Status{
+			Ingresses:      map[ObjectRef]networkingv1.IngressStatus{},
+			GatewayClasses: map[ObjectRef]gwapiv1.GatewayClassStatus{},
+			Gateways:       map[ObjectRef]gwapiv1.GatewayStatus{},
+			Routes:         map[ObjectRef]gwapiv1.RouteStatus{},
+		}},
+	}
+	t.translateIngresses()
+	t.translateGatewayAPI()
+	t.addServices()
+	t.result.Snapshot.Sort()
+	slices.SortStableFunc(t.result.Notes, func(a, b Note) int {
+		return cmp.Or(compareRefs(a.Object, b.Object), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Message, b.Message))
+	})
+	t.result.Notes = slices.Compact(t.result.Notes)
+	return t.result
+}
+
+type translator struct {
+	opts   Options
+	in     *Input
+	ix     *index
+	result Result
+	// services are the Services some route sends traffic to; they become model.Services.
+	services map[nsName]bool
+	// httpBuckets and tlsBuckets collect Gateway API routes by where they are served.
+	httpBuckets map[httpBucketKey][]httpEntry
+	tlsBuckets  map[tlsBucketKey][]tlsEntry
+}
+
+func (t *translator) note(obj ObjectRef, typ, reason, format string, args ...any) {
+	t.result.Notes = append(t.result.Notes, Note{Object: obj, Type: typ, Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+func (t *translator) useService(namespace, name string) {
+	t.services[nsName{namespace, name}] = true
+}
+
+func (t *translator) addServices() {
+	keys := slices.SortedFunc(maps.Keys(t.services), func(a, b nsName) int {
+		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+	})
+	for _, k := range keys {
+		if svc, ok := t.ix.services[k]; ok {
+			t.result.Snapshot.Services = append(t.result.Snapshot.Services, t.ix.modelService(svc, t.opts.DomainSuffix))
+		}
+	}
+}
+
+func (t *translator) addVirtualService(meta model.Meta, spec *istionet.VirtualService) {
+	t.result.Snapshot.VirtualServices = append(t.result.Snapshot.VirtualServices, model.VirtualService{Meta: meta, Spec: spec})
+}
+
+// hostSlug turns a hostname into a DNS-1123 label fit for an object name.
+func hostSlug(host string) string {
+	switch {
+	case host == "*" || host == "":
+		return "any"
+	case strings.HasPrefix(host, "*."):
+		return "wildcard." + host[2:]
+	}
+	return host
+}
+
+func sortedSet(m map[string]bool) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) { return maps.Keys(m) }
