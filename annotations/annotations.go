@@ -68,7 +68,7 @@ func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
 			}
 			switch {
 			case !f.known[name]:
-				findings = append(findings, Finding{Key: key, Kind: Unknown, Message: "not a " + f.name + " annotation gatebridge knows; it has no effect"})
+				findings = append(findings, Finding{Key: key, Kind: Unknown, Message: "unknown " + f.name + " annotation; it has no effect"})
 			case !f.supported[name]:
 				findings = append(findings, Finding{Key: key, Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"})
 			}
