@@ -65,8 +65,14 @@ func (t *translator) addServices() {
 		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
 	})
 	for _, k := range keys {
-		if svc, ok := t.ix.services[k]; ok {
-			t.result.Snapshot.Services = append(t.result.Snapshot.Services, t.ix.modelService(svc, t.opts.DomainSuffix))
+		svc, ok := t.ix.services[k]
+		if !ok {
+			continue
+		}
+		ms := t.ix.modelService(svc, t.opts.DomainSuffix)
+		t.result.Snapshot.Services = append(t.result.Snapshot.Services, ms)
+		if dr := destinationRuleFor(ms); dr != nil {
+			t.result.Snapshot.DestinationRules = append(t.result.Snapshot.DestinationRules, *dr)
 		}
 	}
 }

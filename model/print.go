@@ -17,6 +17,9 @@ const IstioAPIVersion = "networking.istio.io/v1"
 // SourcesAnnotation lists, on a printed Istio resource, the user objects it was built from.
 const SourcesAnnotation = "gatebridge.dev/sources"
 
+// OriginLabel says, on a printed Istio resource, which API it was derived from.
+const OriginLabel = "gatebridge.dev/origin"
+
 // PrintOptions selects what Documents includes.
 type PrintOptions struct {
 	// Services adds one non-Istio document per backend Service with its endpoints, for golden tests and
@@ -33,10 +36,16 @@ func (s *Snapshot) Documents(opts PrintOptions) ([]map[string]any, error) {
 		if err != nil {
 			return fmt.Errorf("%s %s/%s: %w", kind, m.Namespace, m.Name, err)
 		}
-		meta := map[string]any{
-			"name":      m.Name,
-			"namespace": m.Namespace,
-			"labels":    map[string]any{FleetLabel: m.Fleet, "gatebridge.dev/origin": string(m.Origin)},
+		meta := map[string]any{"name": m.Name, "namespace": m.Namespace}
+		labels := map[string]any{}
+		if m.Fleet != "" {
+			labels[FleetLabel] = m.Fleet
+		}
+		if m.Origin != "" {
+			labels[OriginLabel] = string(m.Origin)
+		}
+		if len(labels) > 0 {
+			meta["labels"] = labels
 		}
 		if len(m.Sources) > 0 {
 			meta["annotations"] = map[string]any{SourcesAnnotation: strings.Join(m.Sources, ",")}
