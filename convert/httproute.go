@@ -26,16 +26,10 @@ type matchRank struct {
 }
 
 func compareRanks(a, b matchRank) int {
-	boolRank := func(v bool) int {
-		if v {
-			return 0
-		}
-		return 1
-	}
 	return cmp.Or(
 		cmp.Compare(a.kind, b.kind),
 		-cmp.Compare(a.pathLen, b.pathLen),
-		cmp.Compare(boolRank(a.method), boolRank(b.method)),
+		compareBool(b.method, a.method),
 		-cmp.Compare(a.headers, b.headers),
 		-cmp.Compare(a.queries, b.queries),
 	)

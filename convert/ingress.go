@@ -27,6 +27,7 @@ const (
 	ReasonSecretNotFound         = "SecretNotFound"
 	ReasonInvalidSecret          = "InvalidSecret"
 	ReasonUnsupportedAnnotation  = "UnsupportedAnnotation"
+	ReasonUnknownAnnotation      = "UnknownAnnotation"
 	ReasonApproximated           = "Approximated"
 )
 
@@ -44,6 +45,8 @@ type ingressPath struct {
 	path    pathMatch
 	backend networkingv1.IngressBackend
 	what    string // where the path was declared, for notes and route names
+	// isDefault marks a spec.defaultBackend: it takes only what no rule path of the host takes.
+	isDefault bool
 }
 
 // ingressClassOf returns the class an Ingress is served under, and whether gatebridge serves it at all.
@@ -96,7 +99,11 @@ func (t *translator) translateIngresses() {
 		t.result.Status.Ingresses[ingressRef(ing)] = t.ingressStatus()
 		_, findings := annotations.ParseIngress(ing.Annotations)
 		for _, f := range findings {
-			t.note(ingressRef(ing), NoteWarning, ReasonUnsupportedAnnotation, "annotation %s: %s", f.Key, f.Message)
+			reason := ReasonUnsupportedAnnotation
+			if f.Kind == annotations.Unknown {
+				reason = ReasonUnknownAnnotation
+			}
+			t.note(ingressRef(ing), NoteWarning, reason, "annotation %s: %s", f.Key, f.Message)
 		}
 	}
 	for _, class := range slices.Sorted(mapsKeys(fleets)) {
@@ -136,12 +143,12 @@ func (t *translator) translateIngressFleet(f *ingressFleet) {
 		if ing.Spec.DefaultBackend == nil {
 			continue
 		}
-		db := ingressPath{ing: ing, path: pathMatch{kind: pathSegmentPrefix, value: "/"}, backend: *ing.Spec.DefaultBackend, what: "defaultBackend"}
+		db := ingressPath{ing: ing, path: pathMatch{kind: pathSegmentPrefix, value: "/"}, backend: *ing.Spec.DefaultBackend, what: "defaultBackend", isDefault: true}
 		if catchAll == nil {
 			catchAll = &db
 		} else {
 			t.note(ingressRef(ing), NoteWarning, ReasonDefaultBackendConflict,
-				"spec.defaultBackend is ignored for hosts without rules: Ingress %s/%s, older, sets it for class %q", catchAll.ing.Namespace, catchAll.ing.Name, f.class)
+				"spec.defaultBackend serves only the hosts of this Ingress's rules: Ingress %s/%s, older, is the catch-all of class %q", catchAll.ing.Namespace, catchAll.ing.Name, f.class)
 		}
 		for _, h := range ruleHosts {
 			if _, ok := defaultBackends[h]; !ok {
@@ -199,7 +206,7 @@ func (t *translator) collectIngressPaths(ing *networkingv1.Ingress, hosts map[st
 				t.note(ingressRef(ing), NoteWarning, ReasonInvalidPath, "%s: %v; the path is not served", what, err)
 				continue
 			}
-			key := fmt.Sprintf("%s %d %s", host, pm.kind, pm.value)
+			key := host + " " + pm.key()
 			if owner, ok := claimed[key]; ok && owner != ing {
 				t.note(ingressRef(ing), NoteWarning, ReasonPathConflict,
 					"%s: host %q path %q is already served by Ingress %s/%s (older); this path is ignored", what, host, p.Path, owner.Namespace, owner.Name)
@@ -238,10 +245,12 @@ func ingressPathMatch(p networkingv1.HTTPIngressPath) (pathMatch, error) {
 	return pathMatch{}, fmt.Errorf("unknown pathType %q", typ)
 }
 
-// compareIngressPaths orders the paths of one host as the Ingress specification asks: the longest path
-// first, Exact before Prefix on a tie; then the oldest Ingress, then declaration order (stable sort).
+// compareIngressPaths orders the paths of one host as the Ingress specification asks: rule paths before
+// the default backend, the longest path first, Exact before Prefix on a tie; then the oldest Ingress,
+// then declaration order (stable sort).
 func compareIngressPaths(a, b ingressPath) int {
 	return cmp.Or(
+		compareBool(a.isDefault, b.isDefault),
 		-cmp.Compare(len(strings.TrimRight(a.path.value, "/")), len(strings.TrimRight(b.path.value, "/"))),
 		cmp.Compare(a.path.kind, b.path.kind),
 		olderFirst(&a.ing.ObjectMeta, &b.ing.ObjectMeta),
@@ -280,7 +289,7 @@ func (t *translator) ingressRoute(p ingressPath) (*istionet.HTTPRoute, bool) {
 	if strings.HasPrefix(p.host, "*.") {
 		// The Ingress specification lets a wildcard stand for exactly one DNS label; Envoy's domain
 		// wildcard would take any number.
-		route.Match[0].Authority = regexMatch(`^[^.]+` + regexp.QuoteMeta(p.host[1:]) + `(:[0-9]+)?$`)
+		route.Match[0].Authority = regexMatch(`(?i)^[^.]+` + regexp.QuoteMeta(p.host[1:]) + `(:[0-9]+)?$`)
 	}
 	if p.backend.Resource != nil {
 		t.note(ref, NoteWarning, ReasonUnsupportedBackend, "%s: resource backend %s %s is not supported; the path is not served",
@@ -361,9 +370,10 @@ func (t *translator) ingressTLSServers(f *ingressFleet) []*istionet.Server {
 	}
 	var servers []*istionet.Server
 	for _, cred := range slices.Sorted(mapsKeys(bySecret)) {
+		name := "https-" + strings.ReplaceAll(cred, "/", "-")
 		servers = append(servers, &istionet.Server{
-			Name:  "https-" + strings.ReplaceAll(cred, "/", "-"),
-			Port:  &istionet.Port{Number: t.opts.IngressHTTPSPort, Protocol: "HTTPS", Name: "https"},
+			Name:  name,
+			Port:  &istionet.Port{Number: t.opts.IngressHTTPSPort, Protocol: "HTTPS", Name: name},
 			Hosts: sortedSet(bySecret[cred]),
 			Tls:   &istionet.ServerTLSSettings{Mode: istionet.ServerTLSSettings_SIMPLE, CredentialName: cred},
 		})

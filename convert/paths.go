@@ -2,6 +2,7 @@ package convert
 
 import (
 	"cmp"
+	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -22,6 +23,21 @@ const (
 type pathMatch struct {
 	kind  pathKind
 	value string
+}
+
+// key identifies what a path match takes, for conflict detection: /foo and /foo/ as segment prefixes
+// are the same, and a prefix "/" takes everything whatever its kind.
+func (p pathMatch) key() string {
+	switch p.kind {
+	case pathSegmentPrefix, pathStringPrefix:
+		if strings.TrimRight(p.value, "/") == "" {
+			return "prefix /"
+		}
+	}
+	if p.kind == pathSegmentPrefix {
+		return "segment " + strings.TrimRight(p.value, "/")
+	}
+	return fmt.Sprintf("%d %s", p.kind, p.value)
 }
 
 // pathRewrite carries a prefix replacement that depends on how the path was matched (Gateway API

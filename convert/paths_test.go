@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	istionet "istio.io/api/networking/v1"
 	"google.golang.org/protobuf/testing/protocmp"
+	istionet "istio.io/api/networking/v1"
 )
 
 func TestExpandPath(t *testing.T) {

@@ -3,6 +3,7 @@ package convert
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ func Translate(in Input, opts Options) Result {
 		in:       &in,
 		ix:       newIndex(&in),
 		services: map[nsName]bool{},
+		vsNames:  map[string]bool{},
 		result: Result{Status: Status{
 			Ingresses:      map[ObjectRef]networkingv1.IngressStatus{},
 			GatewayClasses: map[ObjectRef]gwapiv1.GatewayClassStatus{},
@@ -50,6 +52,7 @@ type translator struct {
 	// httpBuckets and tlsBuckets collect Gateway API routes by where they are served.
 	httpBuckets map[httpBucketKey][]httpEntry
 	tlsBuckets  map[tlsBucketKey][]tlsEntry
+	vsNames     map[string]bool
 }
 
 func (t *translator) note(obj ObjectRef, typ, reason, format string, args ...any) {
@@ -77,7 +80,18 @@ func (t *translator) addServices() {
 	}
 }
 
+// addVirtualService adds a VirtualService, making its name unique in its namespace: a host slug
+// can meet a literal host (wildcard.example.com for *.example.com), and the later one then gets a suffix
+// derived from its hosts.
 func (t *translator) addVirtualService(meta model.Meta, spec *istionet.VirtualService) {
+	key := meta.Namespace + "/" + meta.Name
+	if t.vsNames[key] {
+		h := fnv.New32a()
+		h.Write([]byte(strings.Join(spec.Hosts, ",")))
+		meta.Name = fmt.Sprintf("%s-%08x", meta.Name, h.Sum32())
+		key = meta.Namespace + "/" + meta.Name
+	}
+	t.vsNames[key] = true
 	t.result.Snapshot.VirtualServices = append(t.result.Snapshot.VirtualServices, model.VirtualService{Meta: meta, Spec: spec})
 }
 
@@ -94,6 +108,16 @@ func hostSlug(host string) string {
 
 func sortedSet(m map[string]bool) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) { return maps.Keys(m) }
