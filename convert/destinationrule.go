@@ -6,9 +6,10 @@ import (
 	"github.com/gatebridge/gatebridge/model"
 )
 
-// destinationRuleFor says how Envoy talks to a backend whose ports need more than HTTP/1.1 in clear
-// text: h2c and gRPC ports get HTTP/2 (UPGRADE), https ports get TLS origination. It returns nil when
-// every port is plain. The rule does not depend on the fleet, so its Fleet is empty.
+// destinationRuleFor says how Envoy talks to a backend whose ports speak HTTP/2 in clear text (h2c, or
+// gRPC): UPGRADE. It returns nil when every port is HTTP/1.1 or opaque. TLS origination is not derived
+// from appProtocol (a passthrough TLSRoute to such a port must not be wrapped twice); BackendTLSPolicy
+// and annotations ask for it explicitly. The rule does not depend on the fleet, so its Fleet is empty.
 func destinationRuleFor(svc model.Service) *model.DestinationRule {
 	var ports []*istionet.TrafficPolicy_PortTrafficPolicy
 	for _, p := range svc.Ports {
@@ -18,8 +19,6 @@ func destinationRuleFor(svc model.Service) *model.DestinationRule {
 			pp.ConnectionPool = &istionet.ConnectionPoolSettings{Http: &istionet.ConnectionPoolSettings_HTTPSettings{
 				H2UpgradePolicy: istionet.ConnectionPoolSettings_HTTPSettings_UPGRADE,
 			}}
-		case model.ProtocolHTTPS:
-			pp.Tls = &istionet.ClientTLSSettings{Mode: istionet.ClientTLSSettings_SIMPLE}
 		default:
 			continue
 		}

@@ -28,6 +28,8 @@ type listenerInfo struct {
 	kinds       []gwapiv1.RouteGroupKind
 	credentials []string
 	status      gwapiv1.ListenerStatus
+	// attached holds the accepted routes allowed on the listener: its attachedRoutes.
+	attached map[ObjectRef]bool
 }
 
 func (l *listenerInfo) hostname() string {
@@ -111,7 +113,7 @@ var supportedKinds = map[gwapiv1.ProtocolType][]string{
 }
 
 func (t *translator) validateListener(gw *gwapiv1.Gateway, l gwapiv1.Listener) *listenerInfo {
-	li := &listenerInfo{spec: l, ready: true}
+	li := &listenerInfo{spec: l, ready: true, attached: map[ObjectRef]bool{}}
 	li.status.Name = l.Name
 	li.status.SupportedKinds = []gwapiv1.RouteGroupKind{}
 	gen := gw.Generation
@@ -290,6 +292,7 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 	var st gwapiv1.GatewayStatus
 	ready := 0
 	for _, l := range info.listeners {
+		l.status.AttachedRoutes = int32(len(l.attached))
 		st.Listeners = append(st.Listeners, l.status)
 		if l.ready {
 			ready++

@@ -46,16 +46,74 @@ func (t *translator) translateGatewayAPI() {
 	t.buildTLSVirtualServices()
 }
 
-// addHTTPEntries files the entries of a route under every (Gateway, port, hostname) it attached to.
+// addHTTPEntries files the entries of a route under every (Gateway, port, hostname) it attached to,
+// remembering the listener each came through.
 func (t *translator) addHTTPEntries(parents []parentResult, entries []httpEntry) {
+	if len(entries) == 0 {
+		return
+	}
 	for _, p := range parents {
 		for _, a := range p.attachments {
 			for _, h := range a.hostnames {
 				key := httpBucketKey{gw: a.gw, port: a.listener.spec.Port, host: h}
-				t.httpBuckets[key] = append(t.httpBuckets[key], entries...)
+				for _, e := range entries {
+					e.listener, e.host = a.listener, h
+					t.httpBuckets[key] = append(t.httpBuckets[key], e)
+				}
 			}
 		}
 	}
+}
+
+// ownerListener is the most specific ready listener of a Gateway port that takes requests for host.
+func ownerListener(gw *gatewayInfo, port gwapiv1.PortNumber, host string) *listenerInfo {
+	var owner *listenerInfo
+	for _, l := range gw.listeners {
+		if !l.ready || l.spec.Port != port || !listenerMatchesHost(l.hostname(), host) {
+			continue
+		}
+		if owner == nil || hostSpecificity(l.hostname()) > hostSpecificity(owner.hostname()) {
+			owner = l
+		}
+	}
+	return owner
+}
+
+// hostCovers reports whether routes for hostname general also serve requests for host: "*" covers
+// everything, a wildcard covers the names (and narrower wildcards) below it.
+func hostCovers(general, host string) bool {
+	return general == host || general == "*" || (isWildcard(general) && wildcardCovers(general, host))
+}
+
+// entriesForHost gathers what a VirtualService for one hostname serves: the routes of that hostname,
+// then those of the wildcards that cover it (the most specific hostname first, as the specification
+// orders them), taking only routes that came through the listener that owns the hostname.
+func (t *translator) entriesForHost(key httpBucketKey) []httpEntry {
+	owner := ownerListener(key.gw, key.port, key.host)
+	var out []httpEntry
+	for k, entries := range t.httpBuckets {
+		if k.gw != key.gw || k.port != key.port || !hostCovers(k.host, key.host) {
+			continue
+		}
+		for _, e := range entries {
+			if owner == nil || e.listener == owner {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b httpEntry) int {
+		return cmp.Or(
+			-cmp.Compare(hostSpecificity(a.host), hostSpecificity(b.host)),
+			-cmp.Compare(len(a.host), len(b.host)),
+			compareRanks(a.rank, b.rank),
+			olderFirst(a.rc.meta, b.rc.meta),
+			cmp.Compare(a.rule, b.rule),
+			cmp.Compare(a.match, b.match),
+		)
+	})
+	return slices.CompactFunc(out, func(a, b httpEntry) bool {
+		return a.rc == b.rc && a.rule == b.rule && a.match == b.match && a.host == b.host
+	})
 }
 
 func compareBucket(a, b *gatewayInfo, ap, bp gwapiv1.PortNumber, ah, bh string) int {
@@ -79,11 +137,7 @@ func (t *translator) buildHTTPVirtualServices() {
 	for _, key := range sortedKeys(t.httpBuckets, func(a, b httpBucketKey) int {
 		return compareBucket(a.gw, b.gw, a.port, b.port, a.host, b.host)
 	}) {
-		entries := t.httpBuckets[key]
-		slices.SortStableFunc(entries, func(a, b httpEntry) int {
-			return cmp.Or(compareRanks(a.rank, b.rank), olderFirst(a.rc.meta, b.rc.meta), cmp.Compare(a.rule, b.rule), cmp.Compare(a.match, b.match))
-		})
-		entries = slices.CompactFunc(entries, func(a, b httpEntry) bool { return a.rc == b.rc && a.rule == b.rule && a.match == b.match })
+		entries := t.entriesForHost(key)
 		vs := &istionet.VirtualService{Hosts: []string{key.host}, Gateways: []string{key.gw.gw.Namespace + "/" + key.gw.gw.Name}}
 		sources := map[string]bool{}
 		for _, e := range entries {

@@ -53,6 +53,14 @@ func (t *translator) grpcRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.
 	if problem := t.httpDestinations(rc, base, backends, refs); problem != nil {
 		return nil, problem
 	}
+	if base.DirectResponse != nil && base.DirectResponse.Status == 500 && len(base.Route) == 0 {
+		base.DirectResponse.Status = 503 // gRPC clients read 503 as UNAVAILABLE, which the specification asks for
+	}
+	for _, d := range base.Route {
+		if d.Destination.Port != nil {
+			t.grpcPorts[grpcPort{d.Destination.Host, d.Destination.Port.Number}] = true
+		}
+	}
 	if rule.SessionPersistence != nil {
 		t.note(rc.ref, NoteWarning, "Unsupported", "sessionPersistence is not supported yet; requests are balanced without affinity")
 	}
@@ -88,7 +96,7 @@ func grpcMatchRequest(m gwapiv1.GRPCRouteMatch) (*istionet.HTTPMatchRequest, pat
 		regex := mm.Type != nil && *mm.Type == gwapiv1.GRPCMethodMatchRegularExpression
 		switch {
 		case regex:
-			pm = pathMatch{kind: pathRegex, value: "/" + cmpOr(svc, "[^/]+") + "/" + cmpOr(method, "[^/]+")}
+			pm = pathMatch{kind: pathRegex, value: "/(?:" + cmpOr(svc, "[^/]+") + ")/(?:" + cmpOr(method, "[^/]+") + ")"}
 			if _, err := regexp.Compile(pm.value); err != nil {
 				return nil, pm, matchRank{}, fmt.Errorf("method regular expression: %w", err)
 			}
@@ -110,6 +118,21 @@ func grpcMatchRequest(m gwapiv1.GRPCRouteMatch) (*istionet.HTTPMatchRequest, pat
 	}
 	exact := gwapiv1.PathMatchExact
 	mr, _, rank, err := httpMatchRequest(gwapiv1.HTTPRouteMatch{Headers: headers, Path: &gwapiv1.HTTPPathMatch{Type: &exact, Value: &pm.value}})
-	rank.kind, rank.pathLen = pm.kind, len(pm.value)
+	// gRPC precedence: the most characters of matching service, then of method, then most headers.
+	rank.kind, rank.pathLen = pathExact, grpcSpecificity(m.Method)
 	return mr, pm, rank, err
+}
+
+func grpcSpecificity(m *gwapiv1.GRPCMethodMatch) int {
+	if m == nil {
+		return 0
+	}
+	n := 0
+	if m.Service != nil {
+		n = len(*m.Service) << 16
+	}
+	if m.Method != nil {
+		n += len(*m.Method)
+	}
+	return n
 }

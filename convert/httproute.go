@@ -41,6 +41,9 @@ type httpEntry struct {
 	rule, match int
 	rank        matchRank
 	routes      []*istionet.HTTPRoute
+	// listener and host say where the entry was filed (set by addHTTPEntries).
+	listener *listenerInfo
+	host     string
 }
 
 // ruleResult is what building the rules of a route found.
@@ -251,9 +254,12 @@ func (t *translator) commonFilter(rc *routeCommon, route *istionet.HTTPRoute, ty
 			return &refProblem{gwapiv1.RouteReasonUnsupportedValue, "CORS filter without cors"}
 		}
 		route.CorsPolicy = corsPolicy(cors)
-	default:
-		firstProblem(refs, gwapiv1.RouteReasonInvalidKind, "filter %s is not supported; requests of the rule get 500", typ)
+	case gwapiv1.HTTPRouteFilterExtensionRef:
+		// An extension gatebridge does not know must not be skipped: the rule answers 500 instead.
+		firstProblem(refs, gwapiv1.RouteReasonInvalidKind, "ExtensionRef filters are not supported; requests of the rule get 500")
 		route.DirectResponse = &istionet.HTTPDirectResponse{Status: 500}
+	default:
+		return &refProblem{gwapiv1.RouteReasonUnsupportedValue, fmt.Sprintf("filter %s is not supported", typ)}
 	}
 	return nil
 }
@@ -454,12 +460,15 @@ func applyTimeouts(route *istionet.HTTPRoute, to *gwapiv1.HTTPRouteTimeouts, ret
 	}
 	route.Timeout = request
 	if retry == nil {
-		if backend != nil && (request == nil || request.AsDuration() == 0 || backend.AsDuration() < request.AsDuration()) {
+		if backend != nil && backend.AsDuration() > 0 && (request == nil || request.AsDuration() == 0 || backend.AsDuration() < request.AsDuration()) {
 			route.Timeout = backend
 		}
 		return nil
 	}
-	r := &istionet.HTTPRetry{Attempts: 2, PerTryTimeout: backend, RetryOn: "5xx"}
+	if backend != nil && backend.AsDuration() == 0 {
+		backend = nil
+	}
+	r := &istionet.HTTPRetry{Attempts: 2, PerTryTimeout: backend, RetryOn: retryOnConnectionErrors + ",5xx"}
 	if retry.Attempts != nil {
 		r.Attempts = int32(*retry.Attempts)
 	}
@@ -468,7 +477,7 @@ func applyTimeouts(route *istionet.HTTPRoute, to *gwapiv1.HTTPRouteTimeouts, ret
 		for _, c := range retry.Codes {
 			codes = append(codes, fmt.Sprint(c))
 		}
-		r.RetryOn = strings.Join(codes, ",")
+		r.RetryOn = retryOnConnectionErrors + "," + strings.Join(codes, ",")
 	}
 	var err error
 	if r.Backoff, err = parseDuration(retry.Backoff); err != nil {
@@ -477,6 +486,10 @@ func applyTimeouts(route *istionet.HTTPRoute, to *gwapiv1.HTTPRouteTimeouts, ret
 	route.Retries = r
 	return nil
 }
+
+// retryOnConnectionErrors are retried whatever the codes: the specification asks for retries on
+// connection failures and resets.
+const retryOnConnectionErrors = "connect-failure,refused-stream,reset"
 
 func parseDuration(d *gwapiv1.Duration) (*durationpb.Duration, error) {
 	if d == nil {

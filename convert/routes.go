@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -17,7 +18,7 @@ type routeCommon struct {
 	hostnames []string
 }
 
-// attachment is a route bound to one listener, with the hostnames it serves there.
+// attachment is a route bound to one ready listener, with the hostnames it serves there.
 type attachment struct {
 	gw        *gatewayInfo
 	listener  *listenerInfo
@@ -26,9 +27,13 @@ type attachment struct {
 
 // parentResult is the outcome of one parentRef of ours.
 type parentResult struct {
-	ref         gwapiv1.ParentReference
+	ref gwapiv1.ParentReference
+	// allowed are the listeners the parentRef selects and whose allowedRoutes take the route: the
+	// route counts in their attachedRoutes once it is accepted, whatever their own status.
+	allowed []*listenerInfo
+	// attachments are where the route is served: allowed, ready listeners with a common hostname.
 	attachments []attachment
-	problem     *refProblem // Accepted=False reason, when nothing attached
+	problem     *refProblem // Accepted=False reason, when the route cannot attach at all
 }
 
 func hostnamesOf(hs []gwapiv1.Hostname) []string {
@@ -64,15 +69,15 @@ func (t *translator) attachRoute(rc routeCommon, gateways map[nsName]*gatewayInf
 		}
 		g, k := gwapiv1.Group(group), gwapiv1.Kind(kind)
 		pr.Group, pr.Kind = &g, &k
-		res := parentResult{ref: pr}
-		res.attachments, res.problem = t.attachToGateway(rc, gw, pr)
-		out = append(out, res)
+		out = append(out, t.attachToGateway(rc, gw, pr))
 	}
 	return out
 }
 
-func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1.ParentReference) ([]attachment, *refProblem) {
-	var selected []*listenerInfo
+func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1.ParentReference) parentResult {
+	res := parentResult{ref: pr}
+	selected := 0
+	hostnameMatch := false
 	for _, l := range gw.listeners {
 		if pr.SectionName != nil && *pr.SectionName != l.spec.Name {
 			continue
@@ -80,31 +85,32 @@ func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1
 		if pr.Port != nil && *pr.Port != l.spec.Port {
 			continue
 		}
-		selected = append(selected, l)
-	}
-	if len(selected) == 0 {
-		return nil, &refProblem{gwapiv1.RouteReasonNoMatchingParent, "no listener of the Gateway matches the parentRef's sectionName and port"}
-	}
-	var out []attachment
-	allowedSomewhere := false
-	for _, l := range selected {
-		if !l.ready || !t.listenerAllows(gw, l, rc) {
+		selected++
+		if !t.listenerAllows(gw, l, rc) {
 			continue
 		}
-		allowedSomewhere = true
-		l.status.AttachedRoutes++
-		hosts := isolateHostnames(gw, l, routeHostnames(l.hostname(), rc.hostnames))
-		if len(hosts) > 0 {
-			out = append(out, attachment{gw: gw, listener: l, hostnames: hosts})
+		res.allowed = append(res.allowed, l)
+		hosts := routeHostnames(l.hostname(), rc.hostnames)
+		hostnameMatch = hostnameMatch || len(hosts) > 0
+		if !l.ready {
+			continue
+		}
+		if hosts = isolateHostnames(gw, l, hosts); len(hosts) > 0 {
+			res.attachments = append(res.attachments, attachment{gw: gw, listener: l, hostnames: hosts})
 		}
 	}
 	switch {
-	case !allowedSomewhere:
-		return nil, &refProblem{gwapiv1.RouteReasonNotAllowedByListeners, "no listener of the Gateway allows this route (namespace, kind or listener not ready)"}
-	case len(out) == 0:
-		return nil, &refProblem{gwapiv1.RouteReasonNoMatchingListenerHostname, "no hostname of the route matches a listener's hostname"}
+	case selected == 0:
+		res.problem = &refProblem{gwapiv1.RouteReasonNoMatchingParent, "no listener of the Gateway matches the parentRef's sectionName and port"}
+	case len(res.allowed) == 0:
+		res.problem = &refProblem{gwapiv1.RouteReasonNotAllowedByListeners, "no listener selected by the parentRef allows this route's kind and namespace"}
+	case !hostnameMatch:
+		res.problem = &refProblem{gwapiv1.RouteReasonNoMatchingListenerHostname, "no hostname of the route matches a listener's hostname"}
 	}
-	return out, nil
+	if res.problem != nil {
+		res.allowed, res.attachments = nil, nil
+	}
+	return res
 }
 
 // listenerAllows applies a listener's allowedRoutes to a route.
@@ -171,16 +177,23 @@ func (t *translator) routeParentStatus(rc routeCommon, parents []parentResult, r
 	gen := rc.meta.Generation
 	for _, p := range parents {
 		ps := gwapiv1.RouteParentStatus{ParentRef: p.ref, ControllerName: gwapiv1.GatewayController(t.opts.GatewayController)}
+		accepted := false
 		switch {
 		case p.problem != nil:
 			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionAccepted), false, string(p.problem.reason), p.problem.message)
 		case invalid != nil && usableRules == 0:
 			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionAccepted), false, string(invalid.reason), invalid.message)
 		default:
+			accepted = true
 			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionAccepted), true, string(gwapiv1.RouteReasonAccepted), "")
 		}
-		if invalid != nil && usableRules > 0 {
-			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionPartiallyInvalid), true, string(invalid.reason), invalid.message)
+		if accepted && invalid != nil {
+			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionPartiallyInvalid), true, string(invalid.reason), "Dropped Rule: "+invalid.message)
+		}
+		if accepted {
+			for _, l := range p.allowed {
+				l.attached[rc.ref] = true
+			}
 		}
 		if refs != nil {
 			t.setCondition(&ps.Conditions, gen, string(gwapiv1.RouteConditionResolvedRefs), false, string(refs.reason), refs.message)
@@ -198,9 +211,14 @@ func (t *translator) routeParentStatus(rc routeCommon, parents []parentResult, r
 	}
 }
 
-// firstProblem keeps the first problem seen.
+// firstProblem records a problem: the reason of the first one seen, the messages of all of them.
 func firstProblem(p **refProblem, reason gwapiv1.RouteConditionReason, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
 	if *p == nil {
-		*p = &refProblem{reason, fmt.Sprintf(format, args...)}
+		*p = &refProblem{reason, msg}
+		return
+	}
+	if !strings.Contains((*p).message, msg) {
+		(*p).message += "; " + msg
 	}
 }

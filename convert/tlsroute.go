@@ -32,6 +32,7 @@ func (t *translator) translateTLSRoute(r *gwapiv1.TLSRoute, gateways map[nsName]
 	}
 	var refs, invalid *refProblem
 	var dests []*istionet.RouteDestination
+	resolved := 0
 	for i, rule := range r.Spec.Rules {
 		if i > 0 {
 			firstProblem(&invalid, gwapiv1.RouteReasonUnsupportedValue, "rules[%d]: only one rule is supported", i)
@@ -40,8 +41,11 @@ func (t *translator) translateTLSRoute(r *gwapiv1.TLSRoute, gateways map[nsName]
 		for _, b := range rule.BackendRefs {
 			dest, problem := t.resolveBackend(rc.ref.Kind, rc.ref.Namespace, b.BackendObjectReference)
 			if problem != nil {
+				// The share of an unresolved backend is rejected, not given to the others.
 				firstProblem(&refs, problem.reason, "%s", problem.message)
-				continue
+				dest = unresolvedDestination()
+			} else {
+				resolved++
 			}
 			if w := weightOf(b.Weight); w > 0 {
 				dests = append(dests, &istionet.RouteDestination{Destination: dest, Weight: w})
@@ -57,7 +61,7 @@ func (t *translator) translateTLSRoute(r *gwapiv1.TLSRoute, gateways map[nsName]
 		firstProblem(&invalid, gwapiv1.RouteReasonUnsupportedValue, "%s", "no rules")
 	}
 	t.routeParentStatus(*rc, parents, refs, invalid, usable)
-	if len(dests) == 0 {
+	if resolved == 0 || len(dests) == 0 {
 		return
 	}
 	for _, p := range parents {

@@ -19,11 +19,12 @@ import (
 // never fails as a whole: a bad object gets a status condition or a note, and the others are translated.
 func Translate(in Input, opts Options) Result {
 	t := &translator{
-		opts:     opts.withDefaults(),
-		in:       &in,
-		ix:       newIndex(&in),
-		services: map[nsName]bool{},
-		vsNames:  map[string]bool{},
+		opts:      opts.withDefaults(),
+		in:        &in,
+		ix:        newIndex(&in),
+		services:  map[nsName]bool{},
+		vsNames:   map[string]bool{},
+		grpcPorts: map[grpcPort]bool{},
 		result: Result{Status: Status{
 			Ingresses:      map[ObjectRef]networkingv1.IngressStatus{},
 			GatewayClasses: map[ObjectRef]gwapiv1.GatewayClassStatus{},
@@ -53,6 +54,13 @@ type translator struct {
 	httpBuckets map[httpBucketKey][]httpEntry
 	tlsBuckets  map[tlsBucketKey][]tlsEntry
 	vsNames     map[string]bool
+	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
+	grpcPorts map[grpcPort]bool
+}
+
+type grpcPort struct {
+	host string
+	port uint32
 }
 
 func (t *translator) note(obj ObjectRef, typ, reason, format string, args ...any) {
@@ -73,6 +81,11 @@ func (t *translator) addServices() {
 			continue
 		}
 		ms := t.ix.modelService(svc, t.opts.DomainSuffix)
+		for i, p := range ms.Ports {
+			if t.grpcPorts[grpcPort{ms.Host, p.Number}] && p.Protocol == model.ProtocolHTTP {
+				ms.Ports[i].Protocol = model.ProtocolGRPC
+			}
+		}
 		t.result.Snapshot.Services = append(t.result.Snapshot.Services, ms)
 		if dr := destinationRuleFor(ms); dr != nil {
 			t.result.Snapshot.DestinationRules = append(t.result.Snapshot.DestinationRules, *dr)
