@@ -26,7 +26,7 @@ unit:
 
 # fuzz: fuzz translation from YAML bytes (FUZZTIME=5m by default).
 fuzz:
-	$(GO) test ./convert -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME)
+	$(GO) test ./convert -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # golden: rewrite the golden files after a deliberate change; review them with git diff.
 golden:

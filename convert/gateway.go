@@ -8,6 +8,7 @@ import (
 
 	istionet "istio.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/gatebridge/gatebridge/model"
@@ -118,6 +119,18 @@ func (t *translator) validateListener(gw *gwapiv1.Gateway, l gwapiv1.Listener) *
 	li.status.SupportedKinds = []gwapiv1.RouteGroupKind{}
 	gen := gw.Generation
 	conds := &li.status.Conditions
+	if l.Port < 1 || l.Port > 65535 {
+		li.ready = false
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionAccepted), false, string(gwapiv1.ListenerReasonUnsupportedValue),
+			fmt.Sprintf("port %d is not a valid port", l.Port))
+		return li
+	}
+	if l.Hostname != nil && !validListenerHostname(string(*l.Hostname)) {
+		li.ready = false
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionAccepted), false, string(gwapiv1.ListenerReasonUnsupportedValue),
+			fmt.Sprintf("hostname %q is not a DNS name or a wildcard", *l.Hostname))
+		return li
+	}
 	kinds, ok := supportedKinds[l.Protocol]
 	if !ok {
 		li.ready = false
@@ -357,4 +370,14 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// validListenerHostname checks what the API server's validation would: a DNS-1123 subdomain, optionally
+// with a leading "*." wildcard label, and not an IP address.
+func validListenerHostname(h string) bool {
+	if h == "" {
+		return true
+	}
+	name := strings.TrimPrefix(h, "*.")
+	return net.ParseIP(h) == nil && len(validation.IsDNS1123Subdomain(name)) == 0
 }
