@@ -10,28 +10,10 @@ import (
 )
 
 func (t *translator) translateGRPCRoute(r *gwapiv1.GRPCRoute, gateways map[nsName]*gatewayInfo) {
-	rc := &routeCommon{
-		ref:       ObjectRef{Kind: "GRPCRoute", Namespace: r.Namespace, Name: r.Name},
-		meta:      &r.ObjectMeta,
-		parents:   r.Spec.ParentRefs,
-		hostnames: hostnamesOf(r.Spec.Hostnames),
-	}
-	parents := t.attachRoute(*rc, gateways)
-	if len(parents) == 0 {
-		return
-	}
-	var res ruleResult
-	for i, rule := range r.Spec.Rules {
-		entries, err := t.grpcRuleEntries(rc, i, rule, &res.refs)
-		if err != nil {
-			firstProblem(&res.invalid, err.reason, "rules[%d]: %s", i, err.message)
-			continue
-		}
-		res.usable++
-		res.entries = append(res.entries, entries...)
-	}
-	t.routeParentStatus(*rc, parents, res.refs, res.invalid, res.usable)
-	t.addHTTPEntries(parents, res.entries)
+	rc := newRouteCommon("GRPCRoute", &r.ObjectMeta, r.Spec.ParentRefs, r.Spec.Hostnames)
+	t.translateRules(rc, gateways, len(r.Spec.Rules), func(i int, refs **refProblem) ([]httpEntry, *refProblem) {
+		return t.grpcRuleEntries(rc, i, r.Spec.Rules[i], refs)
+	})
 }
 
 func (t *translator) grpcRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.GRPCRouteRule, refs **refProblem) ([]httpEntry, *refProblem) {

@@ -55,19 +55,24 @@ type ruleResult struct {
 }
 
 func (t *translator) translateHTTPRoute(r *gwapiv1.HTTPRoute, gateways map[nsName]*gatewayInfo) {
-	rc := &routeCommon{
-		ref:       ObjectRef{Kind: "HTTPRoute", Namespace: r.Namespace, Name: r.Name},
-		meta:      &r.ObjectMeta,
-		parents:   r.Spec.ParentRefs,
-		hostnames: hostnamesOf(r.Spec.Hostnames),
-	}
+	rc := newRouteCommon("HTTPRoute", &r.ObjectMeta, r.Spec.ParentRefs, r.Spec.Hostnames)
+	t.translateRules(rc, gateways, len(r.Spec.Rules), func(i int, refs **refProblem) ([]httpEntry, *refProblem) {
+		return t.httpRuleEntries(rc, i, r.Spec.Rules[i], refs)
+	})
+}
+
+// translateRules attaches an HTTPRoute or a GRPCRoute, builds its rules one by one (a rule that cannot
+// be served is dropped and reported), writes its status and files its entries.
+func (t *translator) translateRules(rc *routeCommon, gateways map[nsName]*gatewayInfo, rules int,
+	build func(i int, refs **refProblem) ([]httpEntry, *refProblem),
+) {
 	parents := t.attachRoute(*rc, gateways)
 	if len(parents) == 0 {
 		return
 	}
 	var res ruleResult
-	for i, rule := range r.Spec.Rules {
-		entries, err := t.httpRuleEntries(rc, i, rule, &res.refs)
+	for i := range rules {
+		entries, err := build(i, &res.refs)
 		if err != nil {
 			firstProblem(&res.invalid, err.reason, "rules[%d]: %s", i, err.message)
 			continue

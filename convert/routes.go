@@ -36,12 +36,12 @@ type parentResult struct {
 	problem     *refProblem // Accepted=False reason, when the route cannot attach at all
 }
 
-func hostnamesOf(hs []gwapiv1.Hostname) []string {
-	out := make([]string, 0, len(hs))
-	for _, h := range hs {
-		out = append(out, string(h))
+func newRouteCommon(kind string, meta *metav1.ObjectMeta, parents []gwapiv1.ParentReference, hostnames []gwapiv1.Hostname) *routeCommon {
+	rc := &routeCommon{ref: ObjectRef{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}, meta: meta, parents: parents}
+	for _, h := range hostnames {
+		rc.hostnames = append(rc.hostnames, string(h))
 	}
-	return out
+	return rc
 }
 
 // attachRoute binds a route to the listeners its parentRefs select. ParentRefs to Gateways that

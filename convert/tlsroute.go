@@ -20,12 +20,7 @@ type tlsBucketKey struct {
 }
 
 func (t *translator) translateTLSRoute(r *gwapiv1.TLSRoute, gateways map[nsName]*gatewayInfo) {
-	rc := &routeCommon{
-		ref:       ObjectRef{Kind: "TLSRoute", Namespace: r.Namespace, Name: r.Name},
-		meta:      &r.ObjectMeta,
-		parents:   r.Spec.ParentRefs,
-		hostnames: hostnamesOf(r.Spec.Hostnames),
-	}
+	rc := newRouteCommon("TLSRoute", &r.ObjectMeta, r.Spec.ParentRefs, r.Spec.Hostnames)
 	parents := t.attachRoute(*rc, gateways)
 	if len(parents) == 0 {
 		return
