@@ -39,7 +39,10 @@ const FleetLabel = "gatebridge.dev/fleet"
 // with HTTP 500, as the Gateway API specification requires for the share of traffic of such a backend.
 const UnresolvedBackendHost = "unresolved-backend.gatebridge.invalid"
 
-// Gateway is one Istio Gateway: the listeners of one fleet.
+// Gateway is one Istio Gateway: the listeners of one fleet. Every hostname of an HTTP or HTTPS server
+// is its own virtual host, even when no VirtualService names it: requests for it then get 404, never the
+// routes of a less specific hostname on the same port (Gateway API listener isolation). VirtualServices
+// already carry, for a specific hostname, the routes of the wildcards that cover it, in precedence order.
 type Gateway struct {
 	Meta
 	Spec *istionet.Gateway `json:"spec"`
