@@ -99,3 +99,34 @@ func TestDocumentsAreStable(t *testing.T) {
 		t.Errorf("without Services, got %d documents, want 1", len(docs))
 	}
 }
+
+func TestParseYAMLRoundTrip(t *testing.T) {
+	s := snapshotWith(route(nil))
+	s.VirtualServices[0].Sources = []string{"HTTPRoute/ns/a", "HTTPRoute/ns/b"}
+	s.VirtualServices[0].Origin = OriginGatewayAPI
+	s.Gateways = []Gateway{{Meta: Meta{Name: "gw", Namespace: "ns", Fleet: "f", Origin: OriginGatewayAPI},
+		Spec: &istionet.Gateway{Servers: []*istionet.Server{{Port: &istionet.Port{Number: 80, Protocol: "HTTP", Name: "http"}, Hosts: []string{"*"}}}}}}
+	s.Services = []Service{{Name: "a", Namespace: "ns", Host: "a.ns.svc.cluster.local", Ports: []ServicePort{{Number: 80, Protocol: ProtocolHTTP, Endpoints: []Endpoint{{Address: "10.0.0.1", Port: 8080}}}}}}
+	print := func(s *Snapshot) string {
+		docs, err := s.Documents(PrintOptions{Services: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := YAML(docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	first := print(s)
+	parsed, err := ParseYAML(strings.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := print(parsed); again != first {
+		t.Fatalf("round trip changed the snapshot:\n%s\n---\n%s", first, again)
+	}
+	if _, err := ParseYAML(strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n")); err == nil {
+		t.Errorf("a document outside the model was accepted")
+	}
+}

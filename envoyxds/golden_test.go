@@ -1,0 +1,104 @@
+package envoyxds
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of envoyxds/testdata")
+
+// renderResources prints resources as YAML documents through protojson, so the bytes are stable.
+func renderResources(t *testing.T, fleet string, r *Resources) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	emit := func(typ string, m proto.Message) {
+		js, err := protojson.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(js, &v); err != nil {
+			t.Fatal(err)
+		}
+		out, err := yaml.Marshal(map[string]any{"fleet": fleet, "type": typ, "resource": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.WriteString("---\n")
+		buf.Write(out)
+	}
+	for _, l := range r.Listeners {
+		emit("listener", l)
+	}
+	for _, rc := range r.Routes {
+		emit("route", rc)
+	}
+	for _, c := range r.Clusters {
+		emit("cluster", c)
+	}
+	for _, e := range r.Endpoints {
+		emit("endpoints", e)
+	}
+	for _, s := range r.Secrets {
+		emit("secret", s)
+	}
+	return buf.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	cases, _ := filepath.Glob("testdata/*.in.yaml")
+	if len(cases) == 0 {
+		t.Fatal("no golden cases")
+	}
+	for _, in := range cases {
+		base := strings.TrimSuffix(in, ".in.yaml")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			f, err := os.Open(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			snap, err := model.ParseYAML(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for _, fleet := range snap.Fleets() {
+				res, err := Translate(snap, fleet, Options{})
+				if err != nil {
+					t.Fatalf("fleet %s: %v", fleet, err)
+				}
+				if err := res.Validate(); err != nil {
+					t.Fatalf("fleet %s: %v", fleet, err)
+				}
+				got = append(got, renderResources(t, fleet, res)...)
+			}
+			path := base + ".out.yaml"
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./envoyxds -update)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s differs (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}

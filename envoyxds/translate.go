@@ -1,0 +1,179 @@
+package envoyxds
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	istionet "istio.io/api/networking/v1"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// Options tune translation for a fleet's environment.
+type Options struct {
+	// BindAddress is the address listeners bind (default 0.0.0.0).
+	BindAddress string
+	// ListenPort maps a Gateway port to the port Envoy binds (standalone mode maps 80 to an unprivileged
+	// port); nil keeps the port.
+	ListenPort func(port uint32) uint32
+}
+
+func (o Options) listenPort(p uint32) uint32 {
+	if o.ListenPort == nil {
+		return p
+	}
+	return o.ListenPort(p)
+}
+
+// Resources are the Envoy resources of one fleet, each slice sorted by name.
+type Resources struct {
+	Listeners []*listenerv3.Listener
+	Routes    []*routev3.RouteConfiguration
+	Clusters  []*clusterv3.Cluster
+	Endpoints []*endpointv3.ClusterLoadAssignment
+	Secrets   []*tlsv3.Secret
+}
+
+// Translate builds the resources of one fleet. It fails only on a model it cannot express (which
+// model.Validate and envoyxds.Validate catch before anything is served).
+func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error) {
+	b := &builder{snap: s, fleet: fleet, opts: opts, clusters: map[string]clusterRef{}, secretNames: map[string]bool{}}
+	if b.opts.BindAddress == "" {
+		b.opts.BindAddress = "0.0.0.0"
+	}
+	ports := b.fleetPorts()
+	for _, p := range slices.Sorted(mapsKeys(ports)) {
+		if err := b.buildPort(p, ports[p]); err != nil {
+			return nil, fmt.Errorf("port %d: %w", p, err)
+		}
+	}
+	b.buildClusters()
+	b.sort()
+	return &b.res, nil
+}
+
+type builder struct {
+	snap     *model.Snapshot
+	fleet    string
+	opts     Options
+	res      Resources
+	clusters map[string]clusterRef // by cluster name
+	// secretNames are the SDS secrets the fleet's listeners name.
+	secretNames map[string]bool
+}
+
+// clusterRef is a Service port some route of the fleet sends to.
+type clusterRef struct {
+	host string
+	port uint32
+}
+
+// server is one Istio server with the Gateway it belongs to.
+type server struct {
+	gw  *model.Gateway
+	srv *istionet.Server
+}
+
+// fleetPorts groups the servers of the fleet's Gateways by port.
+func (b *builder) fleetPorts() map[uint32][]server {
+	ports := map[uint32][]server{}
+	for i := range b.snap.Gateways {
+		gw := &b.snap.Gateways[i]
+		if gw.Fleet != b.fleet {
+			continue
+		}
+		for _, srv := range gw.Spec.Servers {
+			ports[srv.Port.Number] = append(ports[srv.Port.Number], server{gw: gw, srv: srv})
+		}
+	}
+	return ports
+}
+
+func gatewayRef(gw *model.Gateway) string { return gw.Namespace + "/" + gw.Name }
+
+// routeConfigName names the route configuration of a port.
+func routeConfigName(port uint32) string { return fmt.Sprintf("http.%d", port) }
+
+func listenerName(port uint32) string { return fmt.Sprintf("listener.%d", port) }
+
+// clusterName follows Istio's convention: outbound|port||host.
+func clusterName(host string, port uint32) string { return fmt.Sprintf("outbound|%d||%s", port, host) }
+
+func (b *builder) buildPort(port uint32, servers []server) error {
+	var httpServers, tlsServers []server
+	for _, s := range servers {
+		switch strings.ToUpper(s.srv.Port.Protocol) {
+		case "HTTP":
+			httpServers = append(httpServers, s)
+		case "HTTPS", "TLS":
+			tlsServers = append(tlsServers, s)
+		default:
+			return fmt.Errorf("server %s: protocol %q is not supported", s.srv.Name, s.srv.Port.Protocol)
+		}
+	}
+	if len(httpServers) > 0 && len(tlsServers) > 0 {
+		return fmt.Errorf("HTTP and TLS servers share the port")
+	}
+	needsRoutes := len(httpServers) > 0 || slices.ContainsFunc(tlsServers, func(s server) bool { return isTerminatedHTTP(s.srv) })
+	if needsRoutes {
+		rc, err := b.routeConfig(port, servers)
+		if err != nil {
+			return err
+		}
+		b.res.Routes = append(b.res.Routes, rc)
+	}
+	l := &listenerv3.Listener{
+		Name:    listenerName(port),
+		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
+	}
+	if len(httpServers) > 0 {
+		hcm, err := httpConnectionManager(port, false)
+		if err != nil {
+			return err
+		}
+		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
+	} else {
+		chains, err := b.tlsFilterChains(port, tlsServers)
+		if err != nil {
+			return err
+		}
+		l.FilterChains = chains
+		l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
+	}
+	b.res.Listeners = append(b.res.Listeners, l)
+	return nil
+}
+
+// isTerminatedHTTP reports whether a TLS server carries HTTP after termination (HTTPS); TLS servers
+// carry opaque streams (passthrough, or terminated and proxied).
+func isTerminatedHTTP(s *istionet.Server) bool {
+	return strings.EqualFold(s.Port.Protocol, "HTTPS")
+}
+
+func socketAddress(addr string, port uint32) *corev3.Address {
+	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+		Address: addr, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
+	}}}
+}
+
+func (b *builder) useCluster(host string, port uint32) string {
+	name := clusterName(host, port)
+	b.clusters[name] = clusterRef{host: host, port: port}
+	return name
+}
+
+func (b *builder) sort() {
+	slices.SortFunc(b.res.Listeners, func(a, c *listenerv3.Listener) int { return cmp.Compare(a.Name, c.Name) })
+	slices.SortFunc(b.res.Routes, func(a, c *routev3.RouteConfiguration) int { return cmp.Compare(a.Name, c.Name) })
+	slices.SortFunc(b.res.Clusters, func(a, c *clusterv3.Cluster) int { return cmp.Compare(a.Name, c.Name) })
+	slices.SortFunc(b.res.Endpoints, func(a, c *endpointv3.ClusterLoadAssignment) int { return cmp.Compare(a.ClusterName, c.ClusterName) })
+	slices.SortFunc(b.res.Secrets, func(a, c *tlsv3.Secret) int { return cmp.Compare(a.Name, c.Name) })
+}
