@@ -49,3 +49,29 @@ func TestParseIngress(t *testing.T) {
 		})
 	}
 }
+
+func TestParseEndpoints(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []HostPort
+		wantErr bool
+	}{
+		{in: "127.0.0.1:8080", want: []HostPort{{"127.0.0.1", 8080}}},
+		{in: " 127.0.0.1:1, [::1]:2 ,", want: []HostPort{{"127.0.0.1", 1}, {"::1", 2}}},
+		{in: "", wantErr: true},
+		{in: "127.0.0.1", wantErr: true},
+		{in: "127.0.0.1:0", wantErr: true},
+		{in: "127.0.0.1:70000", wantErr: true},
+		{in: ":80", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseEndpoints(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseEndpoints(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("ParseEndpoints(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}

@@ -6,6 +6,6 @@ const Prefix = "gatebridge.dev/"
 var gatebridgeFamily = &family{
 	name:      "gatebridge",
 	prefix:    Prefix,
-	known:     keySet(),
-	supported: keySet(),
+	known:     keySet("endpoints"),
+	supported: keySet("endpoints"),
 }

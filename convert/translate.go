@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/gatebridge/gatebridge/annotations"
 	"github.com/gatebridge/gatebridge/model"
 )
 
@@ -81,6 +82,9 @@ func (t *translator) addServices() {
 			continue
 		}
 		ms := t.ix.modelService(svc, t.opts.DomainSuffix)
+		if v, ok := svc.Annotations[annotations.EndpointsAnnotation]; ok {
+			t.staticEndpoints(&ms, v)
+		}
 		for i, p := range ms.Ports {
 			if t.grpcPorts[grpcPort{ms.Host, p.Number}] && p.Protocol == model.ProtocolHTTP {
 				ms.Ports[i].Protocol = model.ProtocolGRPC
@@ -96,6 +100,21 @@ func (t *translator) addServices() {
 // addVirtualService adds a VirtualService, making its name unique in its namespace: a host slug
 // can meet a literal host (wildcard.example.com for *.example.com), and the later one then gets a suffix
 // derived from its hosts.
+// staticEndpoints replaces the endpoints of every port of a Service by the annotation's list.
+func (t *translator) staticEndpoints(ms *model.Service, v string) {
+	eps, err := annotations.ParseEndpoints(v)
+	if err != nil {
+		t.note(ObjectRef{Kind: "Service", Namespace: ms.Namespace, Name: ms.Name}, NoteWarning, "InvalidEndpoints", "%v; EndpointSlices are used instead", err)
+		return
+	}
+	for i := range ms.Ports {
+		ms.Ports[i].Endpoints = nil
+		for _, e := range eps {
+			ms.Ports[i].Endpoints = append(ms.Ports[i].Endpoints, model.Endpoint{Address: e.Host, Port: e.Port})
+		}
+	}
+}
+
 func (t *translator) addVirtualService(meta model.Meta, spec *istionet.VirtualService) {
 	key := meta.Namespace + "/" + meta.Name
 	if t.vsNames[key] {

@@ -56,6 +56,7 @@ func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error
 		}
 	}
 	b.buildClusters()
+	b.buildSecrets()
 	b.sort()
 	return &b.res, nil
 }

@@ -102,6 +102,7 @@ type Snapshot struct {
 	VirtualServices  []VirtualService  `json:"virtualServices,omitempty"`
 	DestinationRules []DestinationRule `json:"destinationRules,omitempty"`
 	Services         []Service         `json:"services,omitempty"`
+	Secrets          []TLSSecret       `json:"-"`
 }
 
 func compareMeta(a, b Meta) int {
@@ -113,6 +114,7 @@ func (s *Snapshot) Sort() {
 	slices.SortFunc(s.Gateways, func(a, b Gateway) int { return compareMeta(a.Meta, b.Meta) })
 	slices.SortFunc(s.VirtualServices, func(a, b VirtualService) int { return compareMeta(a.Meta, b.Meta) })
 	slices.SortFunc(s.DestinationRules, func(a, b DestinationRule) int { return compareMeta(a.Meta, b.Meta) })
+	slices.SortFunc(s.Secrets, func(a, b TLSSecret) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Services, func(a, b Service) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
@@ -134,4 +136,12 @@ func (s *Snapshot) Fleets() []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// TLSSecret is a certificate chain and its private key, named "namespace/name" as the Gateway servers'
+// credentialName(s) name it. Its bytes never go to logs.
+type TLSSecret struct {
+	Name string `json:"name"`
+	Cert []byte `json:"-"`
+	Key  []byte `json:"-"`
 }

@@ -1,0 +1,296 @@
+package envoyxds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
+	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
+	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+)
+
+// fleetHash keys the snapshot cache by fleet: every Envoy whose node cluster names the fleet gets the
+// same resources.
+type fleetHash struct{}
+
+func (fleetHash) ID(node *corev3.Node) string {
+	if node == nil {
+		return ""
+	}
+	if node.Cluster != "" {
+		return node.Cluster
+	}
+	return node.Id
+}
+
+// NodeStatus is what one Envoy did with what it was sent.
+type NodeStatus struct {
+	Node     string `json:"node"`
+	Fleet    string `json:"fleet"`
+	Acked    string `json:"ackedVersion,omitempty"`
+	Nacked   string `json:"nackedVersion,omitempty"`
+	NackText string `json:"nackError,omitempty"`
+}
+
+// FleetStatus is the state of one fleet on the server.
+type FleetStatus struct {
+	Fleet   string       `json:"fleet"`
+	Version string       `json:"version"`
+	Error   string       `json:"error,omitempty"` // why the latest update was not pushed
+	Nodes   []NodeStatus `json:"nodes,omitempty"`
+}
+
+// Server serves ADS (state of the world and delta) and SDS to Envoy fleets. Updates are validated
+// before they are pushed; a rejected update leaves the last good snapshot in place, and a NACK does not
+// make the server resend the same version in a loop.
+type Server struct {
+	log   *slog.Logger
+	cache cachev3.SnapshotCache
+
+	mu      sync.Mutex
+	current map[string]*cachev3.Snapshot // by fleet: what is being served
+	acked   map[string]*cachev3.Snapshot // by fleet: the newest version some Envoy of the fleet acked
+	errors  map[string]string
+	nodes   map[int64]*NodeStatus // by stream
+}
+
+// NewServer makes a server; log receives one line per push, ACK and NACK (never secret material).
+func NewServer(log *slog.Logger) *Server {
+	return &Server{
+		log:     log,
+		cache:   cachev3.NewSnapshotCache(true, fleetHash{}, nil),
+		current: map[string]*cachev3.Snapshot{},
+		acked:   map[string]*cachev3.Snapshot{},
+		errors:  map[string]string{},
+		nodes:   map[int64]*NodeStatus{},
+	}
+}
+
+// Version returns the version a fleet is served.
+func (s *Server) Version(fleet string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if snap := s.current[fleet]; snap != nil {
+		return snap.GetVersion(resourcev3.ListenerType)
+	}
+	return ""
+}
+
+// Update validates the resources of a fleet and, when they are valid, serves them. An invalid update is
+// returned as an error and the fleet keeps its last good configuration.
+func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (string, error) {
+	if err := res.Validate(); err != nil {
+		s.mu.Lock()
+		s.errors[fleet] = err.Error()
+		s.mu.Unlock()
+		return "", err
+	}
+	version, snap, err := snapshotOf(res)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.errors, fleet)
+	if cur := s.current[fleet]; cur != nil && cur.GetVersion(resourcev3.ListenerType) == version {
+		return version, nil
+	}
+	if err := s.cache.SetSnapshot(ctx, fleet, snap); err != nil {
+		return "", fmt.Errorf("set snapshot of fleet %s: %w", fleet, err)
+	}
+	s.current[fleet] = snap
+	s.log.Info("pushed configuration", "fleet", fleet, "version", version)
+	return version, nil
+}
+
+// snapshotOf makes a consistent snapshot whose version is a hash of its content, so equal
+// configurations are never pushed twice.
+func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
+	byType := map[string][]types.Resource{}
+	h := sha256.New()
+	add := func(typ string, m proto.Message) error {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(typ))
+		h.Write(b)
+		byType[typ] = append(byType[typ], m.(types.Resource))
+		return nil
+	}
+	var errs []error
+	for _, m := range res.Listeners {
+		errs = append(errs, add(resourcev3.ListenerType, m))
+	}
+	for _, m := range res.Routes {
+		errs = append(errs, add(resourcev3.RouteType, m))
+	}
+	for _, m := range res.Clusters {
+		errs = append(errs, add(resourcev3.ClusterType, m))
+	}
+	for _, m := range res.Endpoints {
+		errs = append(errs, add(resourcev3.EndpointType, m))
+	}
+	for _, m := range res.Secrets {
+		errs = append(errs, add(resourcev3.SecretType, m))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return "", nil, err
+	}
+	version := hex.EncodeToString(h.Sum(nil))[:12]
+	snap, err := cachev3.NewSnapshot(version, byType)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := snap.Consistent(); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return version, snap, nil
+}
+
+// onRequest records ACKs and NACKs. After a NACK the fleet goes back to the last acked snapshot (or to
+// none), so the cache does not answer the NACK with the same rejected version again and again.
+func (s *Server) onRequest(stream int64, req *discoveryv3.DiscoveryRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fleet := fleetHash{}.ID(req.Node)
+	ns := s.nodes[stream]
+	if ns == nil {
+		ns = &NodeStatus{Fleet: fleet}
+		s.nodes[stream] = ns
+	}
+	if req.Node != nil {
+		ns.Node, ns.Fleet = req.Node.Id, fleet
+	}
+	cur := s.current[fleet]
+	if cur == nil || req.ResponseNonce == "" {
+		return nil
+	}
+	version := cur.GetVersion(resourcev3.ListenerType)
+	if req.ErrorDetail != nil {
+		ns.Nacked, ns.NackText = version, req.ErrorDetail.Message
+		s.log.Warn("envoy rejected configuration", "fleet", fleet, "node", ns.Node, "version", version, "type", req.TypeUrl, "error", req.ErrorDetail.Message)
+		s.holdAfterNack(fleet)
+		return nil
+	}
+	if req.VersionInfo == version && ns.Acked != version {
+		ns.Acked = version
+		s.acked[fleet] = cur
+		s.log.Info("envoy acked configuration", "fleet", fleet, "node", ns.Node, "version", version)
+	}
+	return nil
+}
+
+func (s *Server) holdAfterNack(fleet string) {
+	good := s.acked[fleet]
+	if good == nil {
+		s.cache.ClearSnapshot(fleet)
+		delete(s.current, fleet)
+		return
+	}
+	if s.current[fleet] == good {
+		return
+	}
+	s.current[fleet] = good
+	if err := s.cache.SetSnapshot(context.Background(), fleet, good); err != nil {
+		s.log.Error("restore last good configuration", "fleet", fleet, "error", err)
+	}
+}
+
+// Status reports every fleet: the version served, the last update error, what each Envoy acked.
+func (s *Server) Status() []FleetStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fleets := map[string]*FleetStatus{}
+	get := func(f string) *FleetStatus {
+		if fleets[f] == nil {
+			fleets[f] = &FleetStatus{Fleet: f}
+		}
+		return fleets[f]
+	}
+	for f, snap := range s.current {
+		get(f).Version = snap.GetVersion(resourcev3.ListenerType)
+	}
+	for f, e := range s.errors {
+		get(f).Error = e
+	}
+	for _, n := range s.nodes {
+		fs := get(n.Fleet)
+		fs.Nodes = append(fs.Nodes, *n)
+	}
+	out := make([]FleetStatus, 0, len(fleets))
+	for _, f := range fleets {
+		sort.Slice(f.Nodes, func(i, j int) bool { return f.Nodes[i].Node < f.Nodes[j].Node })
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Fleet < out[j].Fleet })
+	return out
+}
+
+// Serve serves xDS on lis until ctx ends.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	callbacks := serverv3.CallbackFuncs{
+		StreamRequestFunc: s.onRequest,
+		StreamClosedFunc: func(stream int64, _ *corev3.Node) {
+			s.mu.Lock()
+			delete(s.nodes, stream)
+			s.mu.Unlock()
+		},
+	}
+	xds := serverv3.NewServer(ctx, s.cache, callbacks)
+	g := grpc.NewServer()
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, xds)
+	listenerservice.RegisterListenerDiscoveryServiceServer(g, xds)
+	routeservice.RegisterRouteDiscoveryServiceServer(g, xds)
+	clusterservice.RegisterClusterDiscoveryServiceServer(g, xds)
+	endpointservice.RegisterEndpointDiscoveryServiceServer(g, xds)
+	secretservice.RegisterSecretDiscoveryServiceServer(g, xds)
+	go func() {
+		<-ctx.Done()
+		g.Stop()
+	}()
+	if err := g.Serve(lis); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// WaitAck blocks until some Envoy of fleet acks version, or ctx ends.
+func (s *Server) WaitAck(ctx context.Context, fleet, version string) error {
+	for {
+		s.mu.Lock()
+		acked := false
+		for _, n := range s.nodes {
+			acked = acked || (n.Fleet == fleet && n.Acked == version)
+		}
+		s.mu.Unlock()
+		if acked {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("fleet %s did not ack version %s: %w", fleet, version, ctx.Err())
+		case <-pollInterval():
+		}
+	}
+}
+
+func pollInterval() <-chan time.Time { return time.After(50 * time.Millisecond) }
