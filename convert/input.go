@@ -174,7 +174,7 @@ func LoadPaths(defaultNamespace string, paths ...string) (Input, error) {
 	var in Input
 	var errs []error
 	for _, p := range paths {
-		files, err := manifestFiles(p)
+		files, err := ManifestFiles(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -194,7 +194,9 @@ func LoadPaths(defaultNamespace string, paths ...string) (Input, error) {
 	return in, errors.Join(errs...)
 }
 
-func manifestFiles(p string) ([]string, error) {
+// ManifestFiles lists the files LoadPaths reads for a path: the file itself, or the .yaml, .yml and
+// .json files below a folder (hidden folders skipped), sorted.
+func ManifestFiles(p string) ([]string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, err

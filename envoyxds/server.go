@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -48,6 +49,7 @@ type NodeStatus struct {
 	Acked    string `json:"ackedVersion,omitempty"`
 	Nacked   string `json:"nackedVersion,omitempty"`
 	NackText string `json:"nackError,omitempty"`
+	Nacks    int    `json:"nacks,omitempty"` // NACKs on this stream so far: a resend loop shows here
 }
 
 // FleetStatus is the state of one fleet on the server.
@@ -67,9 +69,12 @@ type Server struct {
 
 	mu      sync.Mutex
 	current map[string]*cachev3.Snapshot // by fleet: what is being served
-	acked   map[string]*cachev3.Snapshot // by fleet: the newest version some Envoy of the fleet acked
-	errors  map[string]string
-	nodes   map[int64]*NodeStatus // by stream
+	// acked lists, by fleet, the versions some Envoy acked (for some type), oldest first; a version
+	// that is NACKed later leaves the list (Envoy acks clusters and listeners of a version before it
+	// rejects its routes).
+	acked  map[string][]*cachev3.Snapshot
+	errors map[string]string
+	nodes  map[int64]*NodeStatus // by stream
 }
 
 // NewServer makes a server; log receives one line per push, ACK and NACK (never secret material).
@@ -78,7 +83,7 @@ func NewServer(log *slog.Logger) *Server {
 		log:     log,
 		cache:   cachev3.NewSnapshotCache(true, fleetHash{}, nil),
 		current: map[string]*cachev3.Snapshot{},
-		acked:   map[string]*cachev3.Snapshot{},
+		acked:   map[string][]*cachev3.Snapshot{},
 		errors:  map[string]string{},
 		nodes:   map[int64]*NodeStatus{},
 	}
@@ -187,20 +192,29 @@ func (s *Server) onRequest(stream int64, req *discoveryv3.DiscoveryRequest) erro
 	version := cur.GetVersion(resourcev3.ListenerType)
 	if req.ErrorDetail != nil {
 		ns.Nacked, ns.NackText = version, req.ErrorDetail.Message
+		ns.Nacks++
 		s.log.Warn("envoy rejected configuration", "fleet", fleet, "node", ns.Node, "version", version, "type", req.TypeUrl, "error", req.ErrorDetail.Message)
 		s.holdAfterNack(fleet)
 		return nil
 	}
 	if req.VersionInfo == version && ns.Acked != version {
 		ns.Acked = version
-		s.acked[fleet] = cur
+		if !slices.Contains(s.acked[fleet], cur) {
+			s.acked[fleet] = append(s.acked[fleet], cur)
+		}
 		s.log.Info("envoy acked configuration", "fleet", fleet, "node", ns.Node, "version", version)
 	}
 	return nil
 }
 
 func (s *Server) holdAfterNack(fleet string) {
-	good := s.acked[fleet]
+	bad := s.current[fleet]
+	s.acked[fleet] = slices.DeleteFunc(s.acked[fleet], func(x *cachev3.Snapshot) bool { return x == bad })
+	var good *cachev3.Snapshot
+	if n := len(s.acked[fleet]); n > 0 {
+		good = s.acked[fleet][n-1]
+		s.acked[fleet] = s.acked[fleet][max(0, n-8):] // a short history is enough
+	}
 	if good == nil {
 		s.cache.ClearSnapshot(fleet)
 		delete(s.current, fleet)

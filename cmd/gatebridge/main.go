@@ -24,6 +24,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"convert", "print the Istio resources (and status) that manifests translate to", runConvert},
+		{"standalone", "serve a folder of manifests to Envoy over xDS, following edits", runStandalone},
+		{"bootstrap", "print the Envoy bootstrap of one Envoy of a fleet", runBootstrap},
 		{"version", "print the version", func(context.Context, []string, io.Writer, io.Writer) error {
 			fmt.Println("gatebridge", version)
 			return nil

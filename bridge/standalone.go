@@ -1,0 +1,165 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/gatebridge/gatebridge/certs"
+	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/envoyxds"
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// StandaloneOptions configure standalone mode.
+type StandaloneOptions struct {
+	Dir       string
+	Translate convert.Options
+	Envoy     envoyxds.Options
+	// Poll is how often the folder is checked for changes.
+	Poll time.Duration
+	Log  *slog.Logger
+}
+
+// Standalone serves the manifests of a folder to Envoy fleets and follows edits to them.
+type Standalone struct {
+	opts   StandaloneOptions
+	Server *envoyxds.Server
+
+	fingerprint string
+	fleets      []string
+	// Snapshot is the model last translated (for debugging and tests).
+	Snapshot *model.Snapshot
+}
+
+// NewStandalone prepares standalone mode; Run serves it.
+func NewStandalone(opts StandaloneOptions) *Standalone {
+	if opts.Poll == 0 {
+		opts.Poll = 300 * time.Millisecond
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Standalone{opts: opts, Server: envoyxds.NewServer(opts.Log)}
+}
+
+// Run serves xDS on lis and re-reads the folder whenever it changes, until ctx ends.
+func (s *Standalone) Run(ctx context.Context, lis net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Server.Serve(ctx, lis) }()
+	tick := time.NewTicker(s.opts.Poll)
+	defer tick.Stop()
+	for {
+		if _, err := s.SyncIfChanged(ctx); err != nil {
+			s.opts.Log.Error("sync", "dir", s.opts.Dir, "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return <-errc
+		case err := <-errc:
+			return err
+		case <-tick.C:
+		}
+	}
+}
+
+// SyncIfChanged translates and pushes the folder when its files changed since the last sync, and
+// reports whether it did.
+func (s *Standalone) SyncIfChanged(ctx context.Context) (bool, error) {
+	fp, err := folderFingerprint(s.opts.Dir)
+	if err != nil {
+		return false, err
+	}
+	if fp == s.fingerprint {
+		return false, nil
+	}
+	s.fingerprint = fp
+	return true, s.Sync(ctx)
+}
+
+// Sync reads the folder, translates it and pushes every fleet. Manifests that cannot be read are
+// reported and skipped; the others are served.
+func (s *Standalone) Sync(ctx context.Context) error {
+	log := s.opts.Log
+	input, loadErr := convert.LoadPaths("default", s.opts.Dir)
+	if loadErr != nil {
+		log.Warn("some manifests were skipped", "error", loadErr)
+	}
+	topts := s.opts.Translate
+	topts.Now = metaNow()
+	res := convert.Translate(input, topts)
+	for _, n := range res.Notes {
+		log.Warn("note", "object", n.Object.String(), "reason", n.Reason, "message", n.Message)
+	}
+	snap := res.Snapshot
+	if err := snap.Validate(); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	material, errs := certs.Material(input.Secrets, credentialNames(&snap), time.Now())
+	for _, e := range errs {
+		log.Warn("tls secret not served", "error", e)
+	}
+	snap.Secrets = material
+	s.Snapshot = &snap
+	fleets := snap.Fleets()
+	for _, gone := range s.fleets {
+		if !slices.Contains(fleets, gone) {
+			fleets = append(fleets, gone) // pushed empty, so its Envoys drop the old listeners
+		}
+	}
+	s.fleets = snap.Fleets()
+	var firstErr error
+	for _, fleet := range fleets {
+		resources, err := envoyxds.Translate(&snap, fleet, s.opts.Envoy)
+		if err == nil {
+			_, err = s.Server.Update(ctx, fleet, resources)
+		}
+		if err != nil {
+			log.Error("configuration not pushed; the fleet keeps its last good one", "fleet", fleet, "error", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+func credentialNames(s *model.Snapshot) []string {
+	var out []string
+	for _, g := range s.Gateways {
+		for _, srv := range g.Spec.Servers {
+			if srv.Tls == nil {
+				continue
+			}
+			out = append(out, srv.Tls.CredentialNames...)
+			if srv.Tls.CredentialName != "" {
+				out = append(out, srv.Tls.CredentialName)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// folderFingerprint hashes the names, sizes and modification times of the manifest files of a folder.
+func folderFingerprint(dir string) (string, error) {
+	files, err := convert.ManifestFiles(dir)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", dir, err)
+	}
+	h := sha256.New()
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d %d\n", f, info.Size(), info.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"github.com/gatebridge/gatebridge/bridge"
+	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/envoyxds"
+)
+
+func runStandalone(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gatebridge standalone", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var topts convert.Options
+	dir := fs.String("dir", "", "folder of manifests to serve (edits apply live)")
+	xds := fs.String("xds", "127.0.0.1:18000", "address of the xDS (ADS/SDS) server")
+	bind := fs.String("bind-address", "127.0.0.1", "address Envoy listeners bind")
+	offset := fs.Uint("port-offset", 0, "added to every Gateway port Envoy binds (10000 serves port 80 on 10080)")
+	verbose := fs.Bool("v", false, "debug logging")
+	addTranslationFlags(fs, &topts)
+	if err := fs.Parse(args); err != nil || *dir == "" || fs.NArg() > 0 {
+		if err == nil {
+			fmt.Fprintln(stderr, "usage: gatebridge standalone --dir DIR [--xds HOST:PORT] [--port-offset N]")
+		}
+		return errUsage
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	off := uint32(*offset)
+	s := bridge.NewStandalone(bridge.StandaloneOptions{
+		Dir:       *dir,
+		Translate: topts,
+		Envoy:     envoyxds.Options{BindAddress: *bind, ListenPort: func(p uint32) uint32 { return p + off }},
+		Log:       log,
+	})
+	lis, err := net.Listen("tcp", *xds)
+	if err != nil {
+		return err
+	}
+	log.Info("serving xDS", "address", lis.Addr().String(), "dir", *dir)
+	return s.Run(ctx, lis)
+}
+
+func runBootstrap(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gatebridge bootstrap", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o envoyxds.BootstrapOptions
+	fs.StringVar(&o.Fleet, "fleet", "", "fleet of the Envoy: ingress-<class> or gateway-<namespace>-<name>")
+	fs.StringVar(&o.NodeID, "node", "", "node id (default: the fleet)")
+	fs.StringVar(&o.XDS, "xds", "127.0.0.1:18000", "address of gatebridge's xDS server")
+	admin := fs.Uint("admin-port", 19000, "port of Envoy's admin interface (on 127.0.0.1)")
+	if err := fs.Parse(args); err != nil || o.Fleet == "" {
+		if err == nil {
+			fmt.Fprintln(stderr, "usage: gatebridge bootstrap --fleet FLEET [--xds HOST:PORT] [--admin-port N]")
+		}
+		return errUsage
+	}
+	o.AdminPort = uint32(*admin)
+	b, err := envoyxds.Bootstrap(o)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", b)
+	return err
+}

@@ -1,0 +1,80 @@
+package envoyxds
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// BootstrapOptions describe one Envoy of a fleet.
+type BootstrapOptions struct {
+	Fleet     string // the node cluster: which configuration the Envoy gets
+	NodeID    string // unique per Envoy; defaults to the fleet
+	XDS       string // host:port of gatebridge's xDS server
+	AdminPort uint32 // the admin interface listens on 127.0.0.1 only
+}
+
+const xdsClusterName = "gatebridge-xds"
+
+// Bootstrap returns the Envoy bootstrap (JSON, which Envoy reads as YAML too) of one Envoy of a fleet:
+// its node, ADS over gRPC to gatebridge, and an admin interface on 127.0.0.1.
+func Bootstrap(o BootstrapOptions) ([]byte, error) {
+	host, portStr, err := net.SplitHostPort(o.XDS)
+	if err != nil {
+		return nil, fmt.Errorf("xds address %q: %w", o.XDS, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("xds port %q: %w", portStr, err)
+	}
+	if o.Fleet == "" {
+		return nil, fmt.Errorf("a fleet is required")
+	}
+	nodeID := o.NodeID
+	if nodeID == "" {
+		nodeID = o.Fleet
+	}
+	h2, err := anypb.New(&httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+		ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+			Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+		}},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	grpcService := []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: xdsClusterName}}}}
+	b := &bootstrapv3.Bootstrap{
+		Node:  &corev3.Node{Id: nodeID, Cluster: o.Fleet},
+		Admin: &bootstrapv3.Admin{Address: socketAddress("127.0.0.1", o.AdminPort)},
+		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
+			AdsConfig: &corev3.ApiConfigSource{ApiType: corev3.ApiConfigSource_GRPC, TransportApiVersion: corev3.ApiVersion_V3, GrpcServices: grpcService},
+			LdsConfig: adsConfigSource(),
+			CdsConfig: adsConfigSource(),
+		},
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{Clusters: []*clusterv3.Cluster{{
+			Name:                          xdsClusterName,
+			ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
+			ConnectTimeout:                durationpb.New(time.Second),
+			TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": h2},
+			LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: xdsClusterName, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+				LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+					Address: socketAddress(host, uint32(port)),
+				}}}},
+			}}},
+		}}},
+	}
+	if err := b.ValidateAll(); err != nil {
+		return nil, err
+	}
+	return protojson.MarshalOptions{Indent: "  "}.Marshal(b)
+}
