@@ -1,0 +1,82 @@
+package certs
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func selfSigned(t *testing.T, notBefore, notAfter time.Time) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "a.example.com"},
+		DNSNames: []string{"a.example.com"}, NotBefore: notBefore, NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+func tlsSecret(name string, cert, key []byte) corev1.Secret {
+	return corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}}
+}
+
+func TestMaterial(t *testing.T) {
+	now := time.Now()
+	cert, key := selfSigned(t, now.Add(-time.Hour), now.Add(time.Hour))
+	_, otherKey := selfSigned(t, now.Add(-time.Hour), now.Add(time.Hour))
+	oldCert, oldKey := selfSigned(t, now.Add(-2*time.Hour), now.Add(-time.Hour))
+	secrets := []corev1.Secret{
+		tlsSecret("good", cert, key),
+		tlsSecret("mismatch", cert, otherKey),
+		tlsSecret("expired", oldCert, oldKey),
+		tlsSecret("garbage", []byte("not pem"), key),
+	}
+	tests := []struct {
+		name    string
+		wantErr string
+	}{
+		{"ns/good", ""},
+		{"ns/mismatch", "certificate and key"},
+		{"ns/expired", "valid from"},
+		{"ns/garbage", "certificate and key"},
+		{"ns/missing", "not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, errs := Material(secrets, []string{tt.name}, now)
+			if tt.wantErr == "" {
+				if len(errs) != 0 || len(got) != 1 || got[0].Name != tt.name || string(got[0].Cert) != string(cert) {
+					t.Fatalf("got %d secrets, errors %v; want the material of %s", len(got), errs, tt.name)
+				}
+				return
+			}
+			if len(got) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrInvalidSecret) || !strings.Contains(errs[0].Error(), tt.wantErr) {
+				t.Fatalf("got %d secrets, errors %v; want one ErrInvalidSecret mentioning %q", len(got), errs, tt.wantErr)
+			}
+			if strings.Contains(errs[0].Error(), "BEGIN") {
+				t.Errorf("the error quotes secret material: %v", errs[0])
+			}
+		})
+	}
+}
