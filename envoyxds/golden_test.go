@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gatebridge/gatebridge/internal/golden"
 	"github.com/gatebridge/gatebridge/model"
 )
 
@@ -85,20 +85,7 @@ func TestGolden(t *testing.T) {
 				}
 				got = append(got, renderResources(t, fleet, res)...)
 			}
-			path := base + ".out.yaml"
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./envoyxds -update)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-want +got):\n%s", path, diff)
-			}
+			golden.Compare(t, base+".out.yaml", got, *update)
 		})
 	}
 }
