@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/envoyxds"
@@ -92,7 +94,7 @@ func (s *Standalone) Sync(ctx context.Context) error {
 		log.Warn("some manifests were skipped", "error", loadErr)
 	}
 	topts := s.opts.Translate
-	topts.Now = metaNow()
+	topts.Now = metav1.Now()
 	res := convert.Translate(input, topts)
 	for _, n := range res.Notes {
 		log.Warn("note", "object", n.Object.String(), "reason", n.Reason, "message", n.Message)

@@ -15,8 +15,6 @@ type refProblem struct {
 	message string
 }
 
-func (p *refProblem) Error() string { return p.message }
-
 // resolveBackend resolves a route's backendRef to a destination. Only core Services are supported.
 func (t *translator) resolveBackend(routeKind, routeNS string, ref gwapiv1.BackendObjectReference) (*istionet.Destination, *refProblem) {
 	group, kind := "", "Service"

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -352,7 +353,7 @@ func istioServers(info *gatewayInfo) []*istionet.Server {
 		s := &istionet.Server{
 			Name:  string(l.spec.Name),
 			Port:  &istionet.Port{Number: uint32(l.spec.Port), Protocol: string(l.spec.Protocol), Name: string(l.spec.Name)},
-			Hosts: []string{cmpOr(l.hostname(), "*")},
+			Hosts: []string{cmp.Or(l.hostname(), "*")},
 		}
 		switch {
 		case l.spec.Protocol == gwapiv1.TLSProtocolType && len(l.credentials) == 0:
@@ -363,13 +364,6 @@ func istioServers(info *gatewayInfo) []*istionet.Server {
 		servers = append(servers, s)
 	}
 	return servers
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // validListenerHostname checks what the API server's validation would: a DNS-1123 subdomain, optionally

@@ -91,11 +91,11 @@ func hostCovers(general, host string) bool {
 func (t *translator) entriesForHost(key httpBucketKey) []httpEntry {
 	owner := ownerListener(key.gw, key.port, key.host)
 	var out []httpEntry
-	for k, entries := range t.httpBuckets {
-		if k.gw != key.gw || k.port != key.port || !hostCovers(k.host, key.host) {
+	for _, k := range t.portHosts[gwPort{key.gw, key.port}] {
+		if !hostCovers(k.host, key.host) {
 			continue
 		}
-		for _, e := range entries {
+		for _, e := range t.httpBuckets[k] {
 			if owner == nil || e.listener == owner {
 				out = append(out, e)
 			}
@@ -133,10 +133,21 @@ func gatewayMeta(g *gatewayInfo, name string, sources map[string]bool) model.Met
 	return model.Meta{Name: name, Namespace: g.gw.Namespace, Fleet: g.fleet, Origin: model.OriginGatewayAPI, Sources: sortedSet(sources)}
 }
 
+// gwPort is one port of one Gateway.
+type gwPort struct {
+	gw   *gatewayInfo
+	port gwapiv1.PortNumber
+}
+
 func (t *translator) buildHTTPVirtualServices() {
-	for _, key := range sortedKeys(t.httpBuckets, func(a, b httpBucketKey) int {
+	keys := sortedKeys(t.httpBuckets, func(a, b httpBucketKey) int {
 		return compareBucket(a.gw, b.gw, a.port, b.port, a.host, b.host)
-	}) {
+	})
+	t.portHosts = map[gwPort][]httpBucketKey{}
+	for _, k := range keys {
+		t.portHosts[gwPort{k.gw, k.port}] = append(t.portHosts[gwPort{k.gw, k.port}], k)
+	}
+	for _, key := range keys {
 		entries := t.entriesForHost(key)
 		vs := &istionet.VirtualService{Hosts: []string{key.host}, Gateways: []string{key.gw.gw.Namespace + "/" + key.gw.gw.Name}}
 		sources := map[string]bool{}

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 
@@ -78,7 +79,7 @@ func grpcMatchRequest(m gwapiv1.GRPCRouteMatch) (*istionet.HTTPMatchRequest, pat
 		regex := mm.Type != nil && *mm.Type == gwapiv1.GRPCMethodMatchRegularExpression
 		switch {
 		case regex:
-			pm = pathMatch{kind: pathRegex, value: "/(?:" + cmpOr(svc, "[^/]+") + ")/(?:" + cmpOr(method, "[^/]+") + ")"}
+			pm = pathMatch{kind: pathRegex, value: "/(?:" + cmp.Or(svc, "[^/]+") + ")/(?:" + cmp.Or(method, "[^/]+") + ")"}
 			if _, err := regexp.Compile(pm.value); err != nil {
 				return nil, pm, matchRank{}, fmt.Errorf("method regular expression: %w", err)
 			}

@@ -3,6 +3,7 @@ package convert
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -28,7 +29,6 @@ const (
 	ReasonInvalidSecret          = "InvalidSecret"
 	ReasonUnsupportedAnnotation  = "UnsupportedAnnotation"
 	ReasonUnknownAnnotation      = "UnknownAnnotation"
-	ReasonApproximated           = "Approximated"
 )
 
 // ingressFleet gathers the Ingresses of one class: they share one Envoy fleet, one Istio Gateway and
@@ -50,9 +50,9 @@ type ingressPath struct {
 }
 
 // ingressClassOf returns the class an Ingress is served under, and whether gatebridge serves it at all.
-func (t *translator) ingressClassOf(ing *networkingv1.Ingress, ours map[string]bool, defaultClass string) (string, bool) {
-	if v, ok := ing.Annotations[annotations.ClassAnnotation]; ok {
-		return v, v == t.opts.IngressClassValue || ours[v]
+func (t *translator) ingressClassOf(ing *networkingv1.Ingress, settings annotations.Ingress, ours map[string]bool, defaultClass string) (string, bool) {
+	if settings.HasClass {
+		return settings.Class, settings.Class == t.opts.IngressClassValue || ours[settings.Class]
 	}
 	if ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName != "" {
 		return *ing.Spec.IngressClassName, ours[*ing.Spec.IngressClassName]
@@ -88,7 +88,8 @@ func (t *translator) translateIngresses() {
 	fleets := map[string]*ingressFleet{}
 	for i := range t.in.Ingresses {
 		ing := &t.in.Ingresses[i]
-		class, ok := t.ingressClassOf(ing, ours, defaultClass)
+		settings, findings := annotations.ParseIngress(ing.Annotations)
+		class, ok := t.ingressClassOf(ing, settings, ours, defaultClass)
 		if !ok {
 			continue
 		}
@@ -97,7 +98,6 @@ func (t *translator) translateIngresses() {
 		}
 		fleets[class].ingresses = append(fleets[class].ingresses, ing)
 		t.result.Status.Ingresses[ingressRef(ing)] = t.ingressStatus()
-		_, findings := annotations.ParseIngress(ing.Annotations)
 		for _, f := range findings {
 			reason := ReasonUnsupportedAnnotation
 			if f.Kind == annotations.Unknown {
@@ -106,7 +106,7 @@ func (t *translator) translateIngresses() {
 			t.note(ingressRef(ing), NoteWarning, reason, "annotation %s: %s", f.Key, f.Message)
 		}
 	}
-	for _, class := range slices.Sorted(mapsKeys(fleets)) {
+	for _, class := range slices.Sorted(maps.Keys(fleets)) {
 		f := fleets[class]
 		slices.SortFunc(f.ingresses, func(a, b *networkingv1.Ingress) int { return olderFirst(&a.ObjectMeta, &b.ObjectMeta) })
 		t.translateIngressFleet(f)
@@ -165,7 +165,7 @@ func (t *translator) translateIngressFleet(f *ingressFleet) {
 		hosts[h] = append(hosts[h], db)
 	}
 	gwRef := t.opts.IngressNamespace + "/" + gwName
-	for _, host := range slices.Sorted(mapsKeys(hosts)) {
+	for _, host := range slices.Sorted(maps.Keys(hosts)) {
 		t.buildIngressHost(fleet, gwRef, host, hosts[host])
 	}
 	servers := []*istionet.Server{{
@@ -369,7 +369,7 @@ func (t *translator) ingressTLSServers(f *ingressFleet) []*istionet.Server {
 		}
 	}
 	var servers []*istionet.Server
-	for _, cred := range slices.Sorted(mapsKeys(bySecret)) {
+	for _, cred := range slices.Sorted(maps.Keys(bySecret)) {
 		name := "https-" + strings.ReplaceAll(cred, "/", "-")
 		servers = append(servers, &istionet.Server{
 			Name:  name,

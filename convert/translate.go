@@ -54,7 +54,9 @@ type translator struct {
 	// httpBuckets and tlsBuckets collect Gateway API routes by where they are served.
 	httpBuckets map[httpBucketKey][]httpEntry
 	tlsBuckets  map[tlsBucketKey][]tlsEntry
-	vsNames     map[string]bool
+	// portHosts indexes the HTTP buckets by Gateway port, for merging wildcard hosts into specific ones.
+	portHosts map[gwPort][]httpBucketKey
+	vsNames   map[string]bool
 	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
 	grpcPorts map[grpcPort]bool
 }
@@ -151,5 +153,3 @@ func compareBool(a, b bool) int {
 	}
 	return -1
 }
-
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) { return maps.Keys(m) }

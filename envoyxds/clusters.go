@@ -1,8 +1,6 @@
 package envoyxds
 
 import (
-	"cmp"
-	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -58,7 +56,5 @@ func (b *builder) buildClusters() {
 		b.res.Endpoints = append(b.res.Endpoints, cla)
 	}
 }
-
-func mapsKeys[K cmp.Ordered, V any](m map[K]V) iter.Seq[K] { return maps.Keys(m) }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

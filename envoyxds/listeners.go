@@ -34,7 +34,7 @@ func typed(m proto.Message) *anypb.Any {
 }
 
 // httpConnectionManager is the HTTP filter chain of a port: routes over RDS, CORS, router.
-func httpConnectionManager(port uint32, tls bool) (*listenerv3.Filter, error) {
+func httpConnectionManager(port uint32, tls bool) *listenerv3.Filter {
 	prefix := "http"
 	if tls {
 		prefix = "https"
@@ -55,7 +55,7 @@ func httpConnectionManager(port uint32, tls bool) (*listenerv3.Filter, error) {
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_KEEP_UNCHANGED,
 		UpgradeConfigs:               []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 	}
-	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: typed(hcm)}}, nil
+	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: typed(hcm)}}
 }
 
 func tlsInspector() *listenerv3.ListenerFilter {
@@ -118,10 +118,7 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) ([]*listenerv3.
 		if !claim(names) {
 			continue
 		}
-		hcm, err := httpConnectionManager(port, true)
-		if err != nil {
-			return nil, err
-		}
+		hcm := httpConnectionManager(port, true)
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},

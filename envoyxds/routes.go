@@ -78,11 +78,7 @@ func (b *builder) translateRoute(r *istionet.HTTPRoute, port uint32) ([]*routev3
 		if m.Port != 0 && m.Port != port {
 			continue
 		}
-		rm, err := routeMatch(m)
-		if err != nil {
-			return nil, err
-		}
-		route := &routev3.Route{Name: r.Name, Match: rm}
+		route := &routev3.Route{Name: r.Name, Match: routeMatch(m)}
 		if err := b.routeAction(route, r); err != nil {
 			return nil, err
 		}
@@ -115,7 +111,7 @@ func headerMatcher(name string, sm *istionet.StringMatch) *routev3.HeaderMatcher
 	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: stringMatcher(sm)}}
 }
 
-func routeMatch(m *istionet.HTTPMatchRequest) (*routev3.RouteMatch, error) {
+func routeMatch(m *istionet.HTTPMatchRequest) *routev3.RouteMatch {
 	rm := &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
 	switch u := m.GetUri().GetMatchType().(type) {
 	case *istionet.StringMatch_Exact:
@@ -147,7 +143,7 @@ func routeMatch(m *istionet.HTTPMatchRequest) (*routev3.RouteMatch, error) {
 			Name: name, QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: stringMatcher(m.QueryParams[name])},
 		})
 	}
-	return rm, nil
+	return rm
 }
 
 // routeAction sets what a route does: a redirect, a direct response, or forwarding to weighted clusters.

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
@@ -286,25 +285,3 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	}
 	return nil
 }
-
-// WaitAck blocks until some Envoy of fleet acks version, or ctx ends.
-func (s *Server) WaitAck(ctx context.Context, fleet, version string) error {
-	for {
-		s.mu.Lock()
-		acked := false
-		for _, n := range s.nodes {
-			acked = acked || (n.Fleet == fleet && n.Acked == version)
-		}
-		s.mu.Unlock()
-		if acked {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("fleet %s did not ack version %s: %w", fleet, version, ctx.Err())
-		case <-pollInterval():
-		}
-	}
-}
-
-func pollInterval() <-chan time.Time { return time.After(50 * time.Millisecond) }

@@ -3,6 +3,7 @@ package envoyxds
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -50,7 +51,7 @@ func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error
 		b.opts.BindAddress = "0.0.0.0"
 	}
 	ports := b.fleetPorts()
-	for _, p := range slices.Sorted(mapsKeys(ports)) {
+	for _, p := range slices.Sorted(maps.Keys(ports)) {
 		if err := b.buildPort(p, ports[p]); err != nil {
 			return nil, fmt.Errorf("port %d: %w", p, err)
 		}
@@ -136,10 +137,7 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
 	}
 	if len(httpServers) > 0 {
-		hcm, err := httpConnectionManager(port, false)
-		if err != nil {
-			return err
-		}
+		hcm := httpConnectionManager(port, false)
 		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
 	} else {
 		chains, err := b.tlsFilterChains(port, tlsServers)

@@ -75,22 +75,15 @@ func TestDocumentsAreStable(t *testing.T) {
 	s.Services = []Service{{Name: "a", Namespace: "ns", Host: "a.ns.svc.cluster.local", Ports: []ServicePort{{Number: 80, Protocol: ProtocolHTTP}}}}
 	var first string
 	for i := range 20 {
-		docs, err := s.Documents(PrintOptions{Services: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := YAML(docs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out := printSnapshot(t, s)
 		if i == 0 {
-			first = string(out)
+			first = out
 			if !strings.Contains(first, "apiVersion: networking.istio.io/v1\nkind: VirtualService") || !strings.Contains(first, "kind: BackendService") {
 				t.Fatalf("unexpected output:\n%s", out)
 			}
 			continue
 		}
-		if string(out) != first {
+		if out != first {
 			t.Fatalf("output changed between runs:\n%s\n---\n%s", first, out)
 		}
 	}
@@ -107,26 +100,29 @@ func TestParseYAMLRoundTrip(t *testing.T) {
 	s.Gateways = []Gateway{{Meta: Meta{Name: "gw", Namespace: "ns", Fleet: "f", Origin: OriginGatewayAPI},
 		Spec: &istionet.Gateway{Servers: []*istionet.Server{{Port: &istionet.Port{Number: 80, Protocol: "HTTP", Name: "http"}, Hosts: []string{"*"}}}}}}
 	s.Services = []Service{{Name: "a", Namespace: "ns", Host: "a.ns.svc.cluster.local", Ports: []ServicePort{{Number: 80, Protocol: ProtocolHTTP, Endpoints: []Endpoint{{Address: "10.0.0.1", Port: 8080}}}}}}
-	print := func(s *Snapshot) string {
-		docs, err := s.Documents(PrintOptions{Services: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := YAML(docs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out)
-	}
-	first := print(s)
+	first := printSnapshot(t, s)
 	parsed, err := ParseYAML(strings.NewReader(first))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := print(parsed); again != first {
+	if again := printSnapshot(t, parsed); again != first {
 		t.Fatalf("round trip changed the snapshot:\n%s\n---\n%s", first, again)
 	}
 	if _, err := ParseYAML(strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n")); err == nil {
 		t.Errorf("a document outside the model was accepted")
 	}
+}
+
+// printSnapshot prints a snapshot with its Services, as golden files hold it.
+func printSnapshot(t *testing.T, s *Snapshot) string {
+	t.Helper()
+	docs, err := s.Documents(PrintOptions{Services: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := YAML(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
