@@ -177,7 +177,7 @@ func TestGatewayAPIThroughEnvoy(t *testing.T) {
 		}
 	})
 
-	pid := h.envoy.Process.Pid
+	pid := h.envoy.Pid()
 	t.Run("an edit applies without restart", func(t *testing.T) {
 		h.write("added.yaml", `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -194,7 +194,7 @@ spec:
 			}
 			return nil
 		})
-		if h.envoy.Process.Pid != pid || h.envoy.ProcessState != nil {
+		if h.envoy.Pid() != pid || !h.envoy.Running() {
 			t.Errorf("Envoy was restarted")
 		}
 	})

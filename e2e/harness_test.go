@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,25 +16,8 @@ import (
 
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/envoyxds"
+	"github.com/gatebridge/gatebridge/internal/envoyproc"
 )
-
-// envoyBinary finds the real Envoy: ENVOY_BIN, the project's virtualenv (make test installs it), PATH.
-func envoyBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("ENVOY_BIN"); b != "" {
-		return b
-	}
-	if b, err := filepath.Abs("../.venv/bin/envoy"); err == nil {
-		if _, err := os.Stat(b); err == nil {
-			return b
-		}
-	}
-	if b, err := exec.LookPath("envoy"); err == nil {
-		return b
-	}
-	t.Fatal("no envoy binary: run `make test` (it installs Envoy into .venv) or set ENVOY_BIN")
-	return ""
-}
 
 func freePort(t *testing.T) uint32 {
 	t.Helper()
@@ -77,7 +59,7 @@ type harness struct {
 	dir      string
 	sa       *bridge.Standalone
 	httpPort uint32
-	envoy    *exec.Cmd
+	envoy    *envoyproc.Process
 	client   *http.Client
 }
 
@@ -110,29 +92,18 @@ func start(t *testing.T, fleet string, files map[string]string) *harness {
 		t.Fatal(err)
 	}
 	go func() { _ = h.sa.Run(ctx, lis) }()
-	bootstrap, err := envoyxds.Bootstrap(envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: freePort(t)})
+	envoy, err := envoyproc.Start(envoyproc.Options{
+		Bootstrap: envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: freePort(t)},
+		Dir:       t.TempDir(),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bpath := filepath.Join(t.TempDir(), "bootstrap.json")
-	if err := os.WriteFile(bpath, bootstrap, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "envoy.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.envoy = exec.Command(envoyBinary(t), "-c", bpath, "--disable-hot-restart", "-l", "warning")
-	h.envoy.Stdout, h.envoy.Stderr = logFile, logFile
-	if err := h.envoy.Start(); err != nil {
-		t.Fatal(err)
-	}
+	h.envoy = envoy
 	t.Cleanup(func() {
-		_ = h.envoy.Process.Kill()
-		_, _ = h.envoy.Process.Wait()
+		envoy.Stop()
 		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("envoy log:\n%s", b)
+			t.Logf("envoy log:\n%s", envoy.Log())
 		}
 	})
 	return h

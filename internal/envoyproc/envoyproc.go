@@ -1,0 +1,119 @@
+// Package envoyproc finds and runs a real Envoy for a fleet: for the end-to-end tests, the benchmark
+// program and `make run`.
+package envoyproc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/gatebridge/gatebridge/envoyxds"
+)
+
+// ErrNotFound means no Envoy binary was found.
+var ErrNotFound = errors.New("no envoy binary: run `make envoy` (it installs Envoy into .venv) or set ENVOY_BIN")
+
+// Binary finds Envoy: $ENVOY_BIN, then .venv/bin/envoy at the root of the enclosing Go module (the
+// Makefile installs it there), then PATH.
+func Binary() (string, error) {
+	if b := os.Getenv("ENVOY_BIN"); b != "" {
+		return b, nil
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				b := filepath.Join(dir, ".venv", "bin", "envoy")
+				if _, err := os.Stat(b); err == nil {
+					return b, nil
+				}
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	if b, err := exec.LookPath("envoy"); err == nil {
+		return b, nil
+	}
+	return "", ErrNotFound
+}
+
+// Options say which Envoy to start.
+type Options struct {
+	// Binary is the envoy executable; empty means Binary().
+	Binary string
+	// Bootstrap is the node and xDS server of the Envoy.
+	Bootstrap envoyxds.BootstrapOptions
+	// Dir receives bootstrap.json and envoy.log.
+	Dir string
+	// LogLevel is Envoy's log level (default warning).
+	LogLevel string
+}
+
+// Process is a running Envoy.
+type Process struct {
+	cmd *exec.Cmd
+	// LogPath is the file Envoy writes its log to.
+	LogPath string
+}
+
+// Start writes the bootstrap of the Envoy and starts it.
+func Start(opts Options) (*Process, error) {
+	bin := opts.Binary
+	if bin == "" {
+		var err error
+		if bin, err = Binary(); err != nil {
+			return nil, err
+		}
+	}
+	bootstrap, err := envoyxds.Bootstrap(opts.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	bpath := filepath.Join(opts.Dir, "bootstrap.json")
+	if err := os.WriteFile(bpath, bootstrap, 0o644); err != nil {
+		return nil, fmt.Errorf("write bootstrap: %w", err)
+	}
+	logPath := filepath.Join(opts.Dir, "envoy.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create envoy log: %w", err)
+	}
+	defer logFile.Close()
+	level := opts.LogLevel
+	if level == "" {
+		level = "warning"
+	}
+	cmd := exec.Command(bin, "-c", bpath, "--disable-hot-restart", "-l", level)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start envoy: %w", err)
+	}
+	return &Process{cmd: cmd, LogPath: logPath}, nil
+}
+
+// Pid is the process id of the Envoy.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Running reports whether the Envoy process is still there.
+func (p *Process) Running() bool {
+	return p.cmd.ProcessState == nil && p.cmd.Process.Signal(syscall.Signal(0)) == nil
+}
+
+// Stop kills the Envoy and waits for it.
+func (p *Process) Stop() {
+	_ = p.cmd.Process.Kill()
+	_, _ = p.cmd.Process.Wait()
+}
+
+// Log returns what the Envoy logged so far.
+func (p *Process) Log() string {
+	b, _ := os.ReadFile(p.LogPath)
+	return string(b)
+}
