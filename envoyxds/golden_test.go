@@ -6,14 +6,17 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gatebridge/gatebridge/internal/golden"
+	"github.com/gatebridge/gatebridge/internal/pki"
 	"github.com/gatebridge/gatebridge/model"
 )
 
@@ -52,7 +55,8 @@ func renderResources(t *testing.T, fleet string, r *Resources) []byte {
 		emit("endpoints", e)
 	}
 	for _, s := range r.Secrets {
-		emit("secret", s)
+		// The material is made afresh by each run: print its name only.
+		emit("secret", &tlsv3.Secret{Name: s.Name})
 	}
 	return buf.Bytes()
 }
@@ -74,6 +78,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			snap.Secrets = testMaterial(t, snap)
 			var got []byte
 			for _, fleet := range snap.Fleets() {
 				res, err := Translate(snap, fleet, Options{})
@@ -88,4 +93,30 @@ func TestGolden(t *testing.T) {
 			golden.Compare(t, base+".out.yaml", got, *update)
 		})
 	}
+}
+
+// testMaterial makes TLS material for every credential the Gateways of a golden case name, except
+// those whose name ends in "-missing": they stand for Secrets that are absent or invalid.
+func testMaterial(t *testing.T, snap *model.Snapshot) []model.TLSSecret {
+	t.Helper()
+	ca, err := pki.NewCA("golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []model.TLSSecret
+	for _, g := range snap.Gateways {
+		for _, srv := range g.Spec.Servers {
+			for _, c := range credentialsOf(srv.Tls) {
+				if strings.HasSuffix(c, "-missing") || slices.ContainsFunc(out, func(s model.TLSSecret) bool { return s.Name == c }) {
+					continue
+				}
+				leaf, err := ca.IssueNow("golden.example.com")
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, model.TLSSecret{Name: c, Cert: leaf.CertPEM, Key: leaf.KeyPEM})
+			}
+		}
+	}
+	return out
 }

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	istionet "istio.io/api/networking/v1"
+
+	"github.com/gatebridge/gatebridge/model"
 )
 
 // adsConfigSource points a resource at the ADS stream it came from.
@@ -97,6 +99,22 @@ func credentialsOf(t *istionet.ServerTLSSettings) []string {
 	return nil
 }
 
+// servedCredentials are the credentials of a server that the snapshot has TLS material for, marked as
+// used by the fleet. A chain naming a secret that SDS never delivers would keep the whole listener
+// warming (every host of the port unreachable), so a server without material gets no chain; the
+// conversion reports the missing or invalid Secret.
+func (b *builder) servedCredentials(t *istionet.ServerTLSSettings) []string {
+	var out []string
+	for _, c := range credentialsOf(t) {
+		if !slices.ContainsFunc(b.snap.Secrets, func(s model.TLSSecret) bool { return s.Name == c }) {
+			continue
+		}
+		b.secretNames[c] = true
+		out = append(out, c)
+	}
+	return out
+}
+
 // tlsFilterChains builds the filter chains of a port whose servers are HTTPS or TLS, selected by SNI.
 // The first server or route to claim a set of names keeps it: Envoy refuses two identical matches.
 func (b *builder) tlsFilterChains(port uint32, servers []server) ([]*listenerv3.FilterChain, error) {
@@ -115,19 +133,17 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) ([]*listenerv3.
 			continue
 		}
 		names := serverNames(s.srv.Hosts)
-		if !claim(names) {
+		creds := b.servedCredentials(s.srv.Tls)
+		if len(creds) == 0 || !claim(names) {
 			continue
 		}
 		hcm := httpConnectionManager(port, true)
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},
-			TransportSocket:  downstreamTLS(credentialsOf(s.srv.Tls), []string{"h2", "http/1.1"}),
+			TransportSocket:  downstreamTLS(creds, []string{"h2", "http/1.1"}),
 			Filters:          []*listenerv3.Filter{hcm},
 		})
-		for _, c := range credentialsOf(s.srv.Tls) {
-			b.secretNames[c] = true
-		}
 	}
 	tlsChains, err := b.tlsRouteChains(port, servers, claim)
 	if err != nil {
@@ -155,7 +171,9 @@ func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]str
 						continue
 					}
 					names := serverNames(intersectSNI(m.SniHosts, s.srv.Hosts))
-					if len(names) == 0 && !slices.Contains(m.SniHosts, "*") || !claim(names) {
+					terminate := s.srv.Tls != nil && s.srv.Tls.Mode != istionet.ServerTLSSettings_PASSTHROUGH
+					creds := b.servedCredentials(s.srv.Tls)
+					if len(names) == 0 && !slices.Contains(m.SniHosts, "*") || terminate && len(creds) == 0 || !claim(names) {
 						continue
 					}
 					chain := &listenerv3.FilterChain{
@@ -163,11 +181,8 @@ func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]str
 						FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},
 						Filters:          []*listenerv3.Filter{b.tcpProxy(fmt.Sprintf("tls_%d", port), tr.Route)},
 					}
-					if s.srv.Tls != nil && s.srv.Tls.Mode != istionet.ServerTLSSettings_PASSTHROUGH {
-						chain.TransportSocket = downstreamTLS(credentialsOf(s.srv.Tls), nil)
-						for _, c := range credentialsOf(s.srv.Tls) {
-							b.secretNames[c] = true
-						}
+					if terminate {
+						chain.TransportSocket = downstreamTLS(creds, nil)
 					}
 					chains = append(chains, chain)
 				}

@@ -162,8 +162,11 @@ func (b *builder) routeAction(route *routev3.Route, r *istionet.HTTPRoute) error
 	if r.Timeout != nil {
 		ra.Timeout = r.Timeout
 	}
+	if slices.ContainsFunc(r.Route, func(d *istionet.HTTPRouteDestination) bool { return isUnresolved(d.GetDestination().GetHost()) }) {
+		ra.ClusterNotFoundResponseCode = routev3.RouteAction_INTERNAL_SERVER_ERROR
+	}
 	if len(r.Route) == 1 && r.Route[0].Headers == nil {
-		ra.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: b.destinationCluster(r.Route[0].Destination)}
+		ra.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: b.routeCluster(r.Route[0].Destination)}
 	} else {
 		wc := &routev3.WeightedCluster{}
 		for _, d := range r.Route {
@@ -171,7 +174,7 @@ func (b *builder) routeAction(route *routev3.Route, r *istionet.HTTPRoute) error
 			if len(r.Route) == 1 {
 				w = 1
 			}
-			cw := &routev3.WeightedCluster_ClusterWeight{Name: b.destinationCluster(d.Destination), Weight: wrapperspb.UInt32(w)}
+			cw := &routev3.WeightedCluster_ClusterWeight{Name: b.routeCluster(d.Destination), Weight: wrapperspb.UInt32(w)}
 			applyHeaders(d.Headers, &cw.RequestHeadersToAdd, &cw.RequestHeadersToRemove, &cw.ResponseHeadersToAdd, &cw.ResponseHeadersToRemove)
 			wc.Clusters = append(wc.Clusters, cw)
 		}
@@ -203,8 +206,21 @@ func (b *builder) routeAction(route *routev3.Route, r *istionet.HTTPRoute) error
 	return nil
 }
 
-// destinationCluster names the cluster of a destination. The unresolved-backend host has a cluster of
-// its own without endpoints.
+// UnresolvedCluster is the cluster name HTTP routes use for a backend that does not resolve. No such
+// cluster is ever defined, so Envoy answers the route's ClusterNotFoundResponseCode (500) for the share
+// of requests that would go there, and serves the other backends of the route as usual.
+const UnresolvedCluster = "unresolved-backend"
+
+// routeCluster names the cluster an HTTP route sends a destination to.
+func (b *builder) routeCluster(d *istionet.Destination) string {
+	if isUnresolved(d.GetHost()) {
+		return UnresolvedCluster
+	}
+	return b.destinationCluster(d)
+}
+
+// destinationCluster names the cluster of a destination. For TCP proxying the unresolved-backend host
+// has a cluster of its own without endpoints, so that connections are refused.
 func (b *builder) destinationCluster(d *istionet.Destination) string {
 	port := uint32(0)
 	if d.GetPort() != nil {

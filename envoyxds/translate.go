@@ -124,14 +124,6 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 	if len(httpServers) > 0 && len(tlsServers) > 0 {
 		return fmt.Errorf("HTTP and TLS servers share the port")
 	}
-	needsRoutes := len(httpServers) > 0 || slices.ContainsFunc(tlsServers, func(s server) bool { return isTerminatedHTTP(s.srv) })
-	if needsRoutes {
-		rc, err := b.routeConfig(port, servers)
-		if err != nil {
-			return err
-		}
-		b.res.Routes = append(b.res.Routes, rc)
-	}
 	l := &listenerv3.Listener{
 		Name:    listenerName(port),
 		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
@@ -144,8 +136,19 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		if err != nil {
 			return err
 		}
+		if len(chains) == 0 {
+			return nil // no server of the port can be served (missing certificates): Envoy refuses an empty listener
+		}
 		l.FilterChains = chains
 		l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
+	}
+	needsRoutes := len(httpServers) > 0 || slices.ContainsFunc(tlsServers, func(s server) bool { return isTerminatedHTTP(s.srv) })
+	if needsRoutes {
+		rc, err := b.routeConfig(port, servers)
+		if err != nil {
+			return err
+		}
+		b.res.Routes = append(b.res.Routes, rc)
 	}
 	b.res.Listeners = append(b.res.Listeners, l)
 	return nil

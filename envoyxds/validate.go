@@ -18,7 +18,8 @@ type validatorAll interface{ ValidateAll() error }
 
 // Validate checks every resource the way Envoy would before it accepts them: the generated ValidateAll
 // of each message, of each message packed in an Any (the generated validation does not look inside),
-// and RE2 compilation of each regular expression.
+// RE2 compilation of each regular expression, every reference between resources, and each secret's
+// certificate and key.
 func (r *Resources) Validate() error {
 	var errs []error
 	check := func(kind, name string, m proto.Message) {
@@ -41,6 +42,7 @@ func (r *Resources) Validate() error {
 	for _, s := range r.Secrets {
 		check("secret", s.Name, s)
 	}
+	errs = append(errs, r.checkReferences())
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,138 @@
+package envoyxds
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+)
+
+// checkReferences reports every name a resource uses that the fleet's resources do not define: a route
+// configuration a listener loads over RDS, a secret it loads over SDS, a cluster a route or a TCP proxy
+// sends to, the endpoints of an EDS cluster. It also checks that each secret's certificate and key
+// parse and belong together. Envoy would otherwise wait forever for the missing resource (listeners
+// stay warming) or fail requests without saying why.
+func (r *Resources) checkReferences() error {
+	routes, clusters, endpoints, secrets := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, rc := range r.Routes {
+		routes[rc.Name] = true
+	}
+	for _, c := range r.Clusters {
+		clusters[c.Name] = true
+	}
+	for _, e := range r.Endpoints {
+		endpoints[e.ClusterName] = true
+	}
+	for _, s := range r.Secrets {
+		secrets[s.Name] = true
+	}
+	var errs []error
+	missing := func(kind, name, what string, defined map[string]bool, ref string) {
+		if !defined[ref] {
+			errs = append(errs, fmt.Errorf("%w: %s %q uses %s %q, which is not defined", ErrInvalid, kind, name, what, ref))
+		}
+	}
+	for _, l := range r.Listeners {
+		for _, fc := range l.FilterChains {
+			for _, name := range sdsNames(fc) {
+				missing("listener", l.Name, "secret", secrets, name)
+			}
+			for _, f := range fc.Filters {
+				rds, proxied := filterReferences(f)
+				if rds != "" {
+					missing("listener", l.Name, "route configuration", routes, rds)
+				}
+				for _, c := range proxied {
+					missing("listener", l.Name, "cluster", clusters, c)
+				}
+			}
+		}
+	}
+	for _, rc := range r.Routes {
+		for _, vh := range rc.VirtualHosts {
+			for _, rt := range vh.Routes {
+				for _, c := range routeClusters(rt.GetRoute()) {
+					missing("route", rc.Name, "cluster", clusters, c)
+				}
+			}
+		}
+	}
+	for _, c := range r.Clusters {
+		if c.GetEdsClusterConfig() != nil {
+			missing("cluster", c.Name, "endpoints", endpoints, c.Name)
+		}
+	}
+	for _, s := range r.Secrets {
+		tc := s.GetTlsCertificate()
+		if _, err := tls.X509KeyPair(tc.GetCertificateChain().GetInlineBytes(), tc.GetPrivateKey().GetInlineBytes()); err != nil {
+			errs = append(errs, fmt.Errorf("%w: secret %q: certificate and key: %w", ErrInvalid, s.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sdsNames are the secrets a filter chain's TLS context loads over SDS.
+func sdsNames(fc *listenerv3.FilterChain) []string {
+	ts := fc.GetTransportSocket()
+	if ts == nil {
+		return nil
+	}
+	ctx := &tlsv3.DownstreamTlsContext{}
+	if err := ts.GetTypedConfig().UnmarshalTo(ctx); err != nil {
+		return nil // not a TLS context of ours; validateDeep checks what it is
+	}
+	var out []string
+	for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// filterReferences returns the route configuration an HTTP connection manager loads, or the clusters a
+// TCP proxy sends to.
+func filterReferences(f *listenerv3.Filter) (rds string, clusters []string) {
+	hcm := &hcmv3.HttpConnectionManager{}
+	if f.GetTypedConfig().UnmarshalTo(hcm) == nil {
+		return hcm.GetRds().GetRouteConfigName(), nil
+	}
+	tp := &tcpproxyv3.TcpProxy{}
+	if f.GetTypedConfig().UnmarshalTo(tp) == nil {
+		if c := tp.GetCluster(); c != "" {
+			return "", []string{c}
+		}
+		for _, w := range tp.GetWeightedClusters().GetClusters() {
+			clusters = append(clusters, w.Name)
+		}
+	}
+	return "", clusters
+}
+
+// routeClusters are the clusters a route action sends or mirrors to. The unresolved-backend name is
+// left out when the action answers 500 for it.
+func routeClusters(ra *routev3.RouteAction) []string {
+	if ra == nil {
+		return nil
+	}
+	var out []string
+	add := func(name string) {
+		if name == UnresolvedCluster && ra.ClusterNotFoundResponseCode == routev3.RouteAction_INTERNAL_SERVER_ERROR {
+			return
+		}
+		out = append(out, name)
+	}
+	if c := ra.GetCluster(); c != "" {
+		add(c)
+	}
+	for _, w := range ra.GetWeightedClusters().GetClusters() {
+		add(w.Name)
+	}
+	for _, m := range ra.RequestMirrorPolicies {
+		add(m.Cluster)
+	}
+	return out
+}

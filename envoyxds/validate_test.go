@@ -1,0 +1,120 @@
+package envoyxds
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+
+	"github.com/gatebridge/gatebridge/internal/pki"
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// goldenResources translates a golden input for its first fleet, with TLS material for its secrets.
+func goldenResources(t *testing.T, name string) *Resources {
+	t.Helper()
+	f, err := os.Open("testdata/" + name + ".in.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	snap, err := model.ParseYAML(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Secrets = testMaterial(t, snap)
+	res, err := Translate(snap, snap.Fleets()[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestValidate(t *testing.T) {
+	ca, err := pki.NewCA("validate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherLeaf, err := ca.IssueNow("other.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRoute := func(r *Resources) *routev3.Route {
+		for _, rc := range r.Routes {
+			for _, vh := range rc.VirtualHosts {
+				for _, rt := range vh.Routes {
+					if rt.GetRoute() != nil {
+						return rt
+					}
+				}
+			}
+		}
+		t.Fatal("no forwarding route")
+		return nil
+	}
+	cases := []struct {
+		name    string
+		golden  string
+		breakIt func(r *Resources)
+		want    string // empty: valid
+	}{
+		{name: "translated resources are valid", golden: "ingress-tls"},
+		{name: "unresolved backend answering 500 is valid", golden: "gwapi-backends-weighted"},
+		{name: "route to a cluster that is not defined", golden: "ingress-tls", breakIt: func(r *Resources) {
+			firstRoute(r).GetRoute().ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: "outbound|80||nowhere"}
+		}, want: `uses cluster "outbound|80||nowhere"`},
+		{name: "unresolved backend without the 500 answer", golden: "gwapi-backends-weighted", breakIt: func(r *Resources) {
+			for _, rc := range r.Routes {
+				for _, vh := range rc.VirtualHosts {
+					for _, rt := range vh.Routes {
+						if ra := rt.GetRoute(); ra != nil {
+							ra.ClusterNotFoundResponseCode = routev3.RouteAction_SERVICE_UNAVAILABLE
+						}
+					}
+				}
+			}
+		}, want: `uses cluster "unresolved-backend"`},
+		{name: "cluster without endpoints resource", golden: "ingress-tls", breakIt: func(r *Resources) {
+			r.Endpoints = r.Endpoints[1:]
+		}, want: "uses endpoints"},
+		{name: "listener loading a secret that is not served", golden: "ingress-tls", breakIt: func(r *Resources) {
+			r.Secrets = r.Secrets[1:]
+		}, want: "uses secret"},
+		{name: "listener loading routes that are not served", golden: "ingress-tls", breakIt: func(r *Resources) {
+			r.Routes = r.Routes[1:]
+		}, want: "uses route configuration"},
+		{name: "certificate and key of different pairs", golden: "ingress-tls", breakIt: func(r *Resources) {
+			r.Secrets[0].GetTlsCertificate().PrivateKey = &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: otherLeaf.KeyPEM}}
+		}, want: "certificate and key"},
+		{name: "regex RE2 does not take", golden: "ingress-tls", breakIt: func(r *Resources) {
+			firstRoute(r).Match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "/(a"}}
+		}, want: "regex"},
+		{name: "invalid message inside an Any", golden: "ingress-tls", breakIt: func(r *Resources) {
+			hcm := &hcmv3.HttpConnectionManager{} // no stat prefix, no route specifier
+			r.Listeners[0].FilterChains[0].Filters[0].ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: typed(hcm)}
+		}, want: "StatPrefix"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goldenResources(t, tc.golden)
+			if tc.breakIt != nil {
+				tc.breakIt(r)
+			}
+			err := r.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Validate: %v", err)
+			case tc.want != "" && err == nil:
+				t.Fatalf("Validate accepted resources that should fail with %q", tc.want)
+			case tc.want != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Validate: %v, want an ErrInvalid mentioning %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+// Package pki makes small local certificate authorities and the certificates they sign: for tests, and
+// for the demo that `make run` starts. It is not for production material (cert-manager issues that).
+package pki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"time"
+)
+
+// CA is a self-signed certificate authority.
+type CA struct {
+	Cert *x509.Certificate
+	// CertPEM is the CA certificate, for clients to trust.
+	CertPEM []byte
+	key     *ecdsa.PrivateKey
+}
+
+// NewCA makes a CA valid for a day around now.
+func NewCA(name string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate CA key: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("sign CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA certificate: %w", err)
+	}
+	return &CA{Cert: cert, CertPEM: pemBlock("CERTIFICATE", der), key: key}, nil
+}
+
+// Leaf is a serving certificate and its key, PEM-encoded as in a kubernetes.io/tls Secret.
+type Leaf struct {
+	CertPEM, KeyPEM []byte
+	// Serial tells certificates of the same names apart (a rotated certificate has a new one).
+	Serial *big.Int
+}
+
+// Issue signs a serving certificate for hosts (DNS names), valid from notBefore to notAfter.
+func (ca *CA) Issue(hosts []string, notBefore, notAfter time.Time) (*Leaf, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: hosts[0]},
+		DNSNames:     hosts,
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("sign certificate for %v: %w", hosts, err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("marshal key: %w", err)
+	}
+	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", kder), Serial: tmpl.SerialNumber}, nil
+}
+
+// IssueNow signs a serving certificate for hosts valid for a day around now.
+func (ca *CA) IssueNow(hosts ...string) (*Leaf, error) {
+	now := time.Now()
+	return ca.Issue(hosts, now.Add(-time.Hour), now.Add(24*time.Hour))
+}
+
+// Pool is a certificate pool that trusts only the CA.
+func (ca *CA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.Cert)
+	return p
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		panic(fmt.Sprintf("read random serial: %v", err)) // crypto/rand does not fail on supported systems
+	}
+	return n
+}
+
+func pemBlock(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
