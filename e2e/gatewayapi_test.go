@@ -75,7 +75,7 @@ spec:
 func TestGatewayAPIThroughEnvoy(t *testing.T) {
 	backends := map[string]string{}
 	for _, name := range []string{"api", "frontend-v1", "frontend-v2"} {
-		backends[name] = startBackend(t, name)
+		backends[name] = startBackend(t, name).addr
 	}
 	h := start(t, "gateway-shop-web", map[string]string{
 		"gateway.yaml": gatewayManifests + services(backends),

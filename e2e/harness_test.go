@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +21,7 @@ import (
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/envoyxds"
 	"github.com/gatebridge/gatebridge/internal/envoyproc"
+	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
 func freePort(t *testing.T) uint32 {
@@ -29,44 +34,26 @@ func freePort(t *testing.T) uint32 {
 	return uint32(l.Addr().(*net.TCPAddr).Port)
 }
 
-// echo is what a backend answers: who it is and what it received.
-type echo struct {
-	Backend string              `json:"backend"`
-	Path    string              `json:"path"`
-	Host    string              `json:"host"`
-	Headers map[string][]string `json:"headers"`
-}
-
-// startBackend runs an HTTP backend on 127.0.0.1 that echoes each request as JSON.
-func startBackend(t *testing.T, name string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(echo{Backend: name, Path: r.URL.RequestURI(), Host: r.Host, Headers: r.Header})
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String()
-}
-
 // harness is gatebridge in standalone mode on a folder, and one Envoy of one fleet.
 type harness struct {
-	t        *testing.T
-	dir      string
-	sa       *bridge.Standalone
-	httpPort uint32
-	envoy    *envoyproc.Process
-	client   *http.Client
+	t      *testing.T
+	dir    string
+	sa     *bridge.Standalone
+	ports  map[uint32]uint32 // Gateway port → local port Envoy binds
+	envoy  *envoyproc.Process
+	client *http.Client
 }
 
-// start serves the folder and starts Envoy for fleet; Gateway port 80 is served on a free local port.
+// gatewayPorts are the Gateway ports the tests use; each is served on a free local port.
+var gatewayPorts = []uint32{80, 443}
+
+// start serves the folder and starts Envoy for fleet.
 func start(t *testing.T, fleet string, files map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), httpPort: freePort(t)}
+	h := &harness{t: t, dir: t.TempDir(), ports: map[uint32]uint32{}}
+	for _, p := range gatewayPorts {
+		h.ports[p] = freePort(t)
+	}
 	h.client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for name, content := range files {
 		h.write(name, content)
@@ -77,12 +64,12 @@ func start(t *testing.T, fleet string, files map[string]string) *harness {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	httpPort := h.httpPort
+	ports := h.ports
 	h.sa = bridge.NewStandalone(bridge.StandaloneOptions{
 		Dir: h.dir, Poll: 100 * time.Millisecond, Log: log,
 		Envoy: envoyxds.Options{BindAddress: "127.0.0.1", ListenPort: func(p uint32) uint32 {
-			if p == 80 {
-				return httpPort
+			if local, ok := ports[p]; ok {
+				return local
 			}
 			return p + 20000
 		}},
@@ -116,9 +103,14 @@ func (h *harness) write(name, content string) {
 	}
 }
 
-// get sends one request through Envoy.
+// get sends one GET request through Envoy's HTTP port.
 func (h *harness) get(host, path string, header map[string]string) (int, http.Header, echo, error) {
-	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", h.httpPort, path), nil)
+	return h.request(http.MethodGet, host, path, header)
+}
+
+// request sends one request through Envoy's HTTP port.
+func (h *harness) request(method, host, path string, header map[string]string) (int, http.Header, echo, error) {
+	req, err := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", h.ports[80], path), nil)
 	if err != nil {
 		return 0, nil, echo{}, err
 	}
@@ -126,7 +118,11 @@ func (h *harness) get(host, path string, header map[string]string) (int, http.He
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := h.client.Do(req)
+	return roundTrip(h.client, req)
+}
+
+func roundTrip(c *http.Client, req *http.Request) (int, http.Header, echo, error) {
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, echo{}, err
 	}
@@ -137,6 +133,28 @@ func (h *harness) get(host, path string, header map[string]string) (int, http.He
 		_ = json.Unmarshal(body, &e)
 	}
 	return resp.StatusCode, resp.Header, e, nil
+}
+
+// getTLS sends one GET request over a new TLS connection to Envoy's port 443 with host as SNI, trusting
+// only roots. It returns the serial of the certificate the server presented.
+func (h *harness) getTLS(host, path string, roots *x509.CertPool) (int, echo, *big.Int, error) {
+	var serial *big.Int
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{ServerName: host, RootCAs: roots, VerifyConnection: func(cs tls.ConnectionState) error {
+			serial = cs.PeerCertificates[0].SerialNumber
+			return nil
+		}},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", h.ports[443]))
+		},
+	}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodGet, "https://"+host+path, nil)
+	if err != nil {
+		return 0, echo{}, nil, err
+	}
+	code, _, e, err := roundTrip(&http.Client{Transport: tr, Timeout: 5 * time.Second}, req)
+	return code, e, serial, err
 }
 
 // eventually retries check until it passes or 30 s have gone by.
@@ -153,4 +171,69 @@ func eventually(t *testing.T, what string, check func() error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// tlsSecret is the manifest of a kubernetes.io/tls Secret holding leaf.
+func tlsSecret(namespace, name string, leaf *pki.Leaf) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata: {name: %s, namespace: %s}
+type: kubernetes.io/tls
+data:
+  tls.crt: %s
+  tls.key: %s
+`, name, namespace, base64.StdEncoding.EncodeToString(leaf.CertPEM), base64.StdEncoding.EncodeToString(leaf.KeyPEM))
+}
+
+// service is the manifest of a Service of namespace whose port 80 goes to addr (host:port).
+func service(namespace, name, addr string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata:
+  name: %s
+  namespace: %s
+  annotations: {gatebridge.dev/endpoints: "%s"}
+spec: {ports: [{name: http, port: 80}]}
+`, name, namespace, addr)
+}
+
+// expectBackend checks that a GET through Envoy answers code from backend (when not empty) and that
+// the backend saw path seen (when not empty).
+func (h *harness) expectBackend(t *testing.T, host, path string, code int, backend, seen string) {
+	t.Helper()
+	got, _, e, err := h.get(host, path, nil)
+	switch {
+	case err != nil:
+		t.Errorf("GET %s%s: %v", host, path, err)
+	case got != code:
+		t.Errorf("GET %s%s: status %d, want %d", host, path, got, code)
+	case backend != "" && e.Backend != backend:
+		t.Errorf("GET %s%s went to %q, want %q", host, path, e.Backend, backend)
+	case seen != "" && e.Path != seen:
+		t.Errorf("GET %s%s: backend saw %q, want %q", host, path, e.Path, seen)
+	}
+}
+
+// answers reports whether a GET through Envoy answers 200 from backend.
+func (h *harness) answers(host, path, backend string) error {
+	code, _, e, err := h.get(host, path, nil)
+	if err != nil || code != 200 || e.Backend != backend {
+		return fmt.Errorf("GET %s%s: %d from %q (%v), want 200 from %q", host, path, code, e.Backend, err, backend)
+	}
+	return nil
+}
+
+// answersTLS reports whether a GET over TLS with SNI host answers 200 from backend, with the server
+// presenting the certificate of serial signed by ca.
+func (h *harness) answersTLS(host, path, backend string, ca *pki.CA, serial *big.Int) error {
+	code, e, got, err := h.getTLS(host, path, ca.Pool())
+	switch {
+	case err != nil:
+		return fmt.Errorf("GET https://%s%s: %w", host, path, err)
+	case got.Cmp(serial) != 0:
+		return fmt.Errorf("GET https://%s%s: certificate serial %x, want %x", host, path, got, serial)
+	case code != 200 || e.Backend != backend:
+		return fmt.Errorf("GET https://%s%s: %d from %q, want 200 from %q", host, path, code, e.Backend, backend)
+	}
+	return nil
 }

@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// echo is what a backend answers: who it is and what it received.
+type echo struct {
+	Backend string              `json:"backend"`
+	Path    string              `json:"path"`
+	Host    string              `json:"host"`
+	Headers map[string][]string `json:"headers"`
+	TLS     bool                `json:"tls"`
+}
+
+// backend is an HTTP server on 127.0.0.1 that echoes each request as JSON and records the paths it
+// was asked for. Two paths behave differently: one containing "/slow" answers after two seconds, and
+// one containing "/flaky" fails every other time with 500.
+type backend struct {
+	name string
+	addr string
+
+	mu    sync.Mutex
+	paths []string
+	flaky int
+}
+
+func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	b.paths = append(b.paths, r.URL.RequestURI())
+	fail := false
+	if strings.Contains(r.URL.Path, "/flaky") {
+		b.flaky++
+		fail = b.flaky%2 == 1
+	}
+	b.mu.Unlock()
+	if strings.Contains(r.URL.Path, "/slow") {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if fail {
+		http.Error(w, b.name+": flaky failure", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(echo{Backend: b.name, Path: r.URL.RequestURI(), Host: r.Host, Headers: r.Header, TLS: r.TLS != nil})
+}
+
+// seen returns the paths the backend was asked for so far.
+func (b *backend) seen() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.paths...)
+}
+
+// startBackend runs a plain HTTP backend.
+func startBackend(t *testing.T, name string) *backend {
+	return serveBackend(t, name, nil)
+}
+
+// startTLSBackend runs a backend that terminates TLS itself with cert (for TLS passthrough).
+func startTLSBackend(t *testing.T, name string, cert tls.Certificate) *backend {
+	return serveBackend(t, name, &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+func serveBackend(t *testing.T, name string, tlsConfig *tls.Config) *backend {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{name: name, addr: l.Addr().String()}
+	srv := &http.Server{Handler: b, TLSConfig: tlsConfig}
+	go func() {
+		if tlsConfig != nil {
+			_ = srv.ServeTLS(l, "", "")
+			return
+		}
+		_ = srv.Serve(l)
+	}()
+	t.Cleanup(func() { _ = srv.Close() })
+	return b
+}
