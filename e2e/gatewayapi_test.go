@@ -23,15 +23,7 @@ spec:
 func services(backends map[string]string) string {
 	var b strings.Builder
 	for name, addr := range backends {
-		fmt.Fprintf(&b, `---
-apiVersion: v1
-kind: Service
-metadata:
-  name: %s
-  namespace: shop
-  annotations: {gatebridge.dev/endpoints: "%s"}
-spec: {ports: [{name: http, port: 80}]}
-`, name, addr)
+		b.WriteString("---\n" + service("shop", name, addr))
 	}
 	return b.String()
 }

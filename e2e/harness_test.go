@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,12 +37,14 @@ func freePort(t *testing.T) uint32 {
 
 // harness is gatebridge in standalone mode on a folder, and one Envoy of one fleet.
 type harness struct {
-	t      *testing.T
-	dir    string
-	sa     *bridge.Standalone
-	ports  map[uint32]uint32 // Gateway port → local port Envoy binds
-	envoy  *envoyproc.Process
-	client *http.Client
+	t     *testing.T
+	dir   string
+	sa    *bridge.Standalone
+	ports map[uint32]uint32 // Gateway port → local port Envoy binds
+	// adminPort is Envoy's admin interface on 127.0.0.1.
+	adminPort uint32
+	envoy     *envoyproc.Process
+	client    *http.Client
 }
 
 // gatewayPorts are the Gateway ports the tests use; each is served on a free local port.
@@ -50,7 +53,7 @@ var gatewayPorts = []uint32{80, 443}
 // start serves the folder and starts Envoy for fleet.
 func start(t *testing.T, fleet string, files map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), ports: map[uint32]uint32{}}
+	h := &harness{t: t, dir: t.TempDir(), ports: map[uint32]uint32{}, adminPort: freePort(t)}
 	for _, p := range gatewayPorts {
 		h.ports[p] = freePort(t)
 	}
@@ -80,7 +83,7 @@ func start(t *testing.T, fleet string, files map[string]string) *harness {
 	}
 	go func() { _ = h.sa.Run(ctx, lis) }()
 	envoy, err := envoyproc.Start(envoyproc.Options{
-		Bootstrap: envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: freePort(t)},
+		Bootstrap: envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: h.adminPort},
 		Dir:       t.TempDir(),
 	})
 	if err != nil {
@@ -224,16 +227,31 @@ func (h *harness) answers(host, path, backend string) error {
 }
 
 // answersTLS reports whether a GET over TLS with SNI host answers 200 from backend, with the server
-// presenting the certificate of serial signed by ca.
+// presenting a certificate signed by ca (of the given serial unless it is nil).
 func (h *harness) answersTLS(host, path, backend string, ca *pki.CA, serial *big.Int) error {
 	code, e, got, err := h.getTLS(host, path, ca.Pool())
 	switch {
 	case err != nil:
 		return fmt.Errorf("GET https://%s%s: %w", host, path, err)
-	case got.Cmp(serial) != 0:
+	case serial != nil && got.Cmp(serial) != 0:
 		return fmt.Errorf("GET https://%s%s: certificate serial %x, want %x", host, path, got, serial)
 	case code != 200 || e.Backend != backend:
 		return fmt.Errorf("GET https://%s%s: %d from %q, want 200 from %q", host, path, code, e.Backend, backend)
 	}
 	return nil
+}
+
+// stat reads a counter or gauge from Envoy's admin interface.
+func (h *harness) stat(name string) (int, error) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats?filter=^%s$", h.adminPort, regexp.QuoteMeta(name)))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var v int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(body)), name+": %d", &v); err != nil {
+		return 0, fmt.Errorf("stat %s: %q: %w", name, body, err)
+	}
+	return v, nil
 }
