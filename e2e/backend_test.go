@@ -53,6 +53,7 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Backend", b.name)
 	_ = json.NewEncoder(w).Encode(echo{Backend: b.name, Path: r.URL.RequestURI(), Host: r.Host, Headers: r.Header, TLS: r.TLS != nil})
 }
 

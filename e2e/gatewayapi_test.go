@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"testing"
@@ -62,6 +63,35 @@ spec:
     - {name: frontend-v2, port: 80, weight: 10}
 `
 
+// moreRoute holds the match and filter variants shopRoute does not: regex header and query matches,
+// redirects of scheme, host, port and code, a full-path rewrite, header add and remove.
+const moreRoute = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: more, namespace: shop}
+spec:
+  parentRefs: [{name: web}]
+  hostnames: [more.example.com]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /hdr}, headers: [{name: x-version, type: RegularExpression, value: "v[0-9]+"}]}]
+    backendRefs: [{name: frontend-v2, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /q}, queryParams: [{name: id, type: RegularExpression, value: "[a-f]+"}]}]
+    backendRefs: [{name: frontend-v2, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /secure}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {scheme: https, hostname: www.example.com, port: 8443, statusCode: 302}
+  - matches: [{path: {type: PathPrefix, value: /full}}]
+    filters:
+    - type: URLRewrite
+      urlRewrite: {path: {type: ReplaceFullPath, replaceFullPath: /replaced}}
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {add: [{name: x-added, value: "1"}], remove: [x-drop]}
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {set: [{name: content-type, value: application/json; charset=utf-8}], remove: [x-backend]}
+    backendRefs: [{name: api, port: 80}]
+  - backendRefs: [{name: frontend-v1, port: 80}]
+`
+
 // TestGatewayAPIThroughEnvoy sends real requests through a real Envoy programmed from Gateway API
 // manifests, then edits them live and finally pushes an update Envoy rejects.
 func TestGatewayAPIThroughEnvoy(t *testing.T) {
@@ -72,6 +102,7 @@ func TestGatewayAPIThroughEnvoy(t *testing.T) {
 	h := start(t, "gateway-shop-web", map[string]string{
 		"gateway.yaml": gatewayManifests + services(backends),
 		"route.yaml":   shopRoute,
+		"more.yaml":    moreRoute,
 	})
 	const host = "shop.example.com"
 	eventually(t, "first configuration", func() error {
@@ -84,6 +115,7 @@ func TestGatewayAPIThroughEnvoy(t *testing.T) {
 
 	cases := []struct {
 		name, path    string
+		host          string // default: shop.example.com
 		header        map[string]string
 		code          int
 		backend, seen string // backend, and the path it saw
@@ -126,9 +158,28 @@ func TestGatewayAPIThroughEnvoy(t *testing.T) {
 				t.Errorf("/items/42x matched the regex route")
 			}
 		}},
+		{name: "header regex match", host: "more.example.com", path: "/hdr", header: map[string]string{"x-version": "v12"}, code: 200, backend: "frontend-v2"},
+		{name: "header regex is a full match", host: "more.example.com", path: "/hdr", header: map[string]string{"x-version": "v12x"}, code: 200, backend: "frontend-v1"},
+		{name: "query regex match", host: "more.example.com", path: "/q?id=beef", code: 200, backend: "frontend-v2"},
+		{name: "query regex mismatch", host: "more.example.com", path: "/q?id=xyz", code: 200, backend: "frontend-v1"},
+		{name: "redirect of scheme, host, port and code", host: "more.example.com", path: "/secure/a?b=1", code: 302, check: func(t *testing.T, hdr map[string][]string, _ echo) {
+			if loc := strings.Join(hdr["Location"], ","); loc != "https://www.example.com:8443/secure/a?b=1" {
+				t.Errorf("Location = %q, want https://www.example.com:8443/secure/a?b=1", loc)
+			}
+		}},
+		{name: "full path rewrite and header add, remove", host: "more.example.com", path: "/full/deep?x=1", header: map[string]string{"x-drop": "1"}, code: 200, backend: "api", seen: "/replaced?x=1",
+			check: func(t *testing.T, hdr map[string][]string, e echo) {
+				if e.Headers["X-Added"] == nil || e.Headers["X-Drop"] != nil {
+					t.Errorf("backend saw x-added %v and x-drop %v, want 1 and none", e.Headers["X-Added"], e.Headers["X-Drop"])
+				}
+				if hdr["X-Backend"] != nil || strings.Join(hdr["Content-Type"], ",") != "application/json; charset=utf-8" {
+					t.Errorf("response x-backend %v, content-type %v: want no x-backend and the set content-type", hdr["X-Backend"], hdr["Content-Type"])
+				}
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			host := cmp.Or(tc.host, host)
 			code, hdr, e, err := h.get(host, tc.path, tc.header)
 			if err != nil {
 				t.Fatal(err)
