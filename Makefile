@@ -15,8 +15,15 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/gatebridge
 
-# run: translate the bundled example and print the Istio resources and the status of every object.
-run: build
+# run: serve the bundled shop (examples/shop) through a real Envoy, with demo backends on 127.0.0.1 and a
+# local certificate; prints the curl commands to try. The working copy is in .run/; Ctrl-C stops it.
+run: build envoy
+	$(BIN) demo --envoy $(ENVOY)
+
+# convert-example: translate the quickstart example and print the Istio resources and the status of
+# every object.
+.PHONY: convert-example
+convert-example: build
 	$(BIN) convert -f $(EXAMPLE) --status
 
 # test: every test of the project: vet, unit and golden tests, fuzz seeds, and the end-to-end tests

@@ -26,6 +26,7 @@ func commands() []command {
 		{"convert", "print the Istio resources (and status) that manifests translate to", runConvert},
 		{"standalone", "serve a folder of manifests to Envoy over xDS, following edits", runStandalone},
 		{"bootstrap", "print the Envoy bootstrap of one Envoy of a fleet", runBootstrap},
+		{"demo", "serve the bundled shop through a real Envoy, with demo backends and a local certificate", runDemo},
 		{"version", "print the version", func(context.Context, []string, io.Writer, io.Writer) error {
 			fmt.Println("gatebridge", version)
 			return nil
