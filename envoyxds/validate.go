@@ -46,13 +46,20 @@ func (r *Resources) Validate() error {
 	return errors.Join(errs...)
 }
 
-// validateDeep validates a message, then walks its fields into nested messages and Any payloads.
+// validateDeep validates a message with its generated ValidateAll (which covers every nested message
+// but stops at Any), then walks it for what that misses: the payload of each Any, validated the same
+// way, and the RE2 syntax of each regex.
 func validateDeep(m protoreflect.Message) error {
 	if v, ok := m.Interface().(validatorAll); ok {
 		if err := v.ValidateAll(); err != nil {
 			return err
 		}
 	}
+	return walkUnvalidated(m)
+}
+
+// walkUnvalidated finds the Any payloads and regexes below m.
+func walkUnvalidated(m protoreflect.Message) error {
 	switch msg := m.Interface().(type) {
 	case *anypb.Any:
 		inner, err := msg.UnmarshalNew()
@@ -64,6 +71,7 @@ func validateDeep(m protoreflect.Message) error {
 		if _, err := regexp.Compile(msg.Regex); err != nil {
 			return fmt.Errorf("regex %q: %w", msg.Regex, err)
 		}
+		return nil
 	}
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
@@ -71,15 +79,15 @@ func validateDeep(m protoreflect.Message) error {
 		case fd.IsList() && fd.Message() != nil:
 			l := v.List()
 			for i := 0; i < l.Len() && err == nil; i++ {
-				err = validateDeep(l.Get(i).Message())
+				err = walkUnvalidated(l.Get(i).Message())
 			}
 		case fd.IsMap() && fd.MapValue().Message() != nil:
 			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				err = validateDeep(mv.Message())
+				err = walkUnvalidated(mv.Message())
 				return err == nil
 			})
 		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
-			err = validateDeep(v.Message())
+			err = walkUnvalidated(v.Message())
 		}
 		return err == nil
 	})
