@@ -91,8 +91,9 @@ func hostCovers(general, host string) bool {
 func (t *translator) entriesForHost(key httpBucketKey) []httpEntry {
 	owner := ownerListener(key.gw, key.port, key.host)
 	var out []httpEntry
-	for _, k := range t.portHosts[gwPort{key.gw, key.port}] {
-		if !hostCovers(k.host, key.host) {
+	for _, general := range coveringHosts(key.host) {
+		k := httpBucketKey{gw: key.gw, port: key.port, host: general}
+		if !hostCovers(general, key.host) {
 			continue
 		}
 		for _, e := range t.httpBuckets[k] {
@@ -116,6 +117,23 @@ func (t *translator) entriesForHost(key httpBucketKey) []httpEntry {
 	})
 }
 
+// coveringHosts lists the hostnames whose routes could serve host: itself, "*", and the wildcard of
+// every domain above it ("*.b.c" and "*.c" for "a.b.c" or "*.b.c").
+func coveringHosts(host string) []string {
+	out := []string{host}
+	for i := 0; i < len(host); i++ {
+		if host[i] == '.' && i > 0 {
+			if w := "*" + host[i:]; w != host {
+				out = append(out, w)
+			}
+		}
+	}
+	if host != "*" {
+		out = append(out, "*")
+	}
+	return out
+}
+
 func compareBucket(a, b *gatewayInfo, ap, bp gwapiv1.PortNumber, ah, bh string) int {
 	return cmp.Or(cmp.Compare(a.gw.Namespace, b.gw.Namespace), cmp.Compare(a.gw.Name, b.gw.Name), cmp.Compare(ap, bp), cmp.Compare(ah, bh))
 }
@@ -133,20 +151,13 @@ func gatewayMeta(g *gatewayInfo, name string, sources map[string]bool) model.Met
 	return model.Meta{Name: name, Namespace: g.gw.Namespace, Fleet: g.fleet, Origin: model.OriginGatewayAPI, Sources: sortedSet(sources)}
 }
 
-// gwPort is one port of one Gateway.
-type gwPort struct {
-	gw   *gatewayInfo
-	port gwapiv1.PortNumber
-}
-
 func (t *translator) buildHTTPVirtualServices() {
 	keys := sortedKeys(t.httpBuckets, func(a, b httpBucketKey) int {
 		return compareBucket(a.gw, b.gw, a.port, b.port, a.host, b.host)
 	})
-	t.portHosts = map[gwPort][]httpBucketKey{}
-	for _, k := range keys {
-		t.portHosts[gwPort{k.gw, k.port}] = append(t.portHosts[gwPort{k.gw, k.port}], k)
-	}
+	// A route filed under several hostnames of one port is shared by their VirtualServices; it is
+	// copied only when another port needs its own port match.
+	ports := map[*istionet.HTTPRoute]uint32{}
 	for _, key := range keys {
 		entries := t.entriesForHost(key)
 		vs := &istionet.VirtualService{Hosts: []string{key.host}, Gateways: []string{key.gw.gw.Namespace + "/" + key.gw.gw.Name}}
@@ -154,9 +165,12 @@ func (t *translator) buildHTTPVirtualServices() {
 		for _, e := range entries {
 			sources[e.rc.ref.String()] = true
 			for _, r := range e.routes {
-				c := proto.Clone(r).(*istionet.HTTPRoute)
-				c.Match[0].Port = uint32(key.port)
-				vs.Http = append(vs.Http, c)
+				if p, used := ports[r]; used && p != uint32(key.port) {
+					r = proto.Clone(r).(*istionet.HTTPRoute)
+				}
+				r.Match[0].Port = uint32(key.port)
+				ports[r] = uint32(key.port)
+				vs.Http = append(vs.Http, r)
 			}
 		}
 		t.addVirtualService(gatewayMeta(key.gw, fmt.Sprintf("%s-%d-%s", key.gw.gw.Name, key.port, hostSlug(key.host)), sources), vs)

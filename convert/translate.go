@@ -54,9 +54,7 @@ type translator struct {
 	// httpBuckets and tlsBuckets collect Gateway API routes by where they are served.
 	httpBuckets map[httpBucketKey][]httpEntry
 	tlsBuckets  map[tlsBucketKey][]tlsEntry
-	// portHosts indexes the HTTP buckets by Gateway port, for merging wildcard hosts into specific ones.
-	portHosts map[gwPort][]httpBucketKey
-	vsNames   map[string]bool
+	vsNames     map[string]bool
 	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
 	grpcPorts map[grpcPort]bool
 }
