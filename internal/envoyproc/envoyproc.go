@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 
 	"github.com/gatebridge/gatebridge/envoyxds"
 )
@@ -58,7 +57,8 @@ type Options struct {
 
 // Process is a running Envoy.
 type Process struct {
-	cmd *exec.Cmd
+	cmd  *exec.Cmd
+	done chan struct{}
 	// LogPath is the file Envoy writes its log to.
 	LogPath string
 }
@@ -92,24 +92,38 @@ func Start(opts Options) (*Process, error) {
 	}
 	cmd := exec.Command(bin, "-c", bpath, "--disable-hot-restart", "-l", level)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = childAttributes()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start envoy: %w", err)
 	}
-	return &Process{cmd: cmd, LogPath: logPath}, nil
+	p := &Process{cmd: cmd, done: make(chan struct{}), LogPath: logPath}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
 }
 
 // Pid is the process id of the Envoy.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
+// Done is closed once the Envoy has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
 // Running reports whether the Envoy process is still there.
 func (p *Process) Running() bool {
-	return p.cmd.ProcessState == nil && p.cmd.Process.Signal(syscall.Signal(0)) == nil
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // Stop kills the Envoy and waits for it.
 func (p *Process) Stop() {
 	_ = p.cmd.Process.Kill()
-	_, _ = p.cmd.Process.Wait()
+	<-p.done
 }
 
 // Log returns what the Envoy logged so far.
