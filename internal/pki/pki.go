@@ -22,7 +22,7 @@ type CA struct {
 	key     *ecdsa.PrivateKey
 }
 
-// NewCA makes a CA valid for a day around now.
+// NewCA makes a CA valid for a year from an hour ago.
 func NewCA(name string) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -33,7 +33,7 @@ func NewCA(name string) (*CA, error) {
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
@@ -82,10 +82,10 @@ func (ca *CA) Issue(hosts []string, notBefore, notAfter time.Time) (*Leaf, error
 	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", kder), Serial: tmpl.SerialNumber}, nil
 }
 
-// IssueNow signs a serving certificate for hosts valid for a day around now.
+// IssueNow signs a serving certificate for hosts valid for 90 days from an hour ago.
 func (ca *CA) IssueNow(hosts ...string) (*Leaf, error) {
 	now := time.Now()
-	return ca.Issue(hosts, now.Add(-time.Hour), now.Add(24*time.Hour))
+	return ca.Issue(hosts, now.Add(-time.Hour), now.Add(90*24*time.Hour))
 }
 
 // Pool is a certificate pool that trusts only the CA.
