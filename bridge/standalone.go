@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -27,6 +29,9 @@ type StandaloneOptions struct {
 	// Poll is how often the folder is checked for changes.
 	Poll time.Duration
 	Log  *slog.Logger
+	// DebugListener, when set, is where Run serves the read-only debug pages (envoyxds.Server.DebugHandler):
+	// listen on a loopback address, they have no authentication.
+	DebugListener net.Listener
 }
 
 // Standalone serves the manifests of a folder to Envoy fleets and follows edits to them.
@@ -51,10 +56,38 @@ func NewStandalone(opts StandaloneOptions) *Standalone {
 	return &Standalone{opts: opts, Server: envoyxds.NewServer(opts.Log)}
 }
 
-// Run serves xDS on lis and re-reads the folder whenever it changes, until ctx ends.
+// Run serves xDS on lis (and the debug pages on opts.DebugListener) and re-reads the folder whenever it
+// changes, until ctx ends or a server fails; it returns once every server has stopped.
 func (s *Standalone) Run(ctx context.Context, lis net.Listener) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.Server.Serve(ctx, lis) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	servers := []func(context.Context) error{func(ctx context.Context) error { return s.Server.Serve(ctx, lis) }}
+	if s.opts.DebugListener != nil {
+		servers = append(servers, func(ctx context.Context) error {
+			return serveDebug(ctx, s.opts.DebugListener, s.Server.DebugHandler())
+		})
+	}
+	errc := make(chan error, len(servers))
+	for _, serve := range servers {
+		go func() { errc <- serve(ctx) }()
+	}
+	running := len(servers)
+	stopped, err := s.follow(ctx, errc)
+	if stopped {
+		running--
+	}
+	cancel()
+	for ; running > 0; running-- {
+		if e := <-errc; err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// follow syncs the folder whenever it changes, until ctx ends or a server stops (stopped, with what
+// that server returned).
+func (s *Standalone) follow(ctx context.Context, errc <-chan error) (stopped bool, err error) {
 	tick := time.NewTicker(s.opts.Poll)
 	defer tick.Stop()
 	for {
@@ -63,12 +96,33 @@ func (s *Standalone) Run(ctx context.Context, lis net.Listener) error {
 		}
 		select {
 		case <-ctx.Done():
-			return <-errc
+			return false, nil
 		case err := <-errc:
-			return err
+			return true, err
 		case <-tick.C:
 		}
 	}
+}
+
+// serveDebug serves h on lis until ctx ends, then shuts the HTTP server down.
+func serveDebug(ctx context.Context, lis net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			srv.Close()
+		}
+	}()
+	err := srv.Serve(lis)
+	if errors.Is(err, http.ErrServerClosed) {
+		<-stopped
+		return nil
+	}
+	return fmt.Errorf("serve debug pages on %s: %w", lis.Addr(), err)
 }
 
 // SyncIfChanged translates and pushes the folder when its files changed since the last sync, and

@@ -232,6 +232,11 @@ func (s *Server) holdAfterNack(fleet string) {
 func (s *Server) Status() []FleetStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.statusLocked()
+}
+
+// statusLocked is Status for a caller that holds s.mu.
+func (s *Server) statusLocked() []FleetStatus {
 	fleets := map[string]*FleetStatus{}
 	get := func(f string) *FleetStatus {
 		if fleets[f] == nil {

@@ -21,11 +21,12 @@ func runStandalone(ctx context.Context, args []string, _, stderr io.Writer) erro
 	xds := fs.String("xds", "127.0.0.1:18000", "address of the xDS (ADS/SDS) server")
 	bind := fs.String("bind-address", "127.0.0.1", "address Envoy listeners bind")
 	offset := fs.Uint("port-offset", 0, "added to every Gateway port Envoy binds (10000 serves port 80 on 10080)")
+	debug := fs.String("debug-address", defaultDebugAddress, "address of the debug pages (/debug/xds, /debug/routes); empty disables them")
 	verbose := fs.Bool("v", false, "debug logging")
 	addTranslationFlags(fs, &topts)
 	if err := fs.Parse(args); err != nil || *dir == "" || fs.NArg() > 0 {
 		if err == nil {
-			fmt.Fprintln(stderr, "usage: gatebridge standalone --dir DIR [--xds HOST:PORT] [--port-offset N]")
+			fmt.Fprintln(stderr, "usage: gatebridge standalone --dir DIR [--xds HOST:PORT] [--debug-address HOST:PORT] [--port-offset N]")
 		}
 		return errUsage
 	}
@@ -35,19 +36,31 @@ func runStandalone(ctx context.Context, args []string, _, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	off := uint32(*offset)
-	s := bridge.NewStandalone(bridge.StandaloneOptions{
+	opts := bridge.StandaloneOptions{
 		Dir:       *dir,
 		Translate: topts,
 		Envoy:     envoyxds.Options{BindAddress: *bind, ListenPort: func(p uint32) uint32 { return p + off }},
 		Log:       log,
-	})
+	}
 	lis, err := net.Listen("tcp", *xds)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen for xDS: %w", err)
+	}
+	if *debug != "" {
+		if opts.DebugListener, err = net.Listen("tcp", *debug); err != nil {
+			lis.Close()
+			return fmt.Errorf("listen for debug pages: %w", err)
+		}
+		addr := opts.DebugListener.Addr().String()
+		log.Info("serving debug pages", "address", addr, "url", "http://"+addr+"/debug/")
 	}
 	log.Info("serving xDS", "address", lis.Addr().String(), "dir", *dir)
-	return s.Run(ctx, lis)
+	return bridge.NewStandalone(opts).Run(ctx, lis)
 }
+
+// defaultDebugAddress is next to the default xDS address; Envoy's admin interface takes 127.0.0.1:19000
+// in the bootstraps `gatebridge bootstrap` prints.
+const defaultDebugAddress = "127.0.0.1:18001"
 
 func runBootstrap(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gatebridge bootstrap", flag.ContinueOnError)
