@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatebridge/gatebridge/envoyxds"
 )
 
 const gatewayManifests = `apiVersion: gateway.networking.k8s.io/v1
@@ -93,8 +95,14 @@ spec:
 `
 
 // TestGatewayAPIThroughEnvoy sends real requests through a real Envoy programmed from Gateway API
-// manifests, then edits them live and finally pushes an update Envoy rejects.
+// manifests, then edits them live and finally pushes an update Envoy rejects; once with state-of-the-
+// world ADS and once with delta ADS.
 func TestGatewayAPIThroughEnvoy(t *testing.T) {
+	t.Run("sotw", func(t *testing.T) { testGatewayAPI(t) })
+	t.Run("delta", func(t *testing.T) { testGatewayAPI(t, deltaXDS) })
+}
+
+func testGatewayAPI(t *testing.T, options ...func(*envoyxds.BootstrapOptions)) {
 	backends := map[string]string{}
 	for _, name := range []string{"api", "frontend-v1", "frontend-v2"} {
 		backends[name] = startBackend(t, name).addr
@@ -103,7 +111,7 @@ func TestGatewayAPIThroughEnvoy(t *testing.T) {
 		"gateway.yaml": gatewayManifests + services(backends),
 		"route.yaml":   shopRoute,
 		"more.yaml":    moreRoute,
-	})
+	}, options...)
 	const host = "shop.example.com"
 	eventually(t, "first configuration", func() error {
 		code, _, e, err := h.get(host, "/api/items", nil)

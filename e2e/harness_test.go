@@ -50,8 +50,11 @@ type harness struct {
 // gatewayPorts are the Gateway ports the tests use; each is served on a free local port.
 var gatewayPorts = []uint32{80, 443}
 
-// start serves the folder and starts Envoy for fleet.
-func start(t *testing.T, fleet string, files map[string]string) *harness {
+// deltaXDS makes the Envoy of a harness use incremental (delta) ADS.
+func deltaXDS(o *envoyxds.BootstrapOptions) { o.Delta = true }
+
+// start serves the folder and starts Envoy for fleet; options adjust the Envoy's bootstrap.
+func start(t *testing.T, fleet string, files map[string]string, options ...func(*envoyxds.BootstrapOptions)) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), ports: map[uint32]uint32{}, adminPort: freePort(t)}
 	for _, p := range gatewayPorts {
@@ -82,10 +85,11 @@ func start(t *testing.T, fleet string, files map[string]string) *harness {
 		t.Fatal(err)
 	}
 	go func() { _ = h.sa.Run(ctx, lis) }()
-	envoy, err := envoyproc.Start(envoyproc.Options{
-		Bootstrap: envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: h.adminPort},
-		Dir:       t.TempDir(),
-	})
+	bootstrap := envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: h.adminPort}
+	for _, o := range options {
+		o(&bootstrap)
+	}
+	envoy, err := envoyproc.Start(envoyproc.Options{Bootstrap: bootstrap, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

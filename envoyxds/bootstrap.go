@@ -22,6 +22,8 @@ type BootstrapOptions struct {
 	NodeID    string // unique per Envoy; defaults to the fleet
 	XDS       string // host:port of gatebridge's xDS server
 	AdminPort uint32 // the admin interface listens on 127.0.0.1 only
+	// Delta makes the Envoy use incremental (delta) ADS instead of state of the world.
+	Delta bool
 }
 
 const xdsClusterName = "gatebridge-xds"
@@ -53,11 +55,15 @@ func Bootstrap(o BootstrapOptions) ([]byte, error) {
 		return nil, err
 	}
 	grpcService := []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: xdsClusterName}}}}
+	apiType := corev3.ApiConfigSource_GRPC
+	if o.Delta {
+		apiType = corev3.ApiConfigSource_DELTA_GRPC
+	}
 	b := &bootstrapv3.Bootstrap{
 		Node:  &corev3.Node{Id: nodeID, Cluster: o.Fleet},
 		Admin: &bootstrapv3.Admin{Address: socketAddress("127.0.0.1", o.AdminPort)},
 		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
-			AdsConfig: &corev3.ApiConfigSource{ApiType: corev3.ApiConfigSource_GRPC, TransportApiVersion: corev3.ApiVersion_V3, GrpcServices: grpcService},
+			AdsConfig: &corev3.ApiConfigSource{ApiType: apiType, TransportApiVersion: corev3.ApiVersion_V3, GrpcServices: grpcService},
 			LdsConfig: adsConfigSource(),
 			CdsConfig: adsConfigSource(),
 		},

@@ -74,6 +74,8 @@ type Server struct {
 	acked  map[string][]*cachev3.Snapshot
 	errors map[string]string
 	nodes  map[int64]*NodeStatus // by stream
+	// deltaNonces maps, per delta stream, the nonce of each response not yet answered to its version.
+	deltaNonces map[int64]map[string]string
 }
 
 // NewServer makes a server; log receives one line per push, ACK and NACK (never secret material).
@@ -85,6 +87,8 @@ func NewServer(log *slog.Logger) *Server {
 		acked:   map[string][]*cachev3.Snapshot{},
 		errors:  map[string]string{},
 		nodes:   map[int64]*NodeStatus{},
+
+		deltaNonces: map[int64]map[string]string{},
 	}
 }
 
@@ -170,40 +174,87 @@ func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
 	return version, snap, nil
 }
 
-// onRequest records ACKs and NACKs. After a NACK the fleet goes back to the last acked snapshot (or to
-// none), so the cache does not answer the NACK with the same rejected version again and again.
+// onRequest records the ACKs and NACKs of state-of-the-world streams. After a NACK the fleet goes back
+// to the last acked snapshot (or to none), so the cache does not answer the NACK with the same rejected
+// version again and again.
 func (s *Server) onRequest(stream int64, req *discoveryv3.DiscoveryRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fleet := fleetHash{}.ID(req.Node)
-	ns := s.nodes[stream]
-	if ns == nil {
-		ns = &NodeStatus{Fleet: fleet}
-		s.nodes[stream] = ns
-	}
-	if req.Node != nil {
-		ns.Node, ns.Fleet = req.Node.Id, fleet
-	}
-	cur := s.current[fleet]
+	ns, cur := s.streamNode(stream, req.Node)
 	if cur == nil || req.ResponseNonce == "" {
 		return nil
 	}
 	version := cur.GetVersion(resourcev3.ListenerType)
 	if req.ErrorDetail != nil {
-		ns.Nacked, ns.NackText = version, req.ErrorDetail.Message
-		ns.Nacks++
-		s.log.Warn("envoy rejected configuration", "fleet", fleet, "node", ns.Node, "version", version, "type", req.TypeUrl, "error", req.ErrorDetail.Message)
-		s.holdAfterNack(fleet)
-		return nil
-	}
-	if req.VersionInfo == version && ns.Acked != version {
-		ns.Acked = version
-		if !slices.Contains(s.acked[fleet], cur) {
-			s.acked[fleet] = append(s.acked[fleet], cur)
-		}
-		s.log.Info("envoy acked configuration", "fleet", fleet, "node", ns.Node, "version", version)
+		s.nacked(ns, version, req.TypeUrl, req.ErrorDetail.Message)
+	} else if req.VersionInfo == version {
+		s.ackedVersion(ns, version)
 	}
 	return nil
+}
+
+// onDeltaResponse remembers which snapshot version each delta response carried: a delta request
+// acknowledges a nonce, not a version.
+func (s *Server) onDeltaResponse(stream int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deltaNonces[stream] == nil {
+		s.deltaNonces[stream] = map[string]string{}
+	}
+	s.deltaNonces[stream][resp.Nonce] = resp.SystemVersionInfo
+}
+
+// onDeltaRequest records the ACKs and NACKs of delta streams, as onRequest does.
+func (s *Server) onDeltaRequest(stream int64, req *discoveryv3.DeltaDiscoveryRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ns, cur := s.streamNode(stream, req.Node)
+	version, ok := s.deltaNonces[stream][req.ResponseNonce]
+	if cur == nil || req.ResponseNonce == "" || !ok {
+		return nil
+	}
+	delete(s.deltaNonces[stream], req.ResponseNonce)
+	if req.ErrorDetail != nil {
+		s.nacked(ns, version, req.TypeUrl, req.ErrorDetail.Message)
+	} else if version == cur.GetVersion(resourcev3.ListenerType) {
+		s.ackedVersion(ns, version)
+	}
+	return nil
+}
+
+// streamNode returns the status of the Envoy on a stream (the node is sent on the first request only)
+// and the snapshot its fleet is served. s.mu is held.
+func (s *Server) streamNode(stream int64, node *corev3.Node) (*NodeStatus, *cachev3.Snapshot) {
+	fleet := fleetHash{}.ID(node)
+	ns := s.nodes[stream]
+	if ns == nil {
+		ns = &NodeStatus{Fleet: fleet}
+		s.nodes[stream] = ns
+	}
+	if node != nil {
+		ns.Node, ns.Fleet = node.Id, fleet
+	}
+	return ns, s.current[ns.Fleet]
+}
+
+// nacked records a rejection and goes back to the last good snapshot. s.mu is held.
+func (s *Server) nacked(ns *NodeStatus, version, typeURL, message string) {
+	ns.Nacked, ns.NackText = version, message
+	ns.Nacks++
+	s.log.Warn("envoy rejected configuration", "fleet", ns.Fleet, "node", ns.Node, "version", version, "type", typeURL, "error", message)
+	s.holdAfterNack(ns.Fleet)
+}
+
+// ackedVersion records that an Envoy took the version its fleet is served. s.mu is held.
+func (s *Server) ackedVersion(ns *NodeStatus, version string) {
+	if ns.Acked == version {
+		return
+	}
+	ns.Acked = version
+	if cur := s.current[ns.Fleet]; !slices.Contains(s.acked[ns.Fleet], cur) {
+		s.acked[ns.Fleet] = append(s.acked[ns.Fleet], cur)
+	}
+	s.log.Info("envoy acked configuration", "fleet", ns.Fleet, "node", ns.Node, "version", version)
 }
 
 func (s *Server) holdAfterNack(fleet string) {
@@ -263,15 +314,21 @@ func (s *Server) statusLocked() []FleetStatus {
 	return out
 }
 
+func (s *Server) onClosed(stream int64, _ *corev3.Node) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.nodes, stream)
+	delete(s.deltaNonces, stream)
+}
+
 // Serve serves xDS on lis until ctx ends.
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	callbacks := serverv3.CallbackFuncs{
-		StreamRequestFunc: s.onRequest,
-		StreamClosedFunc: func(stream int64, _ *corev3.Node) {
-			s.mu.Lock()
-			delete(s.nodes, stream)
-			s.mu.Unlock()
-		},
+		StreamRequestFunc:       s.onRequest,
+		StreamDeltaRequestFunc:  s.onDeltaRequest,
+		StreamDeltaResponseFunc: s.onDeltaResponse,
+		StreamClosedFunc:        s.onClosed,
+		DeltaStreamClosedFunc:   s.onClosed,
 	}
 	xds := serverv3.NewServer(ctx, s.cache, callbacks)
 	g := grpc.NewServer()

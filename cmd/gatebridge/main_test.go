@@ -116,3 +116,30 @@ spec:
 		t.Errorf("stdout should hold only the resources, with a 503 for the missing backend:\n%s", out)
 	}
 }
+
+func TestBootstrap(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{args: []string{"bootstrap", "--fleet", "gateway-shop-web", "--xds", "127.0.0.1:18000"}, want: []string{`"cluster":"gateway-shop-web"`, `"apiType":"GRPC"`, `"portValue":19000`}},
+		{args: []string{"bootstrap", "--fleet", "f", "--delta", "--admin-port", "19100"}, want: []string{`"apiType":"DELTA_GRPC"`, `"portValue":19100`}},
+		{args: []string{"bootstrap"}, code: 2},
+		{args: []string{"bootstrap", "--fleet", "f", "--xds", "no-port"}, code: 1},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			compact := strings.Join(strings.Fields(stdout), "") // protojson varies its spacing
+			for _, w := range tc.want {
+				if !strings.Contains(compact, w) {
+					t.Errorf("bootstrap lacks %s:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}

@@ -70,9 +70,10 @@ func runBootstrap(_ context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&o.NodeID, "node", "", "node id (default: the fleet)")
 	fs.StringVar(&o.XDS, "xds", "127.0.0.1:18000", "address of gatebridge's xDS server")
 	admin := fs.Uint("admin-port", 19000, "port of Envoy's admin interface (on 127.0.0.1)")
+	fs.BoolVar(&o.Delta, "delta", false, "use incremental (delta) ADS instead of state of the world")
 	if err := fs.Parse(args); err != nil || o.Fleet == "" {
 		if err == nil {
-			fmt.Fprintln(stderr, "usage: gatebridge bootstrap --fleet FLEET [--xds HOST:PORT] [--admin-port N]")
+			fmt.Fprintln(stderr, "usage: gatebridge bootstrap --fleet FLEET [--xds HOST:PORT] [--admin-port N] [--delta]")
 		}
 		return errUsage
 	}
