@@ -2,14 +2,11 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
@@ -39,8 +36,8 @@ type Standalone struct {
 	opts   StandaloneOptions
 	Server *envoyxds.Server
 
-	fingerprint string
-	fleets      []string
+	loader *convert.FolderLoader
+	fleets []string
 	// Snapshot is the model last translated (for debugging and tests).
 	Snapshot *model.Snapshot
 }
@@ -53,7 +50,7 @@ func NewStandalone(opts StandaloneOptions) *Standalone {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Standalone{opts: opts, Server: envoyxds.NewServer(opts.Log)}
+	return &Standalone{opts: opts, Server: envoyxds.NewServer(opts.Log), loader: &convert.FolderLoader{Dir: opts.Dir, DefaultNamespace: "default"}}
 }
 
 // Run serves xDS on lis (and the debug pages on opts.DebugListener) and re-reads the folder whenever it
@@ -126,27 +123,35 @@ func serveDebug(ctx context.Context, lis net.Listener, h http.Handler) error {
 }
 
 // SyncIfChanged translates and pushes the folder when its files changed since the last sync, and
-// reports whether it did.
+// reports whether it did. Only the files that changed are read again.
 func (s *Standalone) SyncIfChanged(ctx context.Context) (bool, error) {
-	fp, err := folderFingerprint(s.opts.Dir)
-	if err != nil {
-		return false, err
-	}
-	if fp == s.fingerprint {
-		return false, nil
-	}
-	s.fingerprint = fp
-	return true, s.Sync(ctx)
+	return s.sync(ctx, false)
 }
 
 // Sync reads the folder, translates it and pushes every fleet. Manifests that cannot be read are
 // reported and skipped; the others are served.
 func (s *Standalone) Sync(ctx context.Context) error {
-	log := s.opts.Log
-	input, loadErr := convert.LoadPaths("default", s.opts.Dir)
-	if loadErr != nil {
-		log.Warn("some manifests were skipped", "error", loadErr)
+	_, err := s.sync(ctx, true)
+	return err
+}
+
+func (s *Standalone) sync(ctx context.Context, force bool) (bool, error) {
+	input, changed, loadErr := s.loader.Load()
+	if errors.Is(loadErr, convert.ErrUnreadableFolder) {
+		return false, loadErr // keep serving what was loaded before
 	}
+	if !changed && !force {
+		return false, nil
+	}
+	if loadErr != nil {
+		s.opts.Log.Warn("some manifests were skipped", "error", loadErr)
+	}
+	return true, s.push(ctx, input)
+}
+
+// push translates the manifests and pushes every fleet.
+func (s *Standalone) push(ctx context.Context, input convert.Input) error {
+	log := s.opts.Log
 	topts := s.opts.Translate
 	topts.Now = metav1.Now()
 	res := convert.Translate(input, topts)
@@ -201,21 +206,4 @@ func credentialNames(s *model.Snapshot) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// folderFingerprint hashes the names, sizes and modification times of the manifest files of a folder.
-func folderFingerprint(dir string) (string, error) {
-	files, err := convert.ManifestFiles(dir)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", dir, err)
-	}
-	h := sha256.New()
-	for _, f := range files {
-		info, err := os.Stat(f)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s %d %d\n", f, info.Size(), info.ModTime().UnixNano())
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

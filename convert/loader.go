@@ -1,0 +1,92 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// ErrUnreadableFolder means the folder itself could not be listed; nothing was loaded.
+var ErrUnreadableFolder = errors.New("cannot read folder")
+
+// FolderLoader reads a folder of manifests again and again, decoding only the files that changed
+// (by size and modification time) since the last load: in standalone mode an edit to one file of a
+// large folder costs the parse of that file, not of the whole folder.
+type FolderLoader struct {
+	Dir              string
+	DefaultNamespace string
+
+	files map[string]loadedFile
+}
+
+type loadedFile struct {
+	size    int64
+	modTime time.Time
+	input   Input
+	err     error
+}
+
+// Load returns the Input of the folder and whether any file was added, removed or changed since the
+// previous Load (always true the first time). As with LoadPaths, the Input holds every document that
+// could be read even when the error is not nil.
+func (l *FolderLoader) Load() (Input, bool, error) {
+	paths, err := ManifestFiles(l.Dir)
+	if err != nil {
+		return Input{}, false, fmt.Errorf("%w %s: %w", ErrUnreadableFolder, l.Dir, err)
+	}
+	changed := l.files == nil || len(paths) != len(l.files)
+	next := make(map[string]loadedFile, len(paths))
+	var in Input
+	var errs []error
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, err)
+			changed = true
+			continue
+		}
+		f, ok := l.files[p]
+		if !ok || f.size != info.Size() || !f.modTime.Equal(info.ModTime()) {
+			f = l.decodeFile(p, info)
+			changed = true
+		}
+		next[p] = f
+		in.append(&f.input)
+		if f.err != nil {
+			errs = append(errs, f.err)
+		}
+	}
+	l.files = next
+	return in, changed, errors.Join(errs...)
+}
+
+func (l *FolderLoader) decodeFile(path string, info os.FileInfo) loadedFile {
+	f := loadedFile{size: info.Size(), modTime: info.ModTime()}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		f.err = err
+		return f
+	}
+	f.err = f.input.Decode(path, bytes.NewReader(b))
+	f.input.DefaultNamespaces(l.DefaultNamespace)
+	return f
+}
+
+// append adds the objects of other to in; the objects are shared, not copied (Translate reads its
+// Input without changing it).
+func (in *Input) append(other *Input) {
+	in.IngressClasses = append(in.IngressClasses, other.IngressClasses...)
+	in.Ingresses = append(in.Ingresses, other.Ingresses...)
+	in.GatewayClasses = append(in.GatewayClasses, other.GatewayClasses...)
+	in.Gateways = append(in.Gateways, other.Gateways...)
+	in.HTTPRoutes = append(in.HTTPRoutes, other.HTTPRoutes...)
+	in.GRPCRoutes = append(in.GRPCRoutes, other.GRPCRoutes...)
+	in.TLSRoutes = append(in.TLSRoutes, other.TLSRoutes...)
+	in.ReferenceGrants = append(in.ReferenceGrants, other.ReferenceGrants...)
+	in.Services = append(in.Services, other.Services...)
+	in.EndpointSlices = append(in.EndpointSlices, other.EndpointSlices...)
+	in.Namespaces = append(in.Namespaces, other.Namespaces...)
+	in.Secrets = append(in.Secrets, other.Secrets...)
+}
