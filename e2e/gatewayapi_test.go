@@ -10,11 +10,14 @@ import (
 	"github.com/gatebridge/gatebridge/envoyxds"
 )
 
-const gatewayManifests = `apiVersion: gateway.networking.k8s.io/v1
+// gatewayClass is our GatewayClass, which every Gateway of the tests uses.
+const gatewayClass = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {name: gatebridge}
 spec: {controllerName: gatebridge.dev/gateway-controller}
----
+`
+
+const gatewayManifests = gatewayClass + `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: web, namespace: shop}

@@ -22,6 +22,7 @@ import (
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/envoyxds"
 	"github.com/gatebridge/gatebridge/internal/envoyproc"
+	eventuallypkg "github.com/gatebridge/gatebridge/internal/eventually"
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
@@ -167,17 +168,7 @@ func (h *harness) getTLS(host, path string, roots *x509.CertPool) (int, echo, *b
 // eventually retries check until it passes or 30 s have gone by.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventuallypkg.Within(t, 30*time.Second, what, check)
 }
 
 // tlsSecret is the manifest of a kubernetes.io/tls Secret holding leaf.

@@ -13,11 +13,7 @@ import (
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
-const tlsGateway = `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: gatebridge}
-spec: {controllerName: gatebridge.dev/gateway-controller}
----
+const tlsGateway = gatewayClass + `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: shop}

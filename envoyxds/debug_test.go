@@ -27,6 +27,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/gatebridge/gatebridge/internal/eventually"
 )
 
 // rowText prints a row the way the tests compare them: "PORT CONFIG DOMAINS | MATCH | ACTION".
@@ -364,22 +366,6 @@ func (c *adsClient) recv(version string) *discoveryv3.DiscoveryResponse {
 	}
 }
 
-// waitFor retries check until it passes, or fails the test after a generous deadline.
-func waitFor(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestDebugShowsAcksAndNacks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -408,7 +394,7 @@ func TestDebugShowsAcksAndNacks(t *testing.T) {
 	envoy := dialADS(ctx, t, lis.Addr().String(), "envoy-a", fleet)
 	resp := envoy.recv(good)
 	envoy.send(&discoveryv3.DiscoveryRequest{VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce})
-	waitFor(t, "ack shown", func() error {
+	eventually.Within(t, 10*time.Second, "ack shown", func() error {
 		if n, v := node(); n.Node != "envoy-a" || n.Acked != good || v != good || n.Nacks != 0 {
 			return fmt.Errorf("node %+v, fleet version %s; want acked %s", n, v, good)
 		}
@@ -422,7 +408,7 @@ func TestDebugShowsAcksAndNacks(t *testing.T) {
 	resp = envoy.recv(rejected)
 	envoy.send(&discoveryv3.DiscoveryRequest{VersionInfo: good, ResponseNonce: resp.Nonce,
 		ErrorDetail: status.New(codes.InvalidArgument, "route: unknown field").Proto()})
-	waitFor(t, "nack shown", func() error {
+	eventually.Within(t, 10*time.Second, "nack shown", func() error {
 		n, v := node()
 		if n.Acked != good || n.Nacked != rejected || n.NackText != "route: unknown field" || n.Nacks != 1 || v != good {
 			return fmt.Errorf("node %+v, fleet version %s; want acked %s, nacked %s, fleet back on %s", n, v, good, rejected, good)

@@ -69,16 +69,7 @@ func TestGolden(t *testing.T) {
 	for _, in := range cases {
 		base := strings.TrimSuffix(in, ".in.yaml")
 		t.Run(filepath.Base(base), func(t *testing.T) {
-			f, err := os.Open(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			snap, err := model.ParseYAML(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			snap.Secrets = testMaterial(t, snap)
+			snap := loadModel(t, in)
 			var got []byte
 			for _, fleet := range snap.Fleets() {
 				res, err := Translate(snap, fleet, Options{})
@@ -93,6 +84,22 @@ func TestGolden(t *testing.T) {
 			golden.Compare(t, base+".out.yaml", got, *update)
 		})
 	}
+}
+
+// loadModel reads a golden model and gives it TLS material (see testMaterial).
+func loadModel(t *testing.T, path string) *model.Snapshot {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	snap, err := model.ParseYAML(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Secrets = testMaterial(t, snap)
+	return snap
 }
 
 // testMaterial makes TLS material for every credential the Gateways of a golden case name, except

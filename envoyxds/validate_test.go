@@ -2,7 +2,6 @@ package envoyxds
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,22 +12,12 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/gatebridge/gatebridge/internal/pki"
-	"github.com/gatebridge/gatebridge/model"
 )
 
 // goldenResources translates a golden input for its first fleet, with TLS material for its secrets.
 func goldenResources(t *testing.T, name string) *Resources {
 	t.Helper()
-	f, err := os.Open("testdata/" + name + ".in.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	snap, err := model.ParseYAML(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap.Secrets = testMaterial(t, snap)
+	snap := loadModel(t, "testdata/"+name+".in.yaml")
 	res, err := Translate(snap, snap.Fleets()[0], Options{})
 	if err != nil {
 		t.Fatal(err)
