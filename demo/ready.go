@@ -80,7 +80,7 @@ func (d *Demo) checkShop(ctx context.Context, client *http.Client) error {
 			return err
 		}
 		if !strings.HasPrefix(body, c.answer) {
-			return fmt.Errorf("%w: %s answered %q, want %q...", errNotReady, url, body, c.answer)
+			return fmt.Errorf("%w: %s answered %q, want it to start with %q", errNotReady, url, body, c.answer)
 		}
 	}
 	return nil
