@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -18,11 +19,13 @@ type echo struct {
 	Host    string              `json:"host"`
 	Headers map[string][]string `json:"headers"`
 	TLS     bool                `json:"tls"`
+	Proto   string              `json:"proto"`
 }
 
 // backend is an HTTP server on 127.0.0.1 that echoes each request as JSON and records the paths it
-// was asked for. Two paths behave differently: one containing "/slow" answers after two seconds, and
-// one containing "/flaky" fails every other time with 500.
+// was asked for. Some paths behave differently: one containing "/slow" answers after two seconds, one
+// containing "/flaky" fails every other time with 500, and a WebSocket upgrade is accepted and then
+// echoes what it receives.
 type backend struct {
 	name string
 	addr string
@@ -41,6 +44,10 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail = b.flaky%2 == 1
 	}
 	b.mu.Unlock()
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		echoUpgraded(w)
+		return
+	}
 	if strings.Contains(r.URL.Path, "/slow") {
 		select {
 		case <-time.After(2 * time.Second):
@@ -54,7 +61,7 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Backend", b.name)
-	_ = json.NewEncoder(w).Encode(echo{Backend: b.name, Path: r.URL.RequestURI(), Host: r.Host, Headers: r.Header, TLS: r.TLS != nil})
+	_ = json.NewEncoder(w).Encode(echo{Backend: b.name, Path: r.URL.RequestURI(), Host: r.Host, Headers: r.Header, TLS: r.TLS != nil, Proto: r.Proto})
 }
 
 // seen returns the paths the backend was asked for so far.
@@ -64,9 +71,31 @@ func (b *backend) seen() []string {
 	return append([]string(nil), b.paths...)
 }
 
+// echoUpgraded switches the connection to the WebSocket protocol and copies back what it reads (the
+// bytes are not framed: enough to prove the upgraded stream goes both ways through Envoy).
+func echoUpgraded(w http.ResponseWriter) {
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	_ = rw.Flush()
+	_, _ = io.Copy(conn, rw)
+}
+
 // startBackend runs a plain HTTP backend.
 func startBackend(t *testing.T, name string) *backend {
 	return serveBackend(t, name, nil)
+}
+
+// startH2CBackend runs a backend that speaks HTTP/2 without TLS (prior knowledge) besides HTTP/1.1.
+func startH2CBackend(t *testing.T, name string) *backend {
+	return serveBackend(t, name, nil, func(s *http.Server) {
+		s.Protocols = new(http.Protocols)
+		s.Protocols.SetHTTP1(true)
+		s.Protocols.SetUnencryptedHTTP2(true)
+	})
 }
 
 // startTLSBackend runs a backend that terminates TLS itself with cert (for TLS passthrough).
@@ -74,7 +103,7 @@ func startTLSBackend(t *testing.T, name string, cert tls.Certificate) *backend {
 	return serveBackend(t, name, &tls.Config{Certificates: []tls.Certificate{cert}})
 }
 
-func serveBackend(t *testing.T, name string, tlsConfig *tls.Config) *backend {
+func serveBackend(t *testing.T, name string, tlsConfig *tls.Config, options ...func(*http.Server)) *backend {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,6 +111,9 @@ func serveBackend(t *testing.T, name string, tlsConfig *tls.Config) *backend {
 	}
 	b := &backend{name: name, addr: l.Addr().String()}
 	srv := &http.Server{Handler: b, TLSConfig: tlsConfig}
+	for _, o := range options {
+		o(srv)
+	}
 	go func() {
 		if tlsConfig != nil {
 			_ = srv.ServeTLS(l, "", "")
