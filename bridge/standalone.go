@@ -7,12 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/envoyxds"
 	"github.com/gatebridge/gatebridge/model"
@@ -36,8 +32,8 @@ type Standalone struct {
 	opts   StandaloneOptions
 	Server *envoyxds.Server
 
-	loader *convert.FolderLoader
-	fleets []string
+	loader    *convert.FolderLoader
+	publisher *publisher
 	// Snapshot is the model last translated (for debugging and tests).
 	Snapshot *model.Snapshot
 }
@@ -50,7 +46,13 @@ func NewStandalone(opts StandaloneOptions) *Standalone {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Standalone{opts: opts, Server: envoyxds.NewServer(opts.Log), loader: &convert.FolderLoader{Dir: opts.Dir, DefaultNamespace: "default"}}
+	server := envoyxds.NewServer(opts.Log)
+	return &Standalone{
+		opts:      opts,
+		Server:    server,
+		loader:    &convert.FolderLoader{Dir: opts.Dir, DefaultNamespace: "default"},
+		publisher: &publisher{server: server, translate: opts.Translate, envoy: opts.Envoy, log: opts.Log},
+	}
 }
 
 // Run serves xDS on lis (and the debug pages on opts.DebugListener) and re-reads the folder whenever it
@@ -151,59 +153,7 @@ func (s *Standalone) sync(ctx context.Context, force bool) (bool, error) {
 
 // push translates the manifests and pushes every fleet.
 func (s *Standalone) push(ctx context.Context, input convert.Input) error {
-	log := s.opts.Log
-	topts := s.opts.Translate
-	topts.Now = metav1.Now()
-	res := convert.Translate(input, topts)
-	for _, n := range res.Notes {
-		log.Warn("note", "object", n.Object.String(), "reason", n.Reason, "message", n.Message)
-	}
-	snap := res.Snapshot
-	if err := snap.Validate(); err != nil {
-		return fmt.Errorf("model: %w", err)
-	}
-	material, errs := certs.Material(input.Secrets, credentialNames(&snap), time.Now())
-	for _, e := range errs {
-		log.Warn("tls secret not served", "error", e)
-	}
-	snap.Secrets = material
-	s.Snapshot = &snap
-	fleets := snap.Fleets()
-	for _, gone := range s.fleets {
-		if !slices.Contains(fleets, gone) {
-			fleets = append(fleets, gone) // pushed empty, so its Envoys drop the old listeners
-		}
-	}
-	s.fleets = snap.Fleets()
-	var firstErr error
-	for _, fleet := range fleets {
-		resources, err := envoyxds.Translate(&snap, fleet, s.opts.Envoy)
-		if err == nil {
-			_, err = s.Server.Update(ctx, fleet, resources)
-		}
-		if err != nil {
-			log.Error("configuration not pushed; the fleet keeps its last good one", "fleet", fleet, "error", err)
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-	}
-	return firstErr
-}
-
-func credentialNames(s *model.Snapshot) []string {
-	var out []string
-	for _, g := range s.Gateways {
-		for _, srv := range g.Spec.Servers {
-			if srv.Tls == nil {
-				continue
-			}
-			out = append(out, srv.Tls.CredentialNames...)
-			if srv.Tls.CredentialName != "" {
-				out = append(out, srv.Tls.CredentialName)
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	res, err := s.publisher.publish(ctx, input)
+	s.Snapshot = &res.Snapshot
+	return err
 }

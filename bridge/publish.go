@@ -1,0 +1,87 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gatebridge/gatebridge/certs"
+	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/envoyxds"
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// publisher runs the pipeline from an Input to the xDS server: translation, TLS material, Envoy
+// resources per fleet. Standalone mode and the controller share it.
+type publisher struct {
+	server    *envoyxds.Server
+	translate convert.Options
+	envoy     envoyxds.Options
+	log       *slog.Logger
+	// fleets are those pushed last time: a fleet that disappears is pushed empty once.
+	fleets []string
+}
+
+// publish translates input and pushes every fleet. Notes and unusable Secrets are logged; a fleet
+// whose update is invalid keeps its last good configuration, and the first such error is returned.
+// The Result is returned even then (its status and notes still apply).
+func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.Result, error) {
+	topts := p.translate
+	topts.Now = metav1.Now()
+	res := convert.Translate(input, topts)
+	for _, n := range res.Notes {
+		p.log.Warn("note", "object", n.Object.String(), "reason", n.Reason, "message", n.Message)
+	}
+	snap := &res.Snapshot
+	if err := snap.Validate(); err != nil {
+		return res, fmt.Errorf("model: %w", err)
+	}
+	material, errs := certs.Material(input.Secrets, credentialNames(snap), time.Now())
+	for _, e := range errs {
+		p.log.Warn("tls secret not served", "error", e)
+	}
+	snap.Secrets = material
+	fleets := snap.Fleets()
+	for _, gone := range p.fleets {
+		if !slices.Contains(fleets, gone) {
+			fleets = append(fleets, gone) // pushed empty, so its Envoys drop the old listeners
+		}
+	}
+	p.fleets = snap.Fleets()
+	var firstErr error
+	for _, fleet := range fleets {
+		resources, err := envoyxds.Translate(snap, fleet, p.envoy)
+		if err == nil {
+			_, err = p.server.Update(ctx, fleet, resources)
+		}
+		if err != nil {
+			p.log.Error("configuration not pushed; the fleet keeps its last good one", "fleet", fleet, "error", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return res, firstErr
+}
+
+// credentialNames are the TLS Secrets ("namespace/name") the Gateways of a snapshot name.
+func credentialNames(s *model.Snapshot) []string {
+	var out []string
+	for _, g := range s.Gateways {
+		for _, srv := range g.Spec.Servers {
+			if srv.Tls == nil {
+				continue
+			}
+			out = append(out, srv.Tls.CredentialNames...)
+			if srv.Tls.CredentialName != "" {
+				out = append(out, srv.Tls.CredentialName)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
