@@ -64,3 +64,22 @@ bench: envoy
 
 clean:
 	rm -rf bin $(VENV)
+
+# k8s: build kube-apiserver, kube-controller-manager and etcd (versions pinned in hack/k8s/go.mod) into
+# ~/.cache/gatebridge/k8s-<version>/ (GATEBRIDGE_CACHE or XDG_CACHE_HOME move it): about 20 CPU-minutes the
+# first time, then nothing until the version changes.
+.PHONY: k8s integration crds
+k8s:
+	GO=$(GO) sh hack/k8s/build.sh
+
+# integration: the tests that start a real control plane (internal/kubetest and every package whose
+# tests import it); `unit` leaves them out with $(filter-out $(INTEGRATION_PKGS),...).
+KUBETEST         := github.com/gatebridge/gatebridge/internal/kubetest
+INTEGRATION_PKGS  = $(shell $(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... | awk '$$0 ~ "(^| )$(KUBETEST)( |$$)" {print $$1}')
+
+integration: k8s
+	$(GO) test -count=1 $(INTEGRATION_PKGS)
+
+# crds: copy the Gateway API CRDs of the version in go.mod into manifests/crds/gateway-api/.
+crds:
+	GO=$(GO) sh hack/gateway-api-crds.sh
