@@ -73,21 +73,33 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
+	// Free ports are found before the processes bind them: another test may take one meanwhile.
+	for attempt := 1; ; attempt++ {
+		c, err := startWithTimeout(bin, t.TempDir(), opts, timeout)
+		if c != nil {
+			t.Cleanup(func() {
+				c.Stop()
+				if t.Failed() {
+					t.Log(c.LogTails(16 << 10))
+				}
+			})
+		}
+		if c != nil && errors.Is(err, errAddrInUse) && attempt < 3 {
+			t.Logf("start kubernetes %s: %v; trying again with other ports", Version, errAddrInUse)
+			c.Stop()
+			continue
+		}
+		if err != nil {
+			t.Fatalf("start kubernetes %s: %v", Version, err)
+		}
+		return c
+	}
+}
+
+func startWithTimeout(bin, dir string, opts Options, timeout time.Duration) (*Cluster, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	c, err := StartContext(ctx, bin, t.TempDir(), opts)
-	if c != nil {
-		t.Cleanup(func() {
-			c.Stop()
-			if t.Failed() {
-				t.Log(c.LogTails(16 << 10))
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("start kubernetes %s: %v", Version, err)
-	}
-	return c
+	return StartContext(ctx, bin, dir, opts)
 }
 
 // StartContext starts a control plane from the binaries in bin, keeping its files in dir. On error the

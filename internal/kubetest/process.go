@@ -1,6 +1,7 @@
 package kubetest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -8,9 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
+
+// errAddrInUse tells that a process could not bind a port found free: another process took it between
+// the check and the bind. Start tries again with new ports.
+var errAddrInUse = errors.New("address already in use")
 
 // stopGrace is how long a process gets between SIGTERM and SIGKILL. kube-apiserver's graceful
 // shutdown can hang once etcd is gone, so it is kept short.
@@ -53,7 +59,11 @@ func startProcess(name, bin string, args []string, logDir string) (*process, err
 func (p *process) exitErr() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited early (%v); its log:\n%s", p.name, p.err, tailFile(p.logPath, 4096))
+		tail := tailFile(p.logPath, 4096)
+		if strings.Contains(tail, "address already in use") {
+			return fmt.Errorf("%s exited early (%v): %w; its log:\n%s", p.name, p.err, errAddrInUse, tail)
+		}
+		return fmt.Errorf("%s exited early (%v); its log:\n%s", p.name, p.err, tail)
 	default:
 		return nil
 	}
