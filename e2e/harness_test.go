@@ -44,8 +44,10 @@ type harness struct {
 	ports map[uint32]uint32 // Gateway port → local port Envoy binds
 	// adminPort is Envoy's admin interface on 127.0.0.1.
 	adminPort uint32
-	envoy     *envoyproc.Process
-	client    *http.Client
+	// httpPort is the Gateway port plain HTTP requests are sent to.
+	httpPort uint32
+	envoy    *envoyproc.Process
+	client   *http.Client
 }
 
 // gatewayPorts are the Gateway ports the tests use; each is served on a free local port.
@@ -57,36 +59,63 @@ func deltaXDS(o *envoyxds.BootstrapOptions) { o.Delta = true }
 // start serves the folder and starts Envoy for fleet; options adjust the Envoy's bootstrap.
 func start(t *testing.T, fleet string, files map[string]string, options ...func(*envoyxds.BootstrapOptions)) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), ports: map[uint32]uint32{}, adminPort: freePort(t)}
-	for _, p := range gatewayPorts {
-		h.ports[p] = freePort(t)
-	}
-	h.client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	h := newHarness(t, 80)
+	h.dir = t.TempDir()
 	for name, content := range files {
 		h.write(name, content)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	h.sa = bridge.NewStandalone(bridge.StandaloneOptions{Dir: h.dir, Poll: 100 * time.Millisecond, Log: testLog(), Envoy: h.envoyOptions()})
+	lis := listenLocal(t)
+	go func() { _ = h.sa.Run(ctx, lis) }()
+	h.startEnvoy(fleet, lis.Addr().String(), options...)
+	return h
+}
+
+// newHarness allocates local ports for the Gateway ports; requests go to the one Envoy binds for
+// httpPort.
+func newHarness(t *testing.T, httpPort uint32) *harness {
+	h := &harness{t: t, ports: map[uint32]uint32{}, adminPort: freePort(t), httpPort: httpPort}
+	for _, p := range append(gatewayPorts, httpPort) {
+		h.ports[p] = freePort(t)
 	}
+	h.client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return h
+}
+
+// envoyOptions map each Gateway port of the harness to its local port.
+func (h *harness) envoyOptions() envoyxds.Options {
 	ports := h.ports
-	h.sa = bridge.NewStandalone(bridge.StandaloneOptions{
-		Dir: h.dir, Poll: 100 * time.Millisecond, Log: log,
-		Envoy: envoyxds.Options{BindAddress: "127.0.0.1", ListenPort: func(p uint32) uint32 {
-			if local, ok := ports[p]; ok {
-				return local
-			}
-			return p + 20000
-		}},
-	})
+	return envoyxds.Options{BindAddress: "127.0.0.1", ListenPort: func(p uint32) uint32 {
+		if local, ok := ports[p]; ok {
+			return local
+		}
+		return p + 20000
+	}}
+}
+
+func testLog() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func listenLocal(t *testing.T) net.Listener {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = h.sa.Run(ctx, lis) }()
-	bootstrap := envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: h.adminPort}
+	return lis
+}
+
+// startEnvoy starts the Envoy of fleet against the xDS server at xds.
+func (h *harness) startEnvoy(fleet, xds string, options ...func(*envoyxds.BootstrapOptions)) {
+	t := h.t
+	t.Helper()
+	bootstrap := envoyxds.BootstrapOptions{Fleet: fleet, XDS: xds, AdminPort: h.adminPort}
 	for _, o := range options {
 		o(&bootstrap)
 	}
@@ -98,10 +127,9 @@ func start(t *testing.T, fleet string, files map[string]string, options ...func(
 	t.Cleanup(func() {
 		envoy.Stop()
 		if t.Failed() {
-			t.Logf("envoy log:\n%s", envoy.Log())
+			t.Logf("envoy log of %s:\n%s", fleet, envoy.Log())
 		}
 	})
-	return h
 }
 
 func (h *harness) write(name, content string) {
@@ -118,7 +146,7 @@ func (h *harness) get(host, path string, header map[string]string) (int, http.He
 
 // request sends one request through Envoy's HTTP port.
 func (h *harness) request(method, host, path string, header map[string]string) (int, http.Header, echo, error) {
-	req, err := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", h.ports[80], path), nil)
+	req, err := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", h.ports[h.httpPort], path), nil)
 	if err != nil {
 		return 0, nil, echo{}, err
 	}
