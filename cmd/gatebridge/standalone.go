@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 
 	"github.com/gatebridge/gatebridge/bridge"
@@ -30,11 +29,7 @@ func runStandalone(ctx context.Context, args []string, _, stderr io.Writer) erro
 		}
 		return errUsage
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, *verbose)
 	off := uint32(*offset)
 	opts := bridge.StandaloneOptions{
 		Dir:       *dir,
@@ -46,13 +41,9 @@ func runStandalone(ctx context.Context, args []string, _, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen for xDS: %w", err)
 	}
-	if *debug != "" {
-		if opts.DebugListener, err = net.Listen("tcp", *debug); err != nil {
-			lis.Close()
-			return fmt.Errorf("listen for debug pages: %w", err)
-		}
-		addr := opts.DebugListener.Addr().String()
-		log.Info("serving debug pages", "address", addr, "url", "http://"+addr+"/debug/")
+	if opts.DebugListener, err = listenDebug(log, *debug); err != nil {
+		lis.Close()
+		return err
 	}
 	log.Info("serving xDS", "address", lis.Addr().String(), "dir", *dir)
 	return bridge.NewStandalone(opts).Run(ctx, lis)

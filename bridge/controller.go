@@ -1,0 +1,232 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+
+	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/envoyxds"
+)
+
+// ControllerOptions configure the controller.
+type ControllerOptions struct {
+	Kube      kubernetes.Interface
+	Gateway   gwclient.Interface
+	Translate convert.Options
+	Envoy     envoyxds.Options
+	// Debounce is how long the loop waits after the last change before it rebuilds (default 100 ms);
+	// MaxDelay caps the wait under a stream of changes (default 1 s).
+	Debounce, MaxDelay time.Duration
+	// DebugListener, when set, serves the read-only debug pages.
+	DebugListener net.Listener
+	Log           *slog.Logger
+}
+
+// Controller watches the API server and serves what it reads to the Envoy fleets: one debounced,
+// level-based loop rebuilds the whole convert.Input from the informer caches after changes.
+type Controller struct {
+	opts      ControllerOptions
+	Server    *envoyxds.Server
+	publisher *publisher
+	sources   *sources
+	kick      chan struct{}
+
+	mu    sync.Mutex
+	last  *convert.Result
+	syncs int
+}
+
+// NewController prepares a controller; Run starts it.
+func NewController(opts ControllerOptions) *Controller {
+	opts.Debounce = cmpDuration(opts.Debounce, 100*time.Millisecond)
+	opts.MaxDelay = cmpDuration(opts.MaxDelay, time.Second)
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	server := envoyxds.NewServer(opts.Log)
+	return &Controller{
+		opts:      opts,
+		Server:    server,
+		publisher: &publisher{server: server, translate: opts.Translate, envoy: opts.Envoy, log: opts.Log},
+		kick:      make(chan struct{}, 1),
+	}
+}
+
+func cmpDuration(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Run starts the informers, waits for their caches, then serves xDS on lis and follows the API server
+// until ctx ends.
+func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src, err := startSources(ctx, c.opts.Kube, c.opts.Gateway, c.trigger)
+	if err != nil {
+		return err
+	}
+	c.sources = src
+	servers := []func(context.Context) error{func(ctx context.Context) error { return c.Server.Serve(ctx, lis) }}
+	if c.opts.DebugListener != nil {
+		servers = append(servers, func(ctx context.Context) error {
+			return serveDebug(ctx, c.opts.DebugListener, c.Server.DebugHandler())
+		})
+	}
+	errc := make(chan error, len(servers))
+	for _, serve := range servers {
+		go func() { errc <- serve(ctx) }()
+	}
+	c.trigger() // the first sync, from the filled caches
+	err = c.loop(ctx, errc)
+	cancel()
+	for range len(servers) - boolInt(err != nil) {
+		<-errc
+	}
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// trigger asks the loop for a rebuild; several triggers before it runs make one rebuild.
+func (c *Controller) trigger() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// loop rebuilds after changes: Debounce after the last one, at most MaxDelay after the first.
+func (c *Controller) loop(ctx context.Context, errc <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		case <-c.kick:
+		}
+		first := time.Now()
+		quiet := time.NewTimer(c.opts.Debounce)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				quiet.Stop()
+				return nil
+			case <-c.kick:
+				quiet.Reset(min(c.opts.Debounce, time.Until(first.Add(c.opts.MaxDelay))))
+			case <-quiet.C:
+				break wait
+			}
+		}
+		c.sync(ctx)
+	}
+}
+
+// sync rebuilds the Input from the caches and publishes it.
+func (c *Controller) sync(ctx context.Context) {
+	began := time.Now()
+	input, err := c.sources.input()
+	if err != nil {
+		c.opts.Log.Error("read caches", "error", err)
+		return
+	}
+	res, err := c.publisher.publish(ctx, input)
+	if err != nil {
+		c.opts.Log.Error("publish", "error", err)
+	}
+	c.mu.Lock()
+	c.last = &res
+	c.syncs++
+	c.mu.Unlock()
+	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(res.Snapshot.Fleets()), "notes", len(res.Notes))
+}
+
+// Last returns the result of the latest sync and how many syncs ran (for tests and status writing).
+func (c *Controller) Last() (*convert.Result, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last, c.syncs
+}
+
+// sources are the informers whose caches make the Input.
+type sources struct {
+	listers []func(in *convert.Input) error
+}
+
+// tlsSecrets selects the Secrets the controller caches: TLS Secrets only, never every Secret.
+const tlsSecrets = "type=kubernetes.io/tls"
+
+// startSources starts an informer per kind translation reads (Gateway API kinds only when their CRD is
+// served) and waits for their caches; onChange runs on every event.
+func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.Interface, onChange func()) (*sources, error) {
+	kf := informers.NewSharedInformerFactory(kube, 0)
+	sf := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTweakListOptions(func(o *metav1ListOptions) {
+		o.FieldSelector = tlsSecrets
+	}))
+	gf := gwinformers.NewSharedInformerFactory(gw, 0)
+	served, err := servedGatewayKinds(kube)
+	if err != nil {
+		return nil, err
+	}
+	s := &sources{}
+	var synced []cache.InformerSynced
+	watch := func(inf cache.SharedIndexInformer, list func(in *convert.Input) error) error {
+		if _, err := inf.AddEventHandler(changeHandler(onChange)); err != nil {
+			return err
+		}
+		synced = append(synced, inf.HasSynced)
+		s.listers = append(s.listers, list)
+		return nil
+	}
+	if err := watchKinds(kf, sf, gf, served, watch); err != nil {
+		return nil, err
+	}
+	kf.Start(ctx.Done())
+	sf.Start(ctx.Done())
+	gf.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return nil, fmt.Errorf("caches did not sync: %w", ctx.Err())
+	}
+	return s, nil
+}
+
+func changeHandler(onChange func()) cache.ResourceEventHandlerFuncs {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { onChange() },
+		UpdateFunc: func(any, any) { onChange() },
+		DeleteFunc: func(any) { onChange() },
+	}
+}
+
+// input copies the caches into an Input.
+func (s *sources) input() (convert.Input, error) {
+	var in convert.Input
+	for _, list := range s.listers {
+		if err := list(&in); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+var everything = labels.Everything()
