@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
@@ -40,6 +42,7 @@ type Controller struct {
 	Server    *envoyxds.Server
 	publisher *publisher
 	sources   *sources
+	status    *statusWriter
 	kick      chan struct{}
 
 	mu    sync.Mutex
@@ -60,6 +63,8 @@ func NewController(opts ControllerOptions) *Controller {
 		Server:    server,
 		publisher: &publisher{server: server, translate: opts.Translate, envoy: opts.Envoy, log: opts.Log},
 		kick:      make(chan struct{}, 1),
+		status: &statusWriter{kube: opts.Kube, gw: opts.Gateway,
+			controller: gwapiv1.GatewayController(cmp.Or(opts.Translate.GatewayController, convert.DefaultGatewayController))},
 	}
 }
 
@@ -154,11 +159,15 @@ func (c *Controller) sync(ctx context.Context) {
 	if err != nil {
 		c.opts.Log.Error("publish", "error", err)
 	}
+	wrote, err := c.status.write(ctx, &input, &res.Status)
+	if err != nil {
+		c.opts.Log.Warn("status not written; retried on the next change", "error", err)
+	}
 	c.mu.Lock()
 	c.last = &res
 	c.syncs++
 	c.mu.Unlock()
-	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(res.Snapshot.Fleets()), "notes", len(res.Notes))
+	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(res.Snapshot.Fleets()), "notes", len(res.Notes), "statusWritten", wrote)
 }
 
 // Last returns the result of the latest sync and how many syncs ran (for tests and status writing).

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -76,7 +77,7 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	ingressEnvoy.httpPort, ingressEnvoy.adminPort = 81, freePort(t)
 	ctrl := bridge.NewController(bridge.ControllerOptions{
 		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gatewayEnvoy.envoyOptions(),
-		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444},
+		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444, IngressAddresses: []string{"192.0.2.10"}},
 	})
 	lis := listenLocal(t)
 	runCtx, stop := context.WithCancel(context.Background())
@@ -94,6 +95,10 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	t.Run("Ingress and HTTPRoute answer through their fleets", func(t *testing.T) {
 		eventually(t, "HTTPRoute", func() error { return gatewayEnvoy.answers("route.example.com", "/x", "api") })
 		eventually(t, "Ingress", func() error { return ingressEnvoy.answers("ingress.example.com", "/y", "api") })
+	})
+
+	t.Run("status is written", func(t *testing.T) {
+		eventually(t, "status of every object", func() error { return checkStatus(ctx, cluster, gw) })
 	})
 
 	t.Run("a route created through the API answers without restart", func(t *testing.T) {
@@ -116,6 +121,16 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	})
 
 	t.Run("a Service's endpoints change", func(t *testing.T) {
+		before, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			after, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
+			if err != nil || after.ResourceVersion != before.ResourceVersion {
+				t.Errorf("the route's status was written again though it did not change (resourceVersion %s → %s, %v)", before.ResourceVersion, after.ResourceVersion, err)
+			}
+		}()
 		if _, err := cluster.Apply(ctx, []byte(service("shop", "api", other.addr))); err != nil {
 			t.Fatal(err)
 		}
@@ -141,3 +156,28 @@ func TestControllerThroughEnvoy(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// checkStatus reports what is missing from the status gatebridge should have written.
+func checkStatus(ctx context.Context, cluster *kubetest.Cluster, gw gwclient.Interface) error {
+	gc, err := gw.GatewayV1().GatewayClasses().Get(ctx, "gatebridge", metav1.GetOptions{})
+	if err != nil || !apimeta.IsStatusConditionTrue(gc.Status.Conditions, "Accepted") {
+		return fmt.Errorf("GatewayClass not Accepted: %v %v", gc.Status.Conditions, err)
+	}
+	g, err := gw.GatewayV1().Gateways("shop").Get(ctx, "web", metav1.GetOptions{})
+	if err != nil || !apimeta.IsStatusConditionTrue(g.Status.Conditions, "Accepted") || len(g.Status.Listeners) != 1 || g.Status.Listeners[0].AttachedRoutes != 1 {
+		return fmt.Errorf("Gateway status %+v (%v), want Accepted and one listener with one route", g.Status, err)
+	}
+	if g.Status.Conditions[0].ObservedGeneration != g.Generation {
+		return fmt.Errorf("Gateway observedGeneration %d, generation %d", g.Status.Conditions[0].ObservedGeneration, g.Generation)
+	}
+	r, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
+	if err != nil || len(r.Status.Parents) != 1 || r.Status.Parents[0].ControllerName != "gatebridge.dev/gateway-controller" ||
+		!apimeta.IsStatusConditionTrue(r.Status.Parents[0].Conditions, "Accepted") {
+		return fmt.Errorf("HTTPRoute status %+v (%v), want one Accepted parent of gatebridge", r.Status, err)
+	}
+	ing, err := cluster.Client.NetworkingV1().Ingresses("shop").Get(ctx, "shop", metav1.GetOptions{})
+	if err != nil || len(ing.Status.LoadBalancer.Ingress) != 1 || ing.Status.LoadBalancer.Ingress[0].IP != "192.0.2.10" {
+		return fmt.Errorf("Ingress status %+v (%v), want the address 192.0.2.10", ing.Status, err)
+	}
+	return nil
+}
