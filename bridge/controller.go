@@ -85,30 +85,8 @@ func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
 		return err
 	}
 	c.sources = src
-	servers := []func(context.Context) error{func(ctx context.Context) error { return c.Server.Serve(ctx, lis) }}
-	if c.opts.DebugListener != nil {
-		servers = append(servers, func(ctx context.Context) error {
-			return serveDebug(ctx, c.opts.DebugListener, c.Server.DebugHandler())
-		})
-	}
-	errc := make(chan error, len(servers))
-	for _, serve := range servers {
-		go func() { errc <- serve(ctx) }()
-	}
 	c.trigger() // the first sync, from the filled caches
-	err = c.loop(ctx, errc)
-	cancel()
-	for range len(servers) - boolInt(err != nil) {
-		<-errc
-	}
-	return err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return serveWhile(ctx, c.Server, lis, c.opts.DebugListener, c.loop)
 }
 
 // trigger asks the loop for a rebuild; several triggers before it runs make one rebuild.
@@ -119,14 +97,15 @@ func (c *Controller) trigger() {
 	}
 }
 
-// loop rebuilds after changes: Debounce after the last one, at most MaxDelay after the first.
-func (c *Controller) loop(ctx context.Context, errc <-chan error) error {
+// loop rebuilds after changes: Debounce after the last one, at most MaxDelay after the first. It ends
+// with ctx, or when a server stops (stopped, with that server's error).
+func (c *Controller) loop(ctx context.Context, errc <-chan error) (stopped bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return false, nil
 		case err := <-errc:
-			return err
+			return true, err
 		case <-c.kick:
 		}
 		first := time.Now()
@@ -136,7 +115,7 @@ func (c *Controller) loop(ctx context.Context, errc <-chan error) error {
 			select {
 			case <-ctx.Done():
 				quiet.Stop()
-				return nil
+				return false, nil
 			case <-c.kick:
 				quiet.Reset(min(c.opts.Debounce, time.Until(first.Add(c.opts.MaxDelay))))
 			case <-quiet.C:

@@ -3,10 +3,8 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/gatebridge/gatebridge/convert"
@@ -58,30 +56,7 @@ func NewStandalone(opts StandaloneOptions) *Standalone {
 // Run serves xDS on lis (and the debug pages on opts.DebugListener) and re-reads the folder whenever it
 // changes, until ctx ends or a server fails; it returns once every server has stopped.
 func (s *Standalone) Run(ctx context.Context, lis net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	servers := []func(context.Context) error{func(ctx context.Context) error { return s.Server.Serve(ctx, lis) }}
-	if s.opts.DebugListener != nil {
-		servers = append(servers, func(ctx context.Context) error {
-			return serveDebug(ctx, s.opts.DebugListener, s.Server.DebugHandler())
-		})
-	}
-	errc := make(chan error, len(servers))
-	for _, serve := range servers {
-		go func() { errc <- serve(ctx) }()
-	}
-	running := len(servers)
-	stopped, err := s.follow(ctx, errc)
-	if stopped {
-		running--
-	}
-	cancel()
-	for ; running > 0; running-- {
-		if e := <-errc; err == nil {
-			err = e
-		}
-	}
-	return err
+	return serveWhile(ctx, s.Server, lis, s.opts.DebugListener, s.follow)
 }
 
 // follow syncs the folder whenever it changes, until ctx ends or a server stops (stopped, with what
@@ -101,27 +76,6 @@ func (s *Standalone) follow(ctx context.Context, errc <-chan error) (stopped boo
 		case <-tick.C:
 		}
 	}
-}
-
-// serveDebug serves h on lis until ctx ends, then shuts the HTTP server down.
-func serveDebug(ctx context.Context, lis net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			srv.Close()
-		}
-	}()
-	err := srv.Serve(lis)
-	if errors.Is(err, http.ErrServerClosed) {
-		<-stopped
-		return nil
-	}
-	return fmt.Errorf("serve debug pages on %s: %w", lis.Addr(), err)
 }
 
 // SyncIfChanged translates and pushes the folder when its files changed since the last sync, and

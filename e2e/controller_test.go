@@ -21,11 +21,7 @@ const controllerManifests = `apiVersion: v1
 kind: Namespace
 metadata: {name: shop}
 ---
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: gatebridge}
-spec: {controller: gatebridge.dev/ingress-controller}
----
+` + ingressClass + `---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: shop, namespace: shop}

@@ -7,11 +7,14 @@ import (
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
-const ingressManifests = `apiVersion: networking.k8s.io/v1
+// ingressClass is our IngressClass, which every Ingress of the tests names.
+const ingressClass = `apiVersion: networking.k8s.io/v1
 kind: IngressClass
 metadata: {name: gatebridge}
 spec: {controller: gatebridge.dev/ingress-controller}
----
+`
+
+const ingressManifests = ingressClass + `---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: paths, namespace: shop}
