@@ -57,11 +57,11 @@ func NewController(opts ControllerOptions) *Controller {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	server := envoyxds.NewServer(opts.Log)
+	server, pub := newPublisher(opts.Log, opts.Translate, opts.Envoy)
 	return &Controller{
 		opts:      opts,
 		Server:    server,
-		publisher: &publisher{server: server, translate: opts.Translate, envoy: opts.Envoy, log: opts.Log},
+		publisher: pub,
 		kick:      make(chan struct{}, 1),
 		status: &statusWriter{kube: opts.Kube, gw: opts.Gateway,
 			controller: gwapiv1.GatewayController(cmp.Or(opts.Translate.GatewayController, convert.DefaultGatewayController))},

@@ -26,6 +26,12 @@ type publisher struct {
 	fleets []string
 }
 
+// newPublisher makes the xDS server of a serving mode and the publisher that feeds it.
+func newPublisher(log *slog.Logger, translate convert.Options, envoy envoyxds.Options) (*envoyxds.Server, *publisher) {
+	server := envoyxds.NewServer(log)
+	return server, &publisher{server: server, translate: translate, envoy: envoy, log: log}
+}
+
 // publish translates input and pushes every fleet. Notes and unusable Secrets are logged; a fleet
 // whose update is invalid keeps its last good configuration, and the first such error is returned.
 // The Result is returned even then (its status and notes still apply).

@@ -44,12 +44,12 @@ func NewStandalone(opts StandaloneOptions) *Standalone {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	server := envoyxds.NewServer(opts.Log)
+	server, pub := newPublisher(opts.Log, opts.Translate, opts.Envoy)
 	return &Standalone{
 		opts:      opts,
 		Server:    server,
 		loader:    &convert.FolderLoader{Dir: opts.Dir, DefaultNamespace: "default"},
-		publisher: &publisher{server: server, translate: opts.Translate, envoy: opts.Envoy, log: opts.Log},
+		publisher: pub,
 	}
 }
 

@@ -31,14 +31,7 @@ spec:
   - host: ingress.example.com
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}
 ---
-` + gatewayClass + `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: web, namespace: shop}
-spec:
-  gatewayClassName: gatebridge
-  listeners: [{name: http, protocol: HTTP, port: 80}]
----
+` + gatewayManifests + `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: shop, namespace: shop}
