@@ -3,12 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/gatebridge/gatebridge/bridge"
@@ -17,7 +17,7 @@ import (
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
-const controllerManifests = `apiVersion: v1
+var controllerManifests = `apiVersion: v1
 kind: Namespace
 metadata: {name: shop}
 ---
@@ -32,14 +32,7 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}
 ---
 ` + gatewayManifests + `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: shop, namespace: shop}
-spec:
-  parentRefs: [{name: web}]
-  hostnames: [route.example.com]
-  rules: [{backendRefs: [{name: api, port: 80}]}]
-`
+` + httpRoute("shop", "web", "route.example.com", "api")
 
 // TestControllerThroughEnvoy runs gatebridge as a controller against a real kube-apiserver and two
 // real Envoys (the Ingress fleet and a Gateway's fleet), and follows changes made through the API.
@@ -60,7 +53,7 @@ func TestControllerThroughEnvoy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	gatewayEnvoy := newHarness(t, 80)
+	gatewayEnvoy := newHarness(t)
 	gatewayEnvoy.ports[81] = freePort(t) // the Ingress fleet's HTTP port
 	ingressEnvoy := *gatewayEnvoy
 	ingressEnvoy.httpPort, ingressEnvoy.adminPort = 81, freePort(t)
@@ -68,18 +61,9 @@ func TestControllerThroughEnvoy(t *testing.T) {
 		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gatewayEnvoy.envoyOptions(),
 		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444, IngressAddresses: []string{"192.0.2.10"}},
 	})
-	lis := listenLocal(t)
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ctrl.Run(runCtx, lis) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("controller: %v", err)
-		}
-	})
-	gatewayEnvoy.startEnvoy("gateway-shop-web", lis.Addr().String())
-	ingressEnvoy.startEnvoy("ingress-gatebridge", lis.Addr().String())
+	xds := serve(t, ctrl.Run)
+	gatewayEnvoy.startEnvoy("gateway-shop-web", xds)
+	ingressEnvoy.startEnvoy("ingress-gatebridge", xds)
 
 	t.Run("Ingress and HTTPRoute answer through their fleets", func(t *testing.T) {
 		eventually(t, "HTTPRoute", func() error { return gatewayEnvoy.answers("route.example.com", "/x", "api") })
@@ -92,15 +76,7 @@ func TestControllerThroughEnvoy(t *testing.T) {
 
 	t.Run("a route created through the API answers without restart", func(t *testing.T) {
 		pid := gatewayEnvoy.envoy.Pid()
-		route := &gwapiv1.HTTPRoute{
-			ObjectMeta: metav1.ObjectMeta{Name: "added", Namespace: "shop"},
-			Spec: gwapiv1.HTTPRouteSpec{
-				CommonRouteSpec: gwapiv1.CommonRouteSpec{ParentRefs: []gwapiv1.ParentReference{{Name: "web"}}},
-				Hostnames:       []gwapiv1.Hostname{"added.example.com"},
-				Rules:           []gwapiv1.HTTPRouteRule{{BackendRefs: []gwapiv1.HTTPBackendRef{{BackendRef: gwapiv1.BackendRef{BackendObjectReference: gwapiv1.BackendObjectReference{Name: "api", Port: ptr(gwapiv1.PortNumber(80))}}}}}},
-			},
-		}
-		if _, err := gw.GatewayV1().HTTPRoutes("shop").Create(ctx, route, metav1.CreateOptions{}); err != nil {
+		if _, err := cluster.Apply(ctx, []byte(httpRoute("added", "web", "added.example.com", "api"))); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "added route", func() error { return gatewayEnvoy.answers("added.example.com", "/", "api") })
@@ -114,12 +90,6 @@ func TestControllerThroughEnvoy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() {
-			after, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
-			if err != nil || after.ResourceVersion != before.ResourceVersion {
-				t.Errorf("the route's status was written again though it did not change (resourceVersion %s → %s, %v)", before.ResourceVersion, after.ResourceVersion, err)
-			}
-		}()
 		if _, err := cluster.Apply(ctx, []byte(service("shop", "api", other.addr))); err != nil {
 			t.Fatal(err)
 		}
@@ -129,22 +99,50 @@ func TestControllerThroughEnvoy(t *testing.T) {
 			}
 			return ingressEnvoy.answers("ingress.example.com", "/", "other")
 		})
+		// The sync that served the new endpoint has also written status by the time Last shows it.
+		eventually(t, "the sync of the change is complete", func() error { return syncedEndpoint(ctrl, other.addr) })
+		after, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
+		if err != nil || after.ResourceVersion != before.ResourceVersion {
+			t.Errorf("the route's status was written again though it did not change (resourceVersion %s → %s, %v)", before.ResourceVersion, after.ResourceVersion, err)
+		}
 	})
 
 	t.Run("a deleted Ingress stops answering", func(t *testing.T) {
 		if err := cluster.Client.NetworkingV1().Ingresses("shop").Delete(ctx, "shop", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "Ingress gone", func() error {
-			if code, _, _, err := ingressEnvoy.get("ingress.example.com", "/", nil); err == nil && code == 200 {
-				return fmt.Errorf("still answers 200")
+		// Its fleet has nothing left: it is pushed empty and its Envoy drops the listener.
+		eventually(t, "Ingress fleet emptied", func() error {
+			if n, err := ingressEnvoy.stat("listener_manager.total_listeners_active"); err != nil || n != 0 {
+				return fmt.Errorf("%d active listeners (%v), want 0", n, err)
 			}
 			return nil
 		})
+		if !ingressEnvoy.envoy.Running() {
+			t.Error("the Ingress fleet's Envoy exited")
+		}
+		if err := gatewayEnvoy.answers("route.example.com", "/", "other"); err != nil {
+			t.Errorf("the Gateway fleet after the Ingress went: %v", err)
+		}
 	})
 }
 
-func ptr[T any](v T) *T { return &v }
+// syncedEndpoint reports whether the controller's latest completed sync serves addr as an endpoint.
+func syncedEndpoint(ctrl *bridge.Controller, addr string) error {
+	res, _ := ctrl.Last()
+	if res != nil {
+		for _, svc := range res.Snapshot.Services {
+			for _, p := range svc.Ports {
+				for _, ep := range p.Endpoints {
+					if net.JoinHostPort(ep.Address, fmt.Sprint(ep.Port)) == addr {
+						return nil
+					}
+				}
+			}
+		}
+	}
+	return fmt.Errorf("no completed sync serves %s yet", addr)
+}
 
 // checkStatus reports what is missing from the status gatebridge should have written.
 func checkStatus(ctx context.Context, cluster *kubetest.Cluster, gw gwclient.Interface) error {
@@ -156,8 +154,8 @@ func checkStatus(ctx context.Context, cluster *kubetest.Cluster, gw gwclient.Int
 	if err != nil || !apimeta.IsStatusConditionTrue(g.Status.Conditions, "Accepted") || len(g.Status.Listeners) != 1 || g.Status.Listeners[0].AttachedRoutes != 1 {
 		return fmt.Errorf("Gateway status %+v (%v), want Accepted and one listener with one route", g.Status, err)
 	}
-	if g.Status.Conditions[0].ObservedGeneration != g.Generation {
-		return fmt.Errorf("Gateway observedGeneration %d, generation %d", g.Status.Conditions[0].ObservedGeneration, g.Generation)
+	if c := apimeta.FindStatusCondition(g.Status.Conditions, "Accepted"); c.ObservedGeneration != g.Generation {
+		return fmt.Errorf("Gateway observedGeneration %d, generation %d", c.ObservedGeneration, g.Generation)
 	}
 	r, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
 	if err != nil || len(r.Status.Parents) != 1 || r.Status.Parents[0].ControllerName != "gatebridge.dev/gateway-controller" ||

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,10 +55,7 @@ func withFreeBackendPorts(t *testing.T, example fs.FS) fs.FS {
 // TestDemo runs what `make run` runs (the bundled shop, its backends, a local certificate and a real
 // Envoy) on free ports, and sends HTTP and HTTPS through it.
 func TestDemo(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
+	log := testLog()
 	opts := demo.Options{
 		Dir: t.TempDir(), Example: withFreeBackendPorts(t, examples.Shop()), XDS: "127.0.0.1:0",
 		HTTPPort: freePort(t), HTTPSPort: freePort(t), AdminPort: freePort(t),
@@ -102,10 +98,7 @@ func TestDemo(t *testing.T) {
 			}
 			counts[name]++
 		}
-		// 180 expected; the bounds are 4 standard deviations of a binomial(200, 0.9) wide.
-		if v1 := counts["frontend-v1"]; v1 < 163 || v1 > 197 || v1+counts["frontend-v2"] != 200 {
-			t.Errorf("counts %v, want about 180 to frontend-v1 and the rest to frontend-v2", counts)
-		}
+		checkNinetyTen(t, counts)
 	})
 
 	t.Run("the printed commands name the ports and the CA", func(t *testing.T) {

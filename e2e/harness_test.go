@@ -59,25 +59,40 @@ func deltaXDS(o *envoyxds.BootstrapOptions) { o.Delta = true }
 // start serves the folder and starts Envoy for fleet; options adjust the Envoy's bootstrap.
 func start(t *testing.T, fleet string, files map[string]string, options ...func(*envoyxds.BootstrapOptions)) *harness {
 	t.Helper()
-	h := newHarness(t, 80)
+	h := newHarness(t)
 	h.dir = t.TempDir()
 	for name, content := range files {
 		h.write(name, content)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	h.sa = bridge.NewStandalone(bridge.StandaloneOptions{Dir: h.dir, Poll: 100 * time.Millisecond, Log: testLog(), Envoy: h.envoyOptions()})
-	lis := listenLocal(t)
-	go func() { _ = h.sa.Run(ctx, lis) }()
-	h.startEnvoy(fleet, lis.Addr().String(), options...)
+	h.startEnvoy(fleet, serve(t, h.sa.Run), options...)
 	return h
 }
 
-// newHarness allocates local ports for the Gateway ports; requests go to the one Envoy binds for
-// httpPort.
-func newHarness(t *testing.T, httpPort uint32) *harness {
-	h := &harness{t: t, ports: map[uint32]uint32{}, adminPort: freePort(t), httpPort: httpPort}
-	for _, p := range append(gatewayPorts, httpPort) {
+// serve runs a serving mode (standalone or controller) on a local xDS listener until the test ends,
+// then waits for it and reports its error; it returns the xDS address.
+func serve(t *testing.T, run func(context.Context, net.Listener) error) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, lis) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serving xDS: %v", err)
+		}
+	})
+	return lis.Addr().String()
+}
+
+// newHarness allocates local ports for the Gateway ports; plain HTTP requests go to Gateway port 80.
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, ports: map[uint32]uint32{}, adminPort: freePort(t), httpPort: 80}
+	for _, p := range gatewayPorts {
 		h.ports[p] = freePort(t)
 	}
 	h.client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -100,15 +115,6 @@ func testLog() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-func listenLocal(t *testing.T) net.Listener {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lis
 }
 
 // startEnvoy starts the Envoy of fleet against the xDS server at xds.
@@ -213,14 +219,36 @@ data:
 
 // service is the manifest of a Service of namespace whose port 80 goes to addr (host:port).
 func service(namespace, name, addr string) string {
+	return serviceWithProtocol(namespace, name, addr, "")
+}
+
+// serviceWithProtocol is service with an appProtocol on the port (none when empty).
+func serviceWithProtocol(namespace, name, addr, appProtocol string) string {
+	protocol := ""
+	if appProtocol != "" {
+		protocol = ", appProtocol: " + appProtocol
+	}
 	return fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata:
   name: %s
   namespace: %s
   annotations: {gatebridge.dev/endpoints: "%s"}
-spec: {ports: [{name: http, port: 80}]}
-`, name, namespace, addr)
+spec: {ports: [{name: http, port: 80%s}]}
+`, name, namespace, addr, protocol)
+}
+
+// httpRoute is the manifest of an HTTPRoute of namespace shop that sends every request for host,
+// through the Gateway gateway, to port 80 of the Service backend.
+func httpRoute(name, gateway, host, backend string) string {
+	return fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: %s, namespace: shop}
+spec:
+  parentRefs: [{name: %s}]
+  hostnames: [%s]
+  rules: [{backendRefs: [{name: %s, port: 80}]}]
+`, name, gateway, host, backend)
 }
 
 // expectBackend checks that a GET through Envoy answers code from backend (when not empty) and that
@@ -277,4 +305,13 @@ func (h *harness) stat(name string) (int, error) {
 		return 0, fmt.Errorf("stat %s: %q: %w", name, body, err)
 	}
 	return v, nil
+}
+
+// checkNinetyTen checks 200 requests split 90/10 between frontend-v1 and frontend-v2: 180 expected
+// for v1, within 4 standard deviations of a binomial(200, 0.9).
+func checkNinetyTen(t *testing.T, counts map[string]int) {
+	t.Helper()
+	if v1 := counts["frontend-v1"]; v1 < 163 || v1 > 197 || v1+counts["frontend-v2"] != 200 {
+		t.Errorf("counts %v, want about 180 to frontend-v1 and the rest to frontend-v2", counts)
+	}
 }

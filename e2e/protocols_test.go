@@ -41,18 +41,6 @@ spec:
     backendRefs: [{name: grpc, port: 80}]
 `
 
-// serviceWithProtocol is the manifest of a Service whose port 80 has an appProtocol.
-func serviceWithProtocol(name, addr, appProtocol string) string {
-	return fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata:
-  name: %s
-  namespace: shop
-  annotations: {gatebridge.dev/endpoints: "%s"}
-spec: {ports: [{name: http, port: 80, appProtocol: %s}]}
-`, name, addr, appProtocol)
-}
-
 // startGRPCBackend runs a real gRPC server offering the standard health service.
 func startGRPCBackend(t *testing.T) string {
 	t.Helper()
@@ -73,9 +61,9 @@ func TestProtocolsThroughEnvoy(t *testing.T) {
 	files := map[string]string{
 		"gateway.yaml": gatewayManifests,
 		"routes.yaml":  protocolRoutes,
-		"h2.yaml":      serviceWithProtocol("h2", startH2CBackend(t, "h2").addr, "kubernetes.io/h2c"),
-		"ws.yaml":      serviceWithProtocol("ws", startBackend(t, "ws").addr, "kubernetes.io/ws"),
-		"grpc.yaml":    serviceWithProtocol("grpc", startGRPCBackend(t), "grpc"),
+		"h2.yaml":      serviceWithProtocol("shop", "h2", startH2CBackend(t, "h2").addr, "kubernetes.io/h2c"),
+		"ws.yaml":      serviceWithProtocol("shop", "ws", startBackend(t, "ws").addr, "kubernetes.io/ws"),
+		"grpc.yaml":    serviceWithProtocol("shop", "grpc", startGRPCBackend(t), "grpc"),
 	}
 	h := start(t, "gateway-shop-web", files)
 	eventually(t, "first configuration", func() error { return h.answers("protocols.example.com", "/h2", "h2") })

@@ -13,7 +13,7 @@ import (
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
-const tlsGateway = gatewayClass + `---
+var tlsGateway = gatewayClass + `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: shop}
@@ -24,22 +24,8 @@ spec:
   - {name: https-b, protocol: HTTPS, port: 443, hostname: b.example.com, tls: {certificateRefs: [{name: b-tls}]}}
   - {name: passthrough, protocol: TLS, port: 443, hostname: pass.example.com, tls: {mode: Passthrough}}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: a, namespace: shop}
-spec:
-  parentRefs: [{name: edge}]
-  hostnames: [a.example.com]
-  rules: [{backendRefs: [{name: app-a, port: 80}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: b, namespace: shop}
-spec:
-  parentRefs: [{name: edge}]
-  hostnames: [b.example.com]
-  rules: [{backendRefs: [{name: app-b, port: 80}]}]
----
+` + httpRoute("a", "edge", "a.example.com", "app-a") + `---
+` + httpRoute("b", "edge", "b.example.com", "app-b") + `---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TLSRoute
 metadata: {name: pass, namespace: shop}
