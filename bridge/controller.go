@@ -3,19 +3,14 @@ package bridge
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
-	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/envoyxds"
@@ -146,7 +141,7 @@ func (c *Controller) sync(ctx context.Context) {
 	c.last = &res
 	c.syncs++
 	c.mu.Unlock()
-	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(res.Snapshot.Fleets()), "notes", len(res.Notes), "statusWritten", wrote)
+	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(c.publisher.fleets), "notes", len(res.Notes), "statusWritten", wrote)
 }
 
 // Last returns the result of the latest sync and how many syncs ran (for tests and status writing).
@@ -155,66 +150,3 @@ func (c *Controller) Last() (*convert.Result, int) {
 	defer c.mu.Unlock()
 	return c.last, c.syncs
 }
-
-// sources are the informers whose caches make the Input.
-type sources struct {
-	listers []func(in *convert.Input) error
-}
-
-// tlsSecrets selects the Secrets the controller caches: TLS Secrets only, never every Secret.
-const tlsSecrets = "type=kubernetes.io/tls"
-
-// startSources starts an informer per kind translation reads (Gateway API kinds only when their CRD is
-// served) and waits for their caches; onChange runs on every event.
-func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.Interface, onChange func()) (*sources, error) {
-	kf := informers.NewSharedInformerFactory(kube, 0)
-	sf := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTweakListOptions(func(o *metav1ListOptions) {
-		o.FieldSelector = tlsSecrets
-	}))
-	gf := gwinformers.NewSharedInformerFactory(gw, 0)
-	served, err := servedGatewayKinds(kube)
-	if err != nil {
-		return nil, err
-	}
-	s := &sources{}
-	var synced []cache.InformerSynced
-	watch := func(inf cache.SharedIndexInformer, list func(in *convert.Input) error) error {
-		if _, err := inf.AddEventHandler(changeHandler(onChange)); err != nil {
-			return err
-		}
-		synced = append(synced, inf.HasSynced)
-		s.listers = append(s.listers, list)
-		return nil
-	}
-	if err := watchKinds(kf, sf, gf, served, watch); err != nil {
-		return nil, err
-	}
-	kf.Start(ctx.Done())
-	sf.Start(ctx.Done())
-	gf.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
-		return nil, fmt.Errorf("caches did not sync: %w", ctx.Err())
-	}
-	return s, nil
-}
-
-func changeHandler(onChange func()) cache.ResourceEventHandlerFuncs {
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { onChange() },
-		UpdateFunc: func(any, any) { onChange() },
-		DeleteFunc: func(any) { onChange() },
-	}
-}
-
-// input copies the caches into an Input.
-func (s *sources) input() (convert.Input, error) {
-	var in convert.Input
-	for _, list := range s.listers {
-		if err := list(&in); err != nil {
-			return in, err
-		}
-	}
-	return in, nil
-}
-
-var everything = labels.Everything()

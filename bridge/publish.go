@@ -51,13 +51,14 @@ func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.R
 		p.log.Warn("tls secret not served", "error", e)
 	}
 	snap.Secrets = material
-	fleets := snap.Fleets()
+	current := snap.Fleets()
+	fleets := slices.Clone(current)
 	for _, gone := range p.fleets {
-		if !slices.Contains(fleets, gone) {
+		if !slices.Contains(current, gone) {
 			fleets = append(fleets, gone) // pushed empty, so its Envoys drop the old listeners
 		}
 	}
-	p.fleets = snap.Fleets()
+	p.fleets = current
 	var firstErr error
 	for _, fleet := range fleets {
 		resources, err := envoyxds.Translate(snap, fleet, p.envoy)

@@ -1,7 +1,9 @@
 package bridge
 
 import (
+	"context"
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -13,12 +15,88 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
 	"github.com/gatebridge/gatebridge/convert"
 )
 
-type metav1ListOptions = metav1.ListOptions
+// sources are the informers whose caches make the Input.
+type sources struct {
+	listers []func(in *convert.Input) error
+}
+
+// tlsSecrets selects the Secrets the controller caches: TLS Secrets only, never every Secret.
+const tlsSecrets = "type=kubernetes.io/tls"
+
+// startSources starts an informer per kind translation reads (Gateway API kinds only when the API
+// server serves them) and waits for their caches; onChange runs on every event that can change the
+// translation.
+func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.Interface, onChange func()) (*sources, error) {
+	served, err := servedGatewayKinds(kube)
+	if err != nil {
+		return nil, err
+	}
+	kf := informers.NewSharedInformerFactory(kube, 0)
+	sf := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = tlsSecrets
+	}))
+	gf := gwinformers.NewSharedInformerFactory(gw, 0)
+	s := &sources{}
+	var synced []cache.InformerSynced
+	for _, k := range kinds(kf, sf, gf) {
+		if k.resource != "" && !served[k.resource] {
+			continue // never asking for its informer keeps the factory from starting it
+		}
+		inf, list := k.start()
+		if _, err := inf.AddEventHandler(changeHandler(onChange, k.hasStatus)); err != nil {
+			return nil, fmt.Errorf("watch %s: %w", k.resource, err)
+		}
+		synced = append(synced, inf.HasSynced)
+		s.listers = append(s.listers, list)
+	}
+	kf.Start(ctx.Done())
+	sf.Start(ctx.Done())
+	gf.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return nil, fmt.Errorf("caches did not sync: %w", ctx.Err())
+	}
+	return s, nil
+}
+
+// input copies the caches into an Input.
+func (s *sources) input() (convert.Input, error) {
+	var in convert.Input
+	for _, list := range s.listers {
+		if err := list(&in); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+// changeHandler calls onChange on every event, except, for kinds whose status the controller writes,
+// updates that change neither spec (generation) nor labels nor annotations: translation does not
+// read status, so the controller's own status writes do not cause another rebuild.
+func changeHandler(onChange func(), hasStatus bool) cache.ResourceEventHandlerFuncs {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { onChange() },
+		UpdateFunc: func(old, cur any) {
+			if hasStatus && onlyStatusChanged(old, cur) {
+				return
+			}
+			onChange()
+		},
+		DeleteFunc: func(any) { onChange() },
+	}
+}
+
+func onlyStatusChanged(old, cur any) bool {
+	o, ok1 := old.(metav1.Object)
+	n, ok2 := cur.(metav1.Object)
+	return ok1 && ok2 && n.GetGeneration() != 0 && o.GetGeneration() == n.GetGeneration() &&
+		maps.Equal(o.GetLabels(), n.GetLabels()) && maps.Equal(o.GetAnnotations(), n.GetAnnotations())
+}
 
 // servedGatewayKinds lists the Gateway API resources (plural names) the API server serves in v1: a
 // cluster without some CRD (TLSRoute, say) must not leave the controller waiting for a cache that
@@ -27,7 +105,7 @@ func servedGatewayKinds(kube kubernetes.Interface) (map[string]bool, error) {
 	served := map[string]bool{}
 	list, err := kube.Discovery().ServerResourcesForGroupVersion(gwapiv1.GroupVersion.String())
 	if err != nil {
-		if isNotFound(err) {
+		if apierrors.IsNotFound(err) {
 			return served, nil // no Gateway API CRDs: Ingress only
 		}
 		return nil, fmt.Errorf("discover %s: %w", gwapiv1.GroupVersion, err)
@@ -46,7 +124,7 @@ type lister[T any] interface {
 // copyAll lists a cache into a field of the Input.
 func copyAll[T any](l lister[T], field func(*convert.Input) *[]T) func(*convert.Input) error {
 	return func(in *convert.Input) error {
-		objs, err := l.List(everything)
+		objs, err := l.List(labels.Everything())
 		if err != nil {
 			return err
 		}
@@ -58,43 +136,39 @@ func copyAll[T any](l lister[T], field func(*convert.Input) *[]T) func(*convert.
 	}
 }
 
-// watchKinds registers the informer of every kind translation reads.
-func watchKinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInformerFactory, served map[string]bool,
-	watch func(cache.SharedIndexInformer, func(*convert.Input) error) error,
-) error {
-	type kind struct {
-		resource string // Gateway API plural name; empty for built-in kinds
-		informer cache.SharedIndexInformer
-		list     func(*convert.Input) error
-	}
-	net, core, disc, gw := kf.Networking().V1(), kf.Core().V1(), kf.Discovery().V1(), gf.Gateway().V1()
-	kinds := []kind{
-		{"", net.IngressClasses().Informer(), copyAll(net.IngressClasses().Lister(), func(in *convert.Input) *[]networkingv1.IngressClass { return &in.IngressClasses })},
-		{"", net.Ingresses().Informer(), copyAll(net.Ingresses().Lister(), func(in *convert.Input) *[]networkingv1.Ingress { return &in.Ingresses })},
-		{"", core.Services().Informer(), copyAll(core.Services().Lister(), func(in *convert.Input) *[]corev1.Service { return &in.Services })},
-		{"", disc.EndpointSlices().Informer(), copyAll(disc.EndpointSlices().Lister(), func(in *convert.Input) *[]discoveryv1.EndpointSlice { return &in.EndpointSlices })},
-		{"", core.Namespaces().Informer(), copyAll(core.Namespaces().Lister(), func(in *convert.Input) *[]corev1.Namespace { return &in.Namespaces })},
-		{"", secrets.Core().V1().Secrets().Informer(), copyAll(secrets.Core().V1().Secrets().Lister(), func(in *convert.Input) *[]corev1.Secret { return &in.Secrets })},
-	}
-	if served["gatewayclasses"] {
-		kinds = append(kinds,
-			kind{"gatewayclasses", gw.GatewayClasses().Informer(), copyAll(gw.GatewayClasses().Lister(), func(in *convert.Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses })},
-			kind{"gateways", gw.Gateways().Informer(), copyAll(gw.Gateways().Lister(), func(in *convert.Input) *[]gwapiv1.Gateway { return &in.Gateways })},
-			kind{"httproutes", gw.HTTPRoutes().Informer(), copyAll(gw.HTTPRoutes().Lister(), func(in *convert.Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes })},
-			kind{"grpcroutes", gw.GRPCRoutes().Informer(), copyAll(gw.GRPCRoutes().Lister(), func(in *convert.Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes })},
-			kind{"tlsroutes", gw.TLSRoutes().Informer(), copyAll(gw.TLSRoutes().Lister(), func(in *convert.Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes })},
-			kind{"referencegrants", gw.ReferenceGrants().Informer(), copyAll(gw.ReferenceGrants().Lister(), func(in *convert.Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants })},
-		)
-	}
-	for _, k := range kinds {
-		if k.resource != "" && !served[k.resource] {
-			continue
-		}
-		if err := watch(k.informer, k.list); err != nil {
-			return err
-		}
-	}
-	return nil
+// kind is one kind translation reads. start creates its informer (registering it with its factory)
+// and its lister: it is called only for kinds that are watched.
+type kind struct {
+	resource  string // Gateway API plural name; empty for built-in kinds
+	hasStatus bool   // the controller writes its status
+	start     func() (cache.SharedIndexInformer, func(*convert.Input) error)
 }
 
-func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
+// watched builds a kind from an informer accessor.
+func watched[T any, I interface {
+	Informer() cache.SharedIndexInformer
+	Lister() L
+}, L lister[T]](resource string, hasStatus bool, i I, field func(*convert.Input) *[]T) kind {
+	return kind{resource, hasStatus, func() (cache.SharedIndexInformer, func(*convert.Input) error) {
+		return i.Informer(), copyAll[T](i.Lister(), field)
+	}}
+}
+
+// kinds lists every kind translation reads.
+func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInformerFactory) []kind {
+	net, core, disc, gw := kf.Networking().V1(), kf.Core().V1(), kf.Discovery().V1(), gf.Gateway().V1()
+	return []kind{
+		watched("", false, net.IngressClasses(), func(in *convert.Input) *[]networkingv1.IngressClass { return &in.IngressClasses }),
+		watched("", true, net.Ingresses(), func(in *convert.Input) *[]networkingv1.Ingress { return &in.Ingresses }),
+		watched("", false, core.Services(), func(in *convert.Input) *[]corev1.Service { return &in.Services }),
+		watched("", false, disc.EndpointSlices(), func(in *convert.Input) *[]discoveryv1.EndpointSlice { return &in.EndpointSlices }),
+		watched("", false, core.Namespaces(), func(in *convert.Input) *[]corev1.Namespace { return &in.Namespaces }),
+		watched("", false, secrets.Core().V1().Secrets(), func(in *convert.Input) *[]corev1.Secret { return &in.Secrets }),
+		watched("gatewayclasses", true, gw.GatewayClasses(), func(in *convert.Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
+		watched("gateways", true, gw.Gateways(), func(in *convert.Input) *[]gwapiv1.Gateway { return &in.Gateways }),
+		watched("httproutes", true, gw.HTTPRoutes(), func(in *convert.Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
+		watched("grpcroutes", true, gw.GRPCRoutes(), func(in *convert.Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
+		watched("tlsroutes", true, gw.TLSRoutes(), func(in *convert.Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
+		watched("referencegrants", false, gw.ReferenceGrants(), func(in *convert.Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants }),
+	}
+}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/envoyxds"
-	"github.com/gatebridge/gatebridge/model"
 )
 
 // StandaloneOptions configure standalone mode.
@@ -32,8 +31,6 @@ type Standalone struct {
 
 	loader    *convert.FolderLoader
 	publisher *publisher
-	// Snapshot is the model last translated (for debugging and tests).
-	Snapshot *model.Snapshot
 }
 
 // NewStandalone prepares standalone mode; Run serves it.
@@ -65,7 +62,7 @@ func (s *Standalone) follow(ctx context.Context, errc <-chan error) (stopped boo
 	tick := time.NewTicker(s.opts.Poll)
 	defer tick.Stop()
 	for {
-		if _, err := s.SyncIfChanged(ctx); err != nil {
+		if err := s.syncIfChanged(ctx); err != nil {
 			s.opts.Log.Error("sync", "dir", s.opts.Dir, "error", err)
 		}
 		select {
@@ -78,36 +75,19 @@ func (s *Standalone) follow(ctx context.Context, errc <-chan error) (stopped boo
 	}
 }
 
-// SyncIfChanged translates and pushes the folder when its files changed since the last sync, and
-// reports whether it did. Only the files that changed are read again.
-func (s *Standalone) SyncIfChanged(ctx context.Context) (bool, error) {
-	return s.sync(ctx, false)
-}
-
-// Sync reads the folder, translates it and pushes every fleet. Manifests that cannot be read are
-// reported and skipped; the others are served.
-func (s *Standalone) Sync(ctx context.Context) error {
-	_, err := s.sync(ctx, true)
-	return err
-}
-
-func (s *Standalone) sync(ctx context.Context, force bool) (bool, error) {
+// syncIfChanged translates and pushes the folder when its files changed since the last sync. Only
+// the files that changed are read again; manifests that cannot be read are reported and skipped.
+func (s *Standalone) syncIfChanged(ctx context.Context) error {
 	input, changed, loadErr := s.loader.Load()
 	if errors.Is(loadErr, convert.ErrUnreadableFolder) {
-		return false, loadErr // keep serving what was loaded before
+		return loadErr // keep serving what was loaded before
 	}
-	if !changed && !force {
-		return false, nil
+	if !changed {
+		return nil
 	}
 	if loadErr != nil {
 		s.opts.Log.Warn("some manifests were skipped", "error", loadErr)
 	}
-	return true, s.push(ctx, input)
-}
-
-// push translates the manifests and pushes every fleet.
-func (s *Standalone) push(ctx context.Context, input convert.Input) error {
-	res, err := s.publisher.publish(ctx, input)
-	s.Snapshot = &res.Snapshot
+	_, err := s.publisher.publish(ctx, input)
 	return err
 }

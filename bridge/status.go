@@ -43,7 +43,7 @@ func (w *statusWriter) write(ctx context.Context, in *convert.Input, st *convert
 	}
 	for i := range in.HTTPRoutes {
 		r := &in.HTTPRoutes[i]
-		count(writeRoute(ctx, w, "HTTPRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
+		count(w.route("HTTPRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
 			c := r.DeepCopy()
 			c.Status.RouteStatus = s
 			_, err := w.gw.GatewayV1().HTTPRoutes(c.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
@@ -52,7 +52,7 @@ func (w *statusWriter) write(ctx context.Context, in *convert.Input, st *convert
 	}
 	for i := range in.GRPCRoutes {
 		r := &in.GRPCRoutes[i]
-		count(writeRoute(ctx, w, "GRPCRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
+		count(w.route("GRPCRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
 			c := r.DeepCopy()
 			c.Status.RouteStatus = s
 			_, err := w.gw.GatewayV1().GRPCRoutes(c.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
@@ -61,7 +61,7 @@ func (w *statusWriter) write(ctx context.Context, in *convert.Input, st *convert
 	}
 	for i := range in.TLSRoutes {
 		r := &in.TLSRoutes[i]
-		count(writeRoute(ctx, w, "TLSRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
+		count(w.route("TLSRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
 			c := r.DeepCopy()
 			c.Status.RouteStatus = s
 			_, err := w.gw.GatewayV1().TLSRoutes(c.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
@@ -113,7 +113,7 @@ func (w *statusWriter) gateway(ctx context.Context, g *gwapiv1.Gateway, st *conv
 
 // writeRoute merges the parents gatebridge owns into a route's status (others' parents stay) and
 // writes it with update when it changed.
-func writeRoute(_ context.Context, w *statusWriter, kind string, meta *metav1.ObjectMeta, have *gwapiv1.RouteStatus, st *convert.Status,
+func (w *statusWriter) route(kind string, meta *metav1.ObjectMeta, have *gwapiv1.RouteStatus, st *convert.Status,
 	update func(gwapiv1.RouteStatus) error,
 ) (bool, error) {
 	want, ok := st.Routes[convert.ObjectRef{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}]

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,12 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
+			pristine, _ := LoadPaths("default", in)
 			res := Translate(input, goldenOptions(t, base))
+			// Standalone mode translates the same decoded objects again after each edit.
+			if !reflect.DeepEqual(input, pristine) {
+				t.Error("Translate changed its Input")
+			}
 			out, status := renderResult(t, res)
 			again, _ := renderResult(t, Translate(input, goldenOptions(t, base)))
 			if !bytes.Equal(out, again) {

@@ -180,18 +180,25 @@ func LoadPaths(defaultNamespace string, paths ...string) (Input, error) {
 			continue
 		}
 		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if err := in.Decode(f, bytes.NewReader(b)); err != nil {
-				errs = append(errs, err)
-			}
+			fileInput, err := readManifestFile(f, defaultNamespace)
+			in.append(&fileInput)
+			errs = append(errs, err)
 		}
 	}
-	in.DefaultNamespaces(defaultNamespace)
 	return in, errors.Join(errs...)
+}
+
+// readManifestFile decodes one manifest file; namespaced objects without a namespace get
+// defaultNamespace. The Input holds what could be read even when the error is not nil.
+func readManifestFile(path, defaultNamespace string) (Input, error) {
+	var in Input
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return in, err
+	}
+	err = in.Decode(path, bytes.NewReader(b))
+	in.DefaultNamespaces(defaultNamespace)
+	return in, err
 }
 
 // ManifestFiles lists the files LoadPaths reads for a path: the file itself, or the .yaml, .yml and

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -25,7 +24,8 @@ type loadedFile struct {
 	size    int64
 	modTime time.Time
 	input   Input
-	err     error
+	err     error // reading or decoding
+	statErr error // the file could not be stat'ed: nothing read
 }
 
 // Load returns the Input of the folder and whether any file was added, removed or changed since the
@@ -43,13 +43,19 @@ func (l *FolderLoader) Load() (Input, bool, error) {
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
+			// A file that cannot be stat'ed (a dangling link, say) counts as a change once, not at
+			// every Load.
+			if old, ok := l.files[p]; !ok || old.statErr == nil {
+				changed = true
+			}
+			next[p] = loadedFile{statErr: err}
 			errs = append(errs, err)
-			changed = true
 			continue
 		}
 		f, ok := l.files[p]
-		if !ok || f.size != info.Size() || !f.modTime.Equal(info.ModTime()) {
-			f = l.decodeFile(p, info)
+		if !ok || f.statErr != nil || f.size != info.Size() || !f.modTime.Equal(info.ModTime()) {
+			f = loadedFile{size: info.Size(), modTime: info.ModTime()}
+			f.input, f.err = readManifestFile(p, l.DefaultNamespace)
 			changed = true
 		}
 		next[p] = f
@@ -60,18 +66,6 @@ func (l *FolderLoader) Load() (Input, bool, error) {
 	}
 	l.files = next
 	return in, changed, errors.Join(errs...)
-}
-
-func (l *FolderLoader) decodeFile(path string, info os.FileInfo) loadedFile {
-	f := loadedFile{size: info.Size(), modTime: info.ModTime()}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		f.err = err
-		return f
-	}
-	f.err = f.input.Decode(path, bytes.NewReader(b))
-	f.input.DefaultNamespaces(l.DefaultNamespace)
-	return f
 }
 
 // append adds the objects of other to in; the objects are shared, not copied (Translate reads its

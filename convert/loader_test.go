@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 const loaderService = `apiVersion: v1
@@ -57,6 +56,13 @@ func TestFolderLoader(t *testing.T) {
 		{name: "a file removed", edit: func() { _ = os.Remove(filepath.Join(dir, "a.yaml")) }, changed: true, want: "shop/b3,shop/c"},
 		{name: "a broken file keeps the others", edit: func() { write("d.yaml", "kind: [") }, changed: true, want: "shop/b3,shop/c", wantErr: "d.yaml"},
 		{name: "the broken file is reported again unchanged", changed: false, want: "shop/b3,shop/c", wantErr: "d.yaml"},
+		{name: "a dangling link is a change once", edit: func() {
+			_ = os.Remove(filepath.Join(dir, "d.yaml"))
+			if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "e.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}, changed: true, want: "shop/b3,shop/c", wantErr: "e.yaml"},
+		{name: "the dangling link unchanged", changed: false, want: "shop/b3,shop/c", wantErr: "e.yaml"},
 	}
 	for _, st := range steps {
 		if st.edit != nil {
@@ -88,21 +94,5 @@ func TestAppendCoversEveryKind(t *testing.T) {
 	got.append(&full)
 	if !reflect.DeepEqual(got, full) {
 		t.Errorf("append lost objects: got %+v", got)
-	}
-}
-
-// TestTranslateLeavesInputUnchanged translates every golden input and checks the Input is as it was:
-// standalone mode translates the same decoded objects again after each edit.
-func TestTranslateLeavesInputUnchanged(t *testing.T) {
-	cases, _ := filepath.Glob("testdata/*.in.yaml")
-	for _, c := range cases {
-		t.Run(filepath.Base(c), func(t *testing.T) {
-			in, _ := LoadPaths("default", c)
-			pristine, _ := LoadPaths("default", c)
-			Translate(in, Options{Now: metav1.Now()})
-			if !reflect.DeepEqual(in, pristine) {
-				t.Error("Translate changed its Input")
-			}
-		})
 	}
 }

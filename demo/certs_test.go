@@ -67,9 +67,3 @@ func TestNewTLSFiles(t *testing.T) {
 		t.Errorf("the secret manifest does not say where it comes from")
 	}
 }
-
-func TestNewTLSFilesNeedsAHost(t *testing.T) {
-	if _, err := newTLSFiles("shop", "shop-tls"); err == nil {
-		t.Fatal("no error for a certificate without hosts")
-	}
-}

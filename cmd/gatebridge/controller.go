@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -45,12 +44,4 @@ func runController(ctx context.Context, args []string, _, stderr io.Writer) erro
 	opts := bridge.ControllerOptions{Kube: kube, Gateway: gw, Translate: f.translate, Envoy: f.envoyOptions(), Log: log, DebugListener: debug}
 	log.Info("serving xDS", "address", lis.Addr().String(), "apiserver", cfg.Host)
 	return bridge.NewController(opts).Run(ctx, lis)
-}
-
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
-	level := slog.LevelInfo
-	if verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/gatebridge/gatebridge/demo"
 )
@@ -37,10 +36,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	o.HTTPPort, o.HTTPSPort, o.AdminPort = uint32(*httpPort), uint32(*httpsPort), uint32(*adminPort)
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	o.Log = newLogger(stderr, *verbose)
 	return demo.Run(ctx, o, stdout)
 }

@@ -28,9 +28,9 @@ func commands() []command {
 		{"standalone", "serve a folder of manifests to Envoy over xDS, following edits", runStandalone},
 		{"bootstrap", "print the Envoy bootstrap of one Envoy of a fleet", runBootstrap},
 		{"demo", "serve the bundled shop through a real Envoy, with demo backends and a local certificate", runDemo},
-		{"version", "print the version", func(context.Context, []string, io.Writer, io.Writer) error {
-			fmt.Println("gatebridge", version)
-			return nil
+		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+			_, err := fmt.Fprintln(stdout, "gatebridge", version)
+			return err
 		}},
 	}
 }

@@ -143,3 +143,10 @@ func TestBootstrap(t *testing.T) {
 		})
 	}
 }
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := runCLI(t, "version")
+	if code != 0 || stdout != "gatebridge dev\n" {
+		t.Errorf("version: exit %d, printed %q", code, stdout)
+	}
+}

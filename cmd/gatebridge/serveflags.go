@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 
@@ -54,3 +55,12 @@ func (f *serveFlags) listen(log *slog.Logger) (xds, debug net.Listener, err erro
 // defaultDebugAddress is next to the default xDS address; Envoy's admin interface takes 127.0.0.1:19000
 // in the bootstraps `gatebridge bootstrap` prints.
 const defaultDebugAddress = "127.0.0.1:18001"
+
+// newLogger logs text to w, at debug level when verbose.
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

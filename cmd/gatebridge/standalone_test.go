@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatebridge/gatebridge/internal/eventually"
 )
 
 // lockedBuffer is a bytes.Buffer that a command can log into while the test reads it.
@@ -30,16 +33,6 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// waitUntil retries check until it returns true or a generous deadline passes.
-func waitUntil(t *testing.T, what string, check func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !check(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 func TestStandaloneServesDebugPages(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -50,22 +43,27 @@ func TestStandaloneServesDebugPages(t *testing.T) {
 	}()
 	urlRE := regexp.MustCompile(`msg="serving debug pages" .*url=(\S+)`)
 	var base string
-	waitUntil(t, "the debug address in the log", func() bool {
-		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
+	eventually.Within(t, 10*time.Second, "the debug address in the log", func() error {
+		m := urlRE.FindStringSubmatch(stderr.String())
+		if m == nil {
+			return fmt.Errorf("no debug URL in the log yet")
 		}
-		return base != ""
+		base = m[1]
+		return nil
 	})
 	var body string
-	waitUntil(t, "the quickstart routes", func() bool {
+	eventually.Within(t, 10*time.Second, "the quickstart routes", func() error {
 		resp, err := http.Get(base + "routes?fleet=gateway-shop-web")
 		if err != nil {
-			return false
+			return err
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body = string(b)
-		return resp.StatusCode == http.StatusOK && strings.Contains(body, "shop.example.com")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "shop.example.com") {
+			return fmt.Errorf("status %d, body %q", resp.StatusCode, body)
+		}
+		return nil
 	})
 	if !strings.Contains(body, "api-v1.shop.svc.cluster.local 90%") || strings.Contains(body, "ingress-gatebridge") {
 		t.Errorf("routes of gateway-shop-web:\n%s", body)

@@ -175,15 +175,6 @@ func (c *Cluster) NewClient() (kubernetes.Interface, error) {
 	return cs, nil
 }
 
-// NewDynamic returns a new dynamic client.
-func (c *Cluster) NewDynamic() (dynamic.Interface, error) {
-	dc, err := dynamic.NewForConfig(c.RESTConfig())
-	if err != nil {
-		return nil, fmt.Errorf("make dynamic client: %w", err)
-	}
-	return dc, nil
-}
-
 // initClients makes the clients and the RESTMapper once the API server is known.
 func (c *Cluster) initClients(cfg *rest.Config) error {
 	c.Config = cfg

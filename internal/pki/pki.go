@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -58,6 +59,9 @@ type Leaf struct {
 
 // Issue signs a serving certificate for hosts (DNS names), valid from notBefore to notAfter.
 func (ca *CA) Issue(hosts []string, notBefore, notAfter time.Time) (*Leaf, error) {
+	if len(hosts) == 0 {
+		return nil, errors.New("a serving certificate needs at least one host")
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)

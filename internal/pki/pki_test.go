@@ -36,6 +36,9 @@ func TestIssueVerifiesAgainstCA(t *testing.T) {
 	if other.Serial.Cmp(leaf.Serial) == 0 {
 		t.Errorf("two certificates got serial %v", leaf.Serial)
 	}
+	if _, err := ca.IssueNow(); err == nil {
+		t.Error("a certificate without hosts was issued")
+	}
 	expired, err := ca.Issue([]string{"a.example.com"}, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
