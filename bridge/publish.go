@@ -80,13 +80,7 @@ func credentialNames(s *model.Snapshot) []string {
 	var out []string
 	for _, g := range s.Gateways {
 		for _, srv := range g.Spec.Servers {
-			if srv.Tls == nil {
-				continue
-			}
-			out = append(out, srv.Tls.CredentialNames...)
-			if srv.Tls.CredentialName != "" {
-				out = append(out, srv.Tls.CredentialName)
-			}
+			out = append(out, model.Credentials(srv.Tls)...)
 		}
 	}
 	slices.Sort(out)

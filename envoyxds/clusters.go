@@ -34,13 +34,8 @@ func (b *builder) buildClusters() {
 			ConnectTimeout:       durationpb.New(5 * time.Second),
 		}
 		if sp.Protocol == model.ProtocolHTTP2 || sp.Protocol == model.ProtocolGRPC {
-			c.TypedExtensionProtocolOptions = map[string]*anypb.Any{
-				"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": typed(&httpv3.HttpProtocolOptions{
-					UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
-						ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
-					}},
-				}),
-			}
+			c.TypedExtensionProtocolOptions = http2Upstream()
+
 		}
 		b.res.Clusters = append(b.res.Clusters, c)
 		cla := &endpointv3.ClusterLoadAssignment{ClusterName: name}
@@ -58,3 +53,12 @@ func (b *builder) buildClusters() {
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// http2Upstream makes a cluster speak HTTP/2 (prior knowledge) to its endpoints.
+func http2Upstream() map[string]*anypb.Any {
+	return map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": typed(&httpv3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+			ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
+		}},
+	})}
+}

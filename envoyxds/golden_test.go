@@ -113,7 +113,7 @@ func testMaterial(t *testing.T, snap *model.Snapshot) []model.TLSSecret {
 	var out []model.TLSSecret
 	for _, g := range snap.Gateways {
 		for _, srv := range g.Spec.Servers {
-			for _, c := range credentialsOf(srv.Tls) {
+			for _, c := range model.Credentials(srv.Tls) {
 				if strings.HasSuffix(c, "-missing") || slices.ContainsFunc(out, func(s model.TLSSecret) bool { return s.Name == c }) {
 					continue
 				}

@@ -86,38 +86,23 @@ func downstreamTLS(credentials []string, alpn []string) *corev3.TransportSocket 
 	return &corev3.TransportSocket{Name: wellknown.TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: typed(ctx)}}
 }
 
-func credentialsOf(t *istionet.ServerTLSSettings) []string {
-	if t == nil {
-		return nil
-	}
-	if len(t.CredentialNames) > 0 {
-		return t.CredentialNames
-	}
-	if t.CredentialName != "" {
-		return []string{t.CredentialName}
-	}
-	return nil
-}
-
-// servedCredentials are the credentials of a server that the snapshot has TLS material for, marked as
-// used by the fleet. A chain naming a secret that SDS never delivers would keep the whole listener
-// warming (every host of the port unreachable), so a server without material gets no chain; the
-// conversion reports the missing or invalid Secret.
+// servedCredentials are the credentials of a server that the snapshot has TLS material for. A chain
+// naming a secret that SDS never delivers would keep the whole listener warming (every host of the
+// port unreachable), so a server without material gets no chain; the conversion reports the missing
+// or invalid Secret.
 func (b *builder) servedCredentials(t *istionet.ServerTLSSettings) []string {
 	var out []string
-	for _, c := range credentialsOf(t) {
-		if !slices.ContainsFunc(b.snap.Secrets, func(s model.TLSSecret) bool { return s.Name == c }) {
-			continue
+	for _, c := range model.Credentials(t) {
+		if b.served[c] {
+			out = append(out, c)
 		}
-		b.secretNames[c] = true
-		out = append(out, c)
 	}
 	return out
 }
 
 // tlsFilterChains builds the filter chains of a port whose servers are HTTPS or TLS, selected by SNI.
 // The first server or route to claim a set of names keeps it: Envoy refuses two identical matches.
-func (b *builder) tlsFilterChains(port uint32, servers []server) ([]*listenerv3.FilterChain, error) {
+func (b *builder) tlsFilterChains(port uint32, servers []server) []*listenerv3.FilterChain {
 	var chains []*listenerv3.FilterChain
 	claimed := map[string]bool{}
 	claim := func(names []string) bool {
@@ -145,21 +130,19 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) ([]*listenerv3.
 			Filters:          []*listenerv3.Filter{hcm},
 		})
 	}
-	tlsChains, err := b.tlsRouteChains(port, servers, claim)
-	if err != nil {
-		return nil, err
-	}
-	return append(chains, tlsChains...), nil
+	return append(chains, b.tlsRouteChains(port, servers, claim)...)
 }
 
 // tlsRouteChains builds one tcp_proxy chain per TLS route of the port: passthrough, or terminated with
 // the server's certificates.
-func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]string) bool) ([]*listenerv3.FilterChain, error) {
+func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]string) bool) []*listenerv3.FilterChain {
 	var chains []*listenerv3.FilterChain
 	for _, s := range servers {
 		if isTerminatedHTTP(s.srv) {
 			continue
 		}
+		terminate := s.srv.Tls != nil && s.srv.Tls.Mode != istionet.ServerTLSSettings_PASSTHROUGH
+		creds := b.servedCredentials(s.srv.Tls)
 		for i := range b.snap.VirtualServices {
 			vs := &b.snap.VirtualServices[i]
 			if vs.Fleet != b.fleet || !slices.Contains(vs.Spec.Gateways, gatewayRef(s.gw)) {
@@ -171,8 +154,6 @@ func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]str
 						continue
 					}
 					names := serverNames(intersectSNI(m.SniHosts, s.srv.Hosts))
-					terminate := s.srv.Tls != nil && s.srv.Tls.Mode != istionet.ServerTLSSettings_PASSTHROUGH
-					creds := b.servedCredentials(s.srv.Tls)
 					if len(names) == 0 && !slices.Contains(m.SniHosts, "*") || terminate && len(creds) == 0 || !claim(names) {
 						continue
 					}
@@ -189,7 +170,7 @@ func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]str
 			}
 		}
 	}
-	return chains, nil
+	return chains
 }
 
 // intersectSNI keeps the route's SNI names that the server's hosts take.

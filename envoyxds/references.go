@@ -12,30 +12,33 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 )
 
-// checkReferences reports every name a resource uses that the fleet's resources do not define: a route
+// checkReferences reports every name a resource uses that the fleet's resources do not define (a route
 // configuration a listener loads over RDS, a secret it loads over SDS, a cluster a route or a TCP proxy
-// sends to, the endpoints of an EDS cluster. It also checks that each secret's certificate and key
-// parse and belong together. Envoy would otherwise wait forever for the missing resource (listeners
+// sends to, the endpoints of an EDS cluster), and every route configuration or endpoints resource
+// nothing uses. It also checks that each secret's certificate and key parse and belong together. Envoy would otherwise wait forever for the missing resource (listeners
 // stay warming) or fail requests without saying why.
 func (r *Resources) checkReferences() error {
 	routes, clusters, endpoints, secrets := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, rc := range r.Routes {
-		routes[rc.Name] = true
+		routes[rc.Name] = false
 	}
 	for _, c := range r.Clusters {
-		clusters[c.Name] = true
+		clusters[c.Name] = false
 	}
 	for _, e := range r.Endpoints {
-		endpoints[e.ClusterName] = true
+		endpoints[e.ClusterName] = false
 	}
 	for _, s := range r.Secrets {
-		secrets[s.Name] = true
+		secrets[s.Name] = false
 	}
 	var errs []error
+	// The maps say whether something uses each name; a name missing from them is not defined.
 	missing := func(kind, name, what string, defined map[string]bool, ref string) {
-		if !defined[ref] {
+		if _, ok := defined[ref]; !ok {
 			errs = append(errs, fmt.Errorf("%w: %s %q uses %s %q, which is not defined", ErrInvalid, kind, name, what, ref))
+			return
 		}
+		defined[ref] = true
 	}
 	for _, l := range r.Listeners {
 		for _, fc := range l.FilterChains {
@@ -67,6 +70,16 @@ func (r *Resources) checkReferences() error {
 			missing("cluster", c.Name, "endpoints", endpoints, c.Name)
 		}
 	}
+	// The xDS cache refuses a snapshot holding route configurations or endpoints nothing loads.
+	unused := func(kind string, used map[string]bool) {
+		for _, name := range sortedKeys(used) {
+			if !used[name] {
+				errs = append(errs, fmt.Errorf("%w: %s %q is not used by any resource", ErrInvalid, kind, name))
+			}
+		}
+	}
+	unused("route configuration", routes)
+	unused("endpoints", endpoints)
 	for _, s := range r.Secrets {
 		tc := s.GetTlsCertificate()
 		if _, err := tls.X509KeyPair(tc.GetCertificateChain().GetInlineBytes(), tc.GetPrivateKey().GetInlineBytes()); err != nil {

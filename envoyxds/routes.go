@@ -45,15 +45,17 @@ func (b *builder) routeConfig(port uint32, servers []server) (*routev3.RouteConf
 		if vs.Fleet != b.fleet || !slices.ContainsFunc(vs.Spec.Gateways, func(g string) bool { return gateways[g] }) {
 			continue
 		}
+		var routes []*routev3.Route // the same for every host of the VirtualService
+		for _, r := range vs.Spec.Http {
+			rs, err := b.translateRoute(r, port)
+			if err != nil {
+				return nil, fmt.Errorf("VirtualService %s/%s route %q: %w", vs.Namespace, vs.Name, r.Name, err)
+			}
+			routes = append(routes, rs...)
+		}
 		for _, host := range vs.Spec.Hosts {
 			vh := vhost(host)
-			for _, r := range vs.Spec.Http {
-				routes, err := b.translateRoute(r, port)
-				if err != nil {
-					return nil, fmt.Errorf("VirtualService %s/%s route %q: %w", vs.Namespace, vs.Name, r.Name, err)
-				}
-				vh.Routes = append(vh.Routes, routes...)
-			}
+			vh.Routes = append(vh.Routes, routes...)
 		}
 	}
 	for _, h := range serverHosts {
@@ -84,11 +86,7 @@ func (b *builder) translateRoute(r *istionet.HTTPRoute, port uint32) ([]*routev3
 		}
 		applyHeaders(r.Headers, &route.RequestHeadersToAdd, &route.RequestHeadersToRemove, &route.ResponseHeadersToAdd, &route.ResponseHeadersToRemove)
 		if r.CorsPolicy != nil {
-			cfg, err := anypb.New(corsPolicy(r.CorsPolicy))
-			if err != nil {
-				return nil, err
-			}
-			route.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.CORS: cfg}
+			route.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.CORS: typed(corsPolicy(r.CorsPolicy))}
 		}
 		out = append(out, route)
 	}

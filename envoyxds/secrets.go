@@ -7,8 +7,16 @@ import (
 
 // buildSecrets serves, over SDS, the TLS material of every credential the fleet's listeners name.
 func (b *builder) buildSecrets() {
+	named := map[string]bool{}
+	for _, l := range b.res.Listeners {
+		for _, fc := range l.FilterChains {
+			for _, name := range sdsNames(fc) {
+				named[name] = true
+			}
+		}
+	}
 	for _, s := range b.snap.Secrets {
-		if !b.secretNames[s.Name] {
+		if !named[s.Name] {
 			continue
 		}
 		b.res.Secrets = append(b.res.Secrets, &tlsv3.Secret{Name: s.Name, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{

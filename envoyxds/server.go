@@ -73,10 +73,20 @@ type Server struct {
 	// rejects its routes).
 	acked  map[string][]*cachev3.Snapshot
 	errors map[string]string
-	nodes  map[int64]*NodeStatus // by stream
-	// deltaNonces maps, per delta stream, the nonce of each response not yet answered to its version.
-	deltaNonces map[int64]map[string]string
+	nodes  map[streamKey]*NodeStatus
+	// sent holds, per stream and type, the nonce and version of the latest response: a request answers
+	// a nonce (its version field names the last version accepted, not the one rejected), and the
+	// xDS server ignores answers to older nonces.
+	sent map[streamKey]map[string]sentResponse
 }
+
+// streamKey names a stream: state-of-the-world and delta streams are numbered separately.
+type streamKey struct {
+	delta bool
+	id    int64
+}
+
+type sentResponse struct{ nonce, version string }
 
 // NewServer makes a server; log receives one line per push, ACK and NACK (never secret material).
 func NewServer(log *slog.Logger) *Server {
@@ -86,9 +96,8 @@ func NewServer(log *slog.Logger) *Server {
 		current: map[string]*cachev3.Snapshot{},
 		acked:   map[string][]*cachev3.Snapshot{},
 		errors:  map[string]string{},
-		nodes:   map[int64]*NodeStatus{},
-
-		deltaNonces: map[int64]map[string]string{},
+		nodes:   map[streamKey]*NodeStatus{},
+		sent:    map[streamKey]map[string]sentResponse{},
 	}
 }
 
@@ -96,31 +105,35 @@ func NewServer(log *slog.Logger) *Server {
 func (s *Server) Version(fleet string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if snap := s.current[fleet]; snap != nil {
-		return snap.GetVersion(resourcev3.ListenerType)
-	}
-	return ""
+	return s.versionLocked(fleet)
 }
 
 // Update validates the resources of a fleet and, when they are valid, serves them. An invalid update is
 // returned as an error and the fleet keeps its last good configuration.
-func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (string, error) {
-	if err := res.Validate(); err != nil {
+// The error of the latest update, or its absence, shows in Status. Resources equal to those served are
+// not validated again.
+func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (version string, err error) {
+	defer func() {
 		s.mu.Lock()
-		s.errors[fleet] = err.Error()
-		s.mu.Unlock()
-		return "", err
-	}
+		defer s.mu.Unlock()
+		if err != nil {
+			s.errors[fleet] = err.Error()
+		} else {
+			delete(s.errors, fleet)
+		}
+	}()
 	version, snap, err := snapshotOf(res)
 	if err != nil {
 		return "", err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.errors, fleet)
-	if cur := s.current[fleet]; cur != nil && cur.GetVersion(resourcev3.ListenerType) == version {
+	if s.Version(fleet) == version {
 		return version, nil
 	}
+	if err := res.Validate(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.cache.SetSnapshot(ctx, fleet, snap); err != nil {
 		return "", fmt.Errorf("set snapshot of fleet %s: %w", fleet, err)
 	}
@@ -129,8 +142,8 @@ func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (stri
 	return version, nil
 }
 
-// snapshotOf makes a consistent snapshot whose version is a hash of its content, so equal
-// configurations are never pushed twice.
+// snapshotOf makes a snapshot whose version is a hash of its content, so equal configurations are
+// never pushed twice. Validate checks its consistency (and more) before it is served.
 func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
 	byType := map[string][]types.Resource{}
 	h := sha256.New()
@@ -168,81 +181,89 @@ func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := snap.Consistent(); err != nil {
-		return "", nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
 	return version, snap, nil
 }
 
-// onRequest records the ACKs and NACKs of state-of-the-world streams. After a NACK the fleet goes back
-// to the last acked snapshot (or to none), so the cache does not answer the NACK with the same rejected
-// version again and again.
-func (s *Server) onRequest(stream int64, req *discoveryv3.DiscoveryRequest) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ns, cur := s.streamNode(stream, req.Node)
-	if cur == nil || req.ResponseNonce == "" {
-		return nil
-	}
-	version := cur.GetVersion(resourcev3.ListenerType)
-	if req.ErrorDetail != nil {
-		s.nacked(ns, version, req.TypeUrl, req.ErrorDetail.Message)
-	} else if req.VersionInfo == version {
-		s.ackedVersion(ns, version)
-	}
-	return nil
+// onResponse and onDeltaResponse remember the nonce and version of what a stream was sent last.
+func (s *Server) onResponse(_ context.Context, stream int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+	s.sentResponse(streamKey{id: stream}, resp.TypeUrl, resp.Nonce, resp.VersionInfo)
 }
 
-// onDeltaResponse remembers which snapshot version each delta response carried: a delta request
-// acknowledges a nonce, not a version.
 func (s *Server) onDeltaResponse(stream int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.deltaNonces[stream] == nil {
-		s.deltaNonces[stream] = map[string]string{}
-	}
-	s.deltaNonces[stream][resp.Nonce] = resp.SystemVersionInfo
+	s.sentResponse(streamKey{delta: true, id: stream}, resp.TypeUrl, resp.Nonce, resp.SystemVersionInfo)
 }
 
-// onDeltaRequest records the ACKs and NACKs of delta streams, as onRequest does.
-func (s *Server) onDeltaRequest(stream int64, req *discoveryv3.DeltaDiscoveryRequest) error {
+func (s *Server) sentResponse(key streamKey, typeURL, nonce, version string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ns, cur := s.streamNode(stream, req.Node)
-	version, ok := s.deltaNonces[stream][req.ResponseNonce]
-	if cur == nil || req.ResponseNonce == "" || !ok {
-		return nil
+	if s.sent[key] == nil {
+		s.sent[key] = map[string]sentResponse{}
 	}
-	delete(s.deltaNonces[stream], req.ResponseNonce)
-	if req.ErrorDetail != nil {
-		s.nacked(ns, version, req.TypeUrl, req.ErrorDetail.Message)
-	} else if version == cur.GetVersion(resourcev3.ListenerType) {
-		s.ackedVersion(ns, version)
-	}
+	s.sent[key][typeURL] = sentResponse{nonce, version}
+}
+
+// onRequest and onDeltaRequest record ACKs and NACKs. After a NACK of the version being served the
+// fleet goes back to the last acked snapshot (or to none), so the cache does not answer the NACK with
+// the same rejected version again and again.
+func (s *Server) onRequest(stream int64, req *discoveryv3.DiscoveryRequest) error {
+	s.onAnswer(streamKey{id: stream}, req.Node, req.TypeUrl, req.ResponseNonce, req.ErrorDetail.GetMessage(), req.ErrorDetail != nil)
 	return nil
 }
 
-// streamNode returns the status of the Envoy on a stream (the node is sent on the first request only)
-// and the snapshot its fleet is served. s.mu is held.
-func (s *Server) streamNode(stream int64, node *corev3.Node) (*NodeStatus, *cachev3.Snapshot) {
-	fleet := fleetHash{}.ID(node)
-	ns := s.nodes[stream]
+func (s *Server) onDeltaRequest(stream int64, req *discoveryv3.DeltaDiscoveryRequest) error {
+	s.onAnswer(streamKey{delta: true, id: stream}, req.Node, req.TypeUrl, req.ResponseNonce, req.ErrorDetail.GetMessage(), req.ErrorDetail != nil)
+	return nil
+}
+
+// onAnswer handles a request that answers the latest response of its type (an answer to an older
+// nonce is ignored, as the xDS server ignores it).
+func (s *Server) onAnswer(key streamKey, node *corev3.Node, typeURL, nonce, nackText string, nack bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ns := s.streamNode(key, node)
+	last, ok := s.sent[key][typeURL]
+	if nonce == "" || !ok || last.nonce != nonce {
+		return
+	}
+	if nack {
+		s.nacked(ns, last.version, typeURL, nackText)
+	} else if last.version == s.versionLocked(ns.Fleet) {
+		s.ackedVersion(ns, last.version)
+	}
+}
+
+// streamNode returns the status of the Envoy on a stream (the node is sent on the first request only).
+// s.mu is held.
+func (s *Server) streamNode(key streamKey, node *corev3.Node) *NodeStatus {
+	ns := s.nodes[key]
 	if ns == nil {
-		ns = &NodeStatus{Fleet: fleet}
-		s.nodes[stream] = ns
+		ns = &NodeStatus{Fleet: fleetHash{}.ID(node)}
+		s.nodes[key] = ns
 	}
 	if node != nil {
-		ns.Node, ns.Fleet = node.Id, fleet
+		ns.Node, ns.Fleet = node.Id, fleetHash{}.ID(node)
 	}
-	return ns, s.current[ns.Fleet]
+	return ns
 }
 
-// nacked records a rejection and goes back to the last good snapshot. s.mu is held.
+// versionLocked is Version for a caller that holds s.mu.
+func (s *Server) versionLocked(fleet string) string {
+	if snap := s.current[fleet]; snap != nil {
+		return snap.GetVersion(resourcev3.ListenerType)
+	}
+	return ""
+}
+
+// nacked records a rejection. The rejected version is never served again as a fallback; if it is the
+// one being served, the fleet goes back to the last good snapshot. s.mu is held.
 func (s *Server) nacked(ns *NodeStatus, version, typeURL, message string) {
 	ns.Nacked, ns.NackText = version, message
 	ns.Nacks++
 	s.log.Warn("envoy rejected configuration", "fleet", ns.Fleet, "node", ns.Node, "version", version, "type", typeURL, "error", message)
-	s.holdAfterNack(ns.Fleet)
+	s.acked[ns.Fleet] = slices.DeleteFunc(s.acked[ns.Fleet], func(x *cachev3.Snapshot) bool { return x.GetVersion(resourcev3.ListenerType) == version })
+	if version == s.versionLocked(ns.Fleet) {
+		s.holdAfterNack(ns.Fleet)
+	}
 }
 
 // ackedVersion records that an Envoy took the version its fleet is served. s.mu is held.
@@ -253,17 +274,21 @@ func (s *Server) ackedVersion(ns *NodeStatus, version string) {
 	ns.Acked = version
 	if cur := s.current[ns.Fleet]; !slices.Contains(s.acked[ns.Fleet], cur) {
 		s.acked[ns.Fleet] = append(s.acked[ns.Fleet], cur)
+		if n := len(s.acked[ns.Fleet]); n > maxAcked {
+			s.acked[ns.Fleet] = s.acked[ns.Fleet][n-maxAcked:]
+		}
 	}
 	s.log.Info("envoy acked configuration", "fleet", ns.Fleet, "node", ns.Node, "version", version)
 }
 
+// maxAcked is how many acked snapshots a fleet keeps to fall back on.
+const maxAcked = 8
+
+// holdAfterNack serves the newest acked snapshot (the rejected one has left the list), or nothing.
 func (s *Server) holdAfterNack(fleet string) {
-	bad := s.current[fleet]
-	s.acked[fleet] = slices.DeleteFunc(s.acked[fleet], func(x *cachev3.Snapshot) bool { return x == bad })
 	var good *cachev3.Snapshot
 	if n := len(s.acked[fleet]); n > 0 {
 		good = s.acked[fleet][n-1]
-		s.acked[fleet] = s.acked[fleet][max(0, n-8):] // a short history is enough
 	}
 	if good == nil {
 		s.cache.ClearSnapshot(fleet)
@@ -314,21 +339,22 @@ func (s *Server) statusLocked() []FleetStatus {
 	return out
 }
 
-func (s *Server) onClosed(stream int64, _ *corev3.Node) {
+func (s *Server) onClosed(key streamKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.nodes, stream)
-	delete(s.deltaNonces, stream)
+	delete(s.nodes, key)
+	delete(s.sent, key)
 }
 
 // Serve serves xDS on lis until ctx ends.
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	callbacks := serverv3.CallbackFuncs{
 		StreamRequestFunc:       s.onRequest,
+		StreamResponseFunc:      s.onResponse,
 		StreamDeltaRequestFunc:  s.onDeltaRequest,
 		StreamDeltaResponseFunc: s.onDeltaResponse,
-		StreamClosedFunc:        s.onClosed,
-		DeltaStreamClosedFunc:   s.onClosed,
+		StreamClosedFunc:        func(id int64, _ *corev3.Node) { s.onClosed(streamKey{id: id}) },
+		DeltaStreamClosedFunc:   func(id int64, _ *corev3.Node) { s.onClosed(streamKey{delta: true, id: id}) },
 	}
 	xds := serverv3.NewServer(ctx, s.cache, callbacks)
 	g := grpc.NewServer()

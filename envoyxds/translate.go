@@ -13,6 +13,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	istionet "istio.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/model"
@@ -46,7 +47,10 @@ type Resources struct {
 // Translate builds the resources of one fleet. It fails only on a model it cannot express (which
 // model.Validate and envoyxds.Validate catch before anything is served).
 func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error) {
-	b := &builder{snap: s, fleet: fleet, opts: opts, clusters: map[string]clusterRef{}, secretNames: map[string]bool{}}
+	b := &builder{snap: s, fleet: fleet, opts: opts, clusters: map[string]clusterRef{}, served: map[string]bool{}}
+	for _, sec := range s.Secrets {
+		b.served[sec.Name] = true
+	}
 	if b.opts.BindAddress == "" {
 		b.opts.BindAddress = "0.0.0.0"
 	}
@@ -68,8 +72,8 @@ type builder struct {
 	opts     Options
 	res      Resources
 	clusters map[string]clusterRef // by cluster name
-	// secretNames are the SDS secrets the fleet's listeners name.
-	secretNames map[string]bool
+	// served are the names of the TLS secrets the snapshot has material for.
+	served map[string]bool
 }
 
 // clusterRef is a Service port some route of the fleet sends to.
@@ -132,18 +136,16 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		hcm := httpConnectionManager(port, false)
 		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
 	} else {
-		chains, err := b.tlsFilterChains(port, tlsServers)
-		if err != nil {
-			return err
-		}
+		chains := b.tlsFilterChains(port, tlsServers)
 		if len(chains) == 0 {
 			return nil // no server of the port can be served (missing certificates): Envoy refuses an empty listener
 		}
 		l.FilterChains = chains
 		l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
 	}
-	needsRoutes := len(httpServers) > 0 || slices.ContainsFunc(tlsServers, func(s server) bool { return isTerminatedHTTP(s.srv) })
-	if needsRoutes {
+	// Routes only when a chain that was built loads them: an HTTPS server left without a chain (its
+	// certificate is missing) must not leave a route configuration that nothing uses.
+	if slices.ContainsFunc(l.FilterChains, carriesHTTP) {
 		rc, err := b.routeConfig(port, servers)
 		if err != nil {
 			return err
@@ -152,6 +154,11 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 	}
 	b.res.Listeners = append(b.res.Listeners, l)
 	return nil
+}
+
+// carriesHTTP reports whether a filter chain ends in an HTTP connection manager.
+func carriesHTTP(fc *listenerv3.FilterChain) bool {
+	return slices.ContainsFunc(fc.Filters, func(f *listenerv3.Filter) bool { return f.Name == wellknown.HTTPConnectionManager })
 }
 
 // isTerminatedHTTP reports whether a TLS server carries HTTP after termination (HTTPS); TLS servers

@@ -1,6 +1,7 @@
 package envoyxds
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -105,5 +106,33 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate: %v, want an ErrInvalid mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestHTTPSWithoutCertificateBesideTLSRoutes puts an HTTPS server whose certificate is missing on the
+// port of TLS passthrough routes: it gets no chain, so no route configuration may be left for it (the
+// xDS cache would refuse the snapshot that Validate passed).
+func TestHTTPSWithoutCertificateBesideTLSRoutes(t *testing.T) {
+	snap := loadModel(t, "testdata/gwapi-tlsroute.in.yaml")
+	for _, srv := range snap.Gateways[0].Spec.Servers {
+		if srv.Name == "https" {
+			srv.Port.Number = 443
+			srv.Tls.CredentialNames = []string{"infra/x-missing"}
+		}
+	}
+	res, err := Translate(snap, snap.Fleets()[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	for _, rc := range res.Routes {
+		if rc.Name == routeConfigName(443) {
+			t.Errorf("route configuration %s is left although no chain of port 443 loads it", rc.Name)
+		}
+	}
+	if _, err := NewServer(discardLog()).Update(context.Background(), "f", res); err != nil {
+		t.Errorf("Update refused what Validate accepted: %v", err)
 	}
 }

@@ -145,3 +145,17 @@ type TLSSecret struct {
 	Cert []byte `json:"-"`
 	Key  []byte `json:"-"`
 }
+
+// Credentials are the TLS Secrets ("namespace/name") a server names: credentialNames, or else
+// credentialName.
+func Credentials(t *istionet.ServerTLSSettings) []string {
+	switch {
+	case t == nil:
+		return nil
+	case len(t.CredentialNames) > 0:
+		return t.CredentialNames
+	case t.CredentialName != "":
+		return []string{t.CredentialName}
+	}
+	return nil
+}

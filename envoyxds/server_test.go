@@ -1,0 +1,60 @@
+package envoyxds
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/gatebridge/gatebridge/internal/eventually"
+)
+
+// TestNackNamesTheRejectedVersion pushes a version, then a newer one before the Envoy answered the
+// first: the Envoy's NACK names the first (by its nonce), so the newer one must keep being served.
+func TestNackNamesTheRejectedVersion(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewServer(discardLog())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ctx, lis)
+	const fleet = "f"
+	update := func(golden string) string {
+		v, err := s.Update(ctx, fleet, goldenResources(t, golden))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	good := update("gwapi-backends-weighted")
+	envoy := dialADS(ctx, t, lis.Addr().String(), "envoy-a", fleet)
+	resp := envoy.recv(good)
+	envoy.send(&discoveryv3.DiscoveryRequest{VersionInfo: good, ResponseNonce: resp.Nonce})
+
+	rejected := update("gwapi-filter-mirror")
+	resp = envoy.recv(rejected)
+	newer := update("ingress-tls") // pushed while the Envoy still looks at the rejected version
+	envoy.send(&discoveryv3.DiscoveryRequest{VersionInfo: good, ResponseNonce: resp.Nonce,
+		ErrorDetail: status.New(codes.InvalidArgument, "rejected").Proto()})
+	eventually.Within(t, 10*time.Second, "the NACK recorded", func() error {
+		for _, f := range s.Status() {
+			for _, n := range f.Nodes {
+				if n.Nacked == rejected {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("no node NACKed %s: %+v", rejected, s.Status())
+	})
+	if v := s.Version(fleet); v != newer {
+		t.Errorf("served %s after the NACK of %s, want the newer %s kept (the last good is %s)", v, rejected, newer, good)
+	}
+	envoy.recv(newer) // and it is sent
+}
