@@ -35,57 +35,45 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	firstRoute := func(r *Resources) *routev3.Route {
-		for _, rc := range r.Routes {
-			for _, vh := range rc.VirtualHosts {
-				for _, rt := range vh.Routes {
-					if rt.GetRoute() != nil {
-						return rt
-					}
-				}
-			}
+	firstRoute := func(t *testing.T, r *Resources) *routev3.Route {
+		routes := forwardingRoutes(r)
+		if len(routes) == 0 {
+			t.Fatal("no forwarding route")
 		}
-		t.Fatal("no forwarding route")
-		return nil
+		return routes[0]
 	}
 	cases := []struct {
 		name    string
 		golden  string
-		breakIt func(r *Resources)
+		breakIt func(t *testing.T, r *Resources)
 		want    string // empty: valid
 	}{
 		{name: "translated resources are valid", golden: "ingress-tls"},
 		{name: "unresolved backend answering 500 is valid", golden: "gwapi-backends-weighted"},
-		{name: "route to a cluster that is not defined", golden: "ingress-tls", breakIt: func(r *Resources) {
-			firstRoute(r).GetRoute().ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: "outbound|80||nowhere"}
+		{name: "route to a cluster that is not defined", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
+			firstRoute(t, r).GetRoute().ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: "outbound|80||nowhere"}
 		}, want: `uses cluster "outbound|80||nowhere"`},
-		{name: "unresolved backend without the 500 answer", golden: "gwapi-backends-weighted", breakIt: func(r *Resources) {
-			for _, rc := range r.Routes {
-				for _, vh := range rc.VirtualHosts {
-					for _, rt := range vh.Routes {
-						if ra := rt.GetRoute(); ra != nil {
-							ra.ClusterNotFoundResponseCode = routev3.RouteAction_SERVICE_UNAVAILABLE
-						}
-					}
-				}
+		{name: "unresolved backend without the 500 answer", golden: "gwapi-backends-weighted", breakIt: func(t *testing.T, r *Resources) {
+			for _, rt := range forwardingRoutes(r) {
+				rt.GetRoute().ClusterNotFoundResponseCode = routev3.RouteAction_SERVICE_UNAVAILABLE
 			}
 		}, want: `uses cluster "unresolved-backend"`},
-		{name: "cluster without endpoints resource", golden: "ingress-tls", breakIt: func(r *Resources) {
+		{name: "cluster without endpoints resource", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			r.Endpoints = r.Endpoints[1:]
 		}, want: "uses endpoints"},
-		{name: "listener loading a secret that is not served", golden: "ingress-tls", breakIt: func(r *Resources) {
+		{name: "listener loading a secret that is not served", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			r.Secrets = r.Secrets[1:]
 		}, want: "uses secret"},
-		{name: "listener loading routes that are not served", golden: "ingress-tls", breakIt: func(r *Resources) {
+		{name: "listener loading routes that are not served", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			r.Routes = r.Routes[1:]
 		}, want: "uses route configuration"},
-		{name: "certificate and key of different pairs", golden: "ingress-tls", breakIt: func(r *Resources) {
+		{name: "certificate and key of different pairs", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			r.Secrets[0].GetTlsCertificate().PrivateKey = &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: otherLeaf.KeyPEM}}
 		}, want: "certificate and key"},
-		{name: "regex RE2 does not take", golden: "ingress-tls", breakIt: func(r *Resources) {
-			firstRoute(r).Match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "/(a"}}
+		{name: "regex RE2 does not take", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
+			firstRoute(t, r).Match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "/(a"}}
 		}, want: "regex"},
-		{name: "invalid message inside an Any", golden: "ingress-tls", breakIt: func(r *Resources) {
+		{name: "invalid message inside an Any", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			hcm := &hcmv3.HttpConnectionManager{} // no stat prefix, no route specifier
 			r.Listeners[0].FilterChains[0].Filters[0].ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: typed(hcm)}
 		}, want: "StatPrefix"},
@@ -94,7 +82,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goldenResources(t, tc.golden)
 			if tc.breakIt != nil {
-				tc.breakIt(r)
+				tc.breakIt(t, r)
 			}
 			err := r.Validate()
 			switch {
@@ -135,4 +123,19 @@ func TestHTTPSWithoutCertificateBesideTLSRoutes(t *testing.T) {
 	if _, err := NewServer(discardLog()).Update(context.Background(), "f", res); err != nil {
 		t.Errorf("Update refused what Validate accepted: %v", err)
 	}
+}
+
+// forwardingRoutes are the routes of every virtual host that forward to clusters.
+func forwardingRoutes(r *Resources) []*routev3.Route {
+	var out []*routev3.Route
+	for _, rc := range r.Routes {
+		for _, vh := range rc.VirtualHosts {
+			for _, rt := range vh.Routes {
+				if rt.GetRoute() != nil {
+					out = append(out, rt)
+				}
+			}
+		}
+	}
+	return out
 }
