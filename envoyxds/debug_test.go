@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -375,14 +374,7 @@ func (c *adsClient) recv(version string) *discoveryv3.DiscoveryResponse {
 }
 
 func TestDebugShowsAcksAndNacks(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := NewServer(discardLog())
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ctx, lis)
+	ctx, s, addr := serveADS(t)
 	srv := httptest.NewServer(s.DebugHandler())
 	defer srv.Close()
 	const fleet = "gateway-infra-gw"
@@ -399,7 +391,7 @@ func TestDebugShowsAcksAndNacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	envoy := dialADS(ctx, t, lis.Addr().String(), "envoy-a", fleet)
+	envoy := dialADS(ctx, t, addr, "envoy-a", fleet)
 	resp := envoy.recv(good)
 	envoy.send(&discoveryv3.DiscoveryRequest{VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce})
 	eventually.Within(t, 10*time.Second, "ack shown", func() error {

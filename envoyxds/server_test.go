@@ -17,14 +17,7 @@ import (
 // TestNackNamesTheRejectedVersion pushes a version, then a newer one before the Envoy answered the
 // first: the Envoy's NACK names the first (by its nonce), so the newer one must keep being served.
 func TestNackNamesTheRejectedVersion(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := NewServer(discardLog())
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ctx, lis)
+	ctx, s, addr := serveADS(t)
 	const fleet = "f"
 	update := func(golden string) string {
 		v, err := s.Update(ctx, fleet, goldenResources(t, golden))
@@ -34,7 +27,7 @@ func TestNackNamesTheRejectedVersion(t *testing.T) {
 		return v
 	}
 	good := update("gwapi-backends-weighted")
-	envoy := dialADS(ctx, t, lis.Addr().String(), "envoy-a", fleet)
+	envoy := dialADS(ctx, t, addr, "envoy-a", fleet)
 	resp := envoy.recv(good)
 	envoy.send(&discoveryv3.DiscoveryRequest{VersionInfo: good, ResponseNonce: resp.Nonce})
 
@@ -57,4 +50,19 @@ func TestNackNamesTheRejectedVersion(t *testing.T) {
 		t.Errorf("served %s after the NACK of %s, want the newer %s kept (the last good is %s)", v, rejected, newer, good)
 	}
 	envoy.recv(newer) // and it is sent
+}
+
+// serveADS runs a Server on a local port until the test ends; it returns the context the test's
+// streams use, the server and its address.
+func serveADS(t *testing.T) (context.Context, *Server, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := NewServer(discardLog())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ctx, lis)
+	return ctx, s, lis.Addr().String()
 }
