@@ -22,8 +22,13 @@ type publisher struct {
 	translate convert.Options
 	envoy     envoyxds.Options
 	log       *slog.Logger
+	// bind gives, by fleet, the address its listeners bind instead of envoy.BindAddress (a Gateway's
+	// address from the pool).
+	bind map[string]string
 	// fleets are those pushed last time: a fleet that disappears is pushed empty once.
 	fleets []string
+	// versions are, by fleet, the versions served after the last publish.
+	versions map[string]string
 }
 
 // newPublisher makes the xDS server of a serving mode and the publisher that feeds it.
@@ -60,11 +65,17 @@ func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.R
 	}
 	p.fleets = current
 	var firstErr error
+	p.versions = map[string]string{}
 	for _, fleet := range fleets {
-		resources, err := envoyxds.Translate(snap, fleet, p.envoy)
+		opts := p.envoy
+		if a := p.bind[fleet]; a != "" {
+			opts.BindAddress = a
+		}
+		resources, err := envoyxds.Translate(snap, fleet, opts)
 		if err == nil {
 			_, err = p.server.Update(ctx, fleet, resources)
 		}
+		p.versions[fleet] = p.server.Version(fleet)
 		if err != nil {
 			p.log.Error("configuration not pushed; the fleet keeps its last good one", "fleet", fleet, "error", err)
 			if firstErr == nil {

@@ -46,7 +46,12 @@ func gatewayRef(gw *gwapiv1.Gateway) ObjectRef {
 }
 
 func gatewayFleetName(gw *gwapiv1.Gateway) string {
-	return "gateway-" + gw.Namespace + "-" + gw.Name
+	return GatewayFleet(gw.Namespace, gw.Name)
+}
+
+// GatewayFleet names the Envoy fleet that serves a Gateway.
+func GatewayFleet(namespace, name string) string {
+	return "gateway-" + namespace + "-" + name
 }
 
 // translateGatewayClasses accepts the GatewayClasses of gatebridge's controller and returns, by name,
@@ -99,7 +104,7 @@ func (t *translator) translateGateways(classes map[string]bool) []*gatewayInfo {
 		for _, l := range info.listeners {
 			t.finishListener(gw, l)
 		}
-		if len(gw.Spec.Addresses) > 0 {
+		if _, assigned := t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name]; len(gw.Spec.Addresses) > 0 && !assigned && t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name] == "" {
 			t.note(gatewayRef(gw), NoteWarning, "UnsupportedAddress", "spec.addresses is not supported; addresses come from the controller's address pool")
 		}
 		out = append(out, info)
@@ -322,9 +327,13 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 	default:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), false, string(gwapiv1.GatewayReasonListenersNotValid), "no listener is valid")
 	}
-	if ready > 0 {
+	addrErr := t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name]
+	switch {
+	case addrErr != "":
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonAddressNotUsable), addrErr)
+	case ready > 0:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), true, string(gwapiv1.GatewayReasonProgrammed), "")
-	} else {
+	default:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), "no listener is valid")
 	}
 	for _, a := range t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name] {
@@ -335,8 +344,8 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 		st.Addresses = append(st.Addresses, gwapiv1.GatewayStatusAddress{Type: &typ, Value: a})
 	}
 	t.result.Status.Gateways[gatewayRef(gw)] = st
-	if ready == 0 {
-		return
+	if ready == 0 || addrErr != "" {
+		return // nothing to serve, or nowhere to serve it
 	}
 	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
 		Meta: model.Meta{Name: gw.Name, Namespace: gw.Namespace, Fleet: info.fleet, Origin: model.OriginGatewayAPI, Sources: []string{gatewayRef(gw).String()}},

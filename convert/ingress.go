@@ -97,7 +97,7 @@ func (t *translator) translateIngresses() {
 			fleets[class] = &ingressFleet{class: class}
 		}
 		fleets[class].ingresses = append(fleets[class].ingresses, ing)
-		t.result.Status.Ingresses[ingressRef(ing)] = t.ingressStatus()
+		t.result.Status.Ingresses[ingressRef(ing)] = t.ingressStatus(class)
 		for _, f := range findings {
 			reason := ReasonUnsupportedAnnotation
 			if f.Kind == annotations.Unknown {
@@ -117,9 +117,13 @@ func ingressRef(ing *networkingv1.Ingress) ObjectRef {
 	return ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 }
 
-func (t *translator) ingressStatus() networkingv1.IngressStatus {
+func (t *translator) ingressStatus(class string) networkingv1.IngressStatus {
 	var st networkingv1.IngressStatus
-	for _, a := range t.opts.IngressAddresses {
+	addrs, ok := t.opts.IngressClassAddresses[class]
+	if !ok {
+		addrs = t.opts.IngressAddresses
+	}
+	for _, a := range addrs {
 		if net.ParseIP(a) != nil {
 			st.LoadBalancer.Ingress = append(st.LoadBalancer.Ingress, networkingv1.IngressLoadBalancerIngress{IP: a})
 		} else {
@@ -129,7 +133,10 @@ func (t *translator) ingressStatus() networkingv1.IngressStatus {
 	return st
 }
 
-func ingressFleetName(class string) string { return "ingress-" + class }
+func ingressFleetName(class string) string { return IngressFleet(class) }
+
+// IngressFleet names the Envoy fleet that serves the Ingresses of a class.
+func IngressFleet(class string) string { return "ingress-" + class }
 
 func (t *translator) translateIngressFleet(f *ingressFleet) {
 	fleet := ingressFleetName(f.class)

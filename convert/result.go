@@ -40,11 +40,16 @@ type Options struct {
 	IngressHTTPPort, IngressHTTPSPort uint32
 	// IngressAddresses go into status.loadBalancer of every Ingress gatebridge serves (IPs or hostnames).
 	IngressAddresses []string
+	// IngressClassAddresses, when they name a class, replace IngressAddresses for its Ingresses.
+	IngressClassAddresses map[string][]string
 
 	// GatewayController is the controllerName of the GatewayClasses gatebridge serves.
 	GatewayController string
 	// GatewayAddresses maps "namespace/name" of a Gateway to the addresses its fleet listens on.
 	GatewayAddresses map[string][]string
+	// GatewayAddressErrors maps "namespace/name" of a Gateway to why it got no usable address (its
+	// spec.addresses asks for one the controller cannot give): it is then not Programmed.
+	GatewayAddressErrors map[string]string
 
 	// DomainSuffix is the cluster domain used in destination hosts.
 	DomainSuffix string

@@ -78,6 +78,25 @@ type Server struct {
 	// a nonce (its version field names the last version accepted, not the one rejected), and the
 	// xDS server ignores answers to older nonces.
 	sent map[streamKey]map[string]sentResponse
+	obs  Observer
+}
+
+// Observer hears what the server does, for metrics and for status that waits on Envoy. Its functions
+// (each may be nil) run with the server's lock held: they must return quickly and never call the server.
+type Observer struct {
+	// Pushed: a new version is served to a fleet.
+	Pushed func(fleet, version string)
+	// Acked: an Envoy of a fleet took the version it is served (its first type to answer).
+	Acked func(fleet, node, version string)
+	// Nacked: an Envoy rejected a version.
+	Nacked func(fleet, node, version string)
+}
+
+// Observe sets the observer; call it before Serve and Update.
+func (s *Server) Observe(o Observer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.obs = o
 }
 
 // streamKey names a stream: state-of-the-world and delta streams are numbered separately.
@@ -139,6 +158,9 @@ func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (vers
 	}
 	s.current[fleet] = snap
 	s.log.Info("pushed configuration", "fleet", fleet, "version", version)
+	if s.obs.Pushed != nil {
+		s.obs.Pushed(fleet, version)
+	}
 	return version, nil
 }
 
@@ -260,6 +282,9 @@ func (s *Server) nacked(ns *NodeStatus, version, typeURL, message string) {
 	ns.Nacked, ns.NackText = version, message
 	ns.Nacks++
 	s.log.Warn("envoy rejected configuration", "fleet", ns.Fleet, "node", ns.Node, "version", version, "type", typeURL, "error", message)
+	if s.obs.Nacked != nil {
+		s.obs.Nacked(ns.Fleet, ns.Node, version)
+	}
 	s.acked[ns.Fleet] = slices.DeleteFunc(s.acked[ns.Fleet], func(x *cachev3.Snapshot) bool { return x.GetVersion(resourcev3.ListenerType) == version })
 	if version == s.versionLocked(ns.Fleet) {
 		s.holdAfterNack(ns.Fleet)
@@ -279,6 +304,9 @@ func (s *Server) ackedVersion(ns *NodeStatus, version string) {
 		}
 	}
 	s.log.Info("envoy acked configuration", "fleet", ns.Fleet, "node", ns.Node, "version", version)
+	if s.obs.Acked != nil {
+		s.obs.Acked(ns.Fleet, ns.Node, version)
+	}
 }
 
 // maxAcked is how many acked snapshots a fleet keeps to fall back on.
