@@ -22,10 +22,10 @@ type echo struct {
 	Proto   string              `json:"proto"`
 }
 
-// backend is an HTTP server on 127.0.0.1 that echoes each request as JSON and records the paths it
-// was asked for. Some paths behave differently: one containing "/slow" answers after two seconds, one
-// containing "/flaky" fails every other time with 500, and a WebSocket upgrade is accepted and then
-// echoes what it receives.
+// backend is an HTTP server (on 127.0.0.1 unless told otherwise) that echoes each request as JSON and
+// records the paths it was asked for. Some paths behave differently: one containing "/slow" answers
+// after two seconds, one containing "/flaky" fails every other time with 500, and a WebSocket upgrade
+// is accepted and then echoes what it receives.
 type backend struct {
 	name string
 	addr string
@@ -85,13 +85,18 @@ func echoUpgraded(w http.ResponseWriter) {
 }
 
 // startBackend runs a plain HTTP backend.
-func startBackend(t *testing.T, name string) *backend {
-	return serveBackend(t, name, nil)
+func startBackend(t testing.TB, name string) *backend {
+	return serveBackend(t, name, "127.0.0.1:0", nil)
+}
+
+// startBackendAt runs a plain HTTP backend on addr (host:port), such as a pod's IP and port.
+func startBackendAt(t testing.TB, name, addr string) *backend {
+	return serveBackend(t, name, addr, nil)
 }
 
 // startH2CBackend runs a backend that speaks HTTP/2 without TLS (prior knowledge) besides HTTP/1.1.
 func startH2CBackend(t *testing.T, name string) *backend {
-	return serveBackend(t, name, nil, func(s *http.Server) {
+	return serveBackend(t, name, "127.0.0.1:0", nil, func(s *http.Server) {
 		s.Protocols = new(http.Protocols)
 		s.Protocols.SetHTTP1(true)
 		s.Protocols.SetUnencryptedHTTP2(true)
@@ -100,12 +105,12 @@ func startH2CBackend(t *testing.T, name string) *backend {
 
 // startTLSBackend runs a backend that terminates TLS itself with cert (for TLS passthrough).
 func startTLSBackend(t *testing.T, name string, cert tls.Certificate) *backend {
-	return serveBackend(t, name, &tls.Config{Certificates: []tls.Certificate{cert}})
+	return serveBackend(t, name, "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 }
 
-func serveBackend(t *testing.T, name string, tlsConfig *tls.Config, options ...func(*http.Server)) *backend {
+func serveBackend(t testing.TB, name, addr string, tlsConfig *tls.Config, options ...func(*http.Server)) *backend {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
