@@ -4,10 +4,14 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -27,7 +31,15 @@ type ControllerOptions struct {
 	Debounce, MaxDelay time.Duration
 	// DebugListener, when set, serves the read-only debug pages.
 	DebugListener net.Listener
-	Log           *slog.Logger
+	// HealthListener, when set, serves /metrics (Prometheus), /healthz and /readyz.
+	HealthListener net.Listener
+	// LeaderElection, when set, makes only the replica holding the Lease write status and Events;
+	// without it this controller writes them.
+	LeaderElection *LeaderElection
+	// Addressing gives Gateways and Ingress classes their addresses (from fleet Services or a pool);
+	// when it is empty, Translate.GatewayAddresses and IngressAddresses are used as given.
+	Addressing Addressing
+	Log        *slog.Logger
 }
 
 // Controller watches the API server and serves what it reads to the Envoy fleets: one debounced,
@@ -38,11 +50,17 @@ type Controller struct {
 	publisher *publisher
 	sources   *sources
 	status    *statusWriter
+	events    *noteEvents
+	acks      *ackTracker
+	metrics   *metrics
 	kick      chan struct{}
+	leading   atomic.Bool // writes status and Events
+	ready     atomic.Bool // caches synced and a first configuration pushed
 
 	mu    sync.Mutex
 	last  *convert.Result
 	syncs int
+	dirty time.Time // first API change not yet in a sync
 }
 
 // NewController prepares a controller; Run starts it.
@@ -53,14 +71,25 @@ func NewController(opts ControllerOptions) *Controller {
 		opts.Log = slog.Default()
 	}
 	server, pub := newPublisher(opts.Log, opts.Translate, opts.Envoy)
-	return &Controller{
+	c := &Controller{
 		opts:      opts,
 		Server:    server,
 		publisher: pub,
 		kick:      make(chan struct{}, 1),
+		metrics:   newMetrics(server),
 		status: &statusWriter{kube: opts.Kube, gw: opts.Gateway,
 			controller: gwapiv1.GatewayController(cmp.Or(opts.Translate.GatewayController, convert.DefaultGatewayController))},
 	}
+	c.acks = newAckTracker(c.trigger, func(d time.Duration) { c.metrics.changeToAck.Observe(d.Seconds()) })
+	server.Observe(envoyxds.Observer{
+		Pushed: func(fleet, _ string) { c.metrics.pushes.WithLabelValues(fleet).Inc() },
+		Acked: func(fleet, node, version string) {
+			c.metrics.acks.WithLabelValues(fleet).Inc()
+			c.acks.onAck(fleet, node, version)
+		},
+		Nacked: func(fleet, _, _ string) { c.metrics.nacks.WithLabelValues(fleet).Inc() },
+	})
+	return c
 }
 
 func cmpDuration(d, def time.Duration) time.Duration {
@@ -75,13 +104,46 @@ func cmpDuration(d, def time.Duration) time.Duration {
 func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	src, err := startSources(ctx, c.opts.Kube, c.opts.Gateway, c.trigger)
+	c.events = newNoteEvents(ctx, c.opts.Kube)
+	if le := c.opts.LeaderElection; le != nil {
+		if err := lead(ctx, c.opts.Kube, *le, c.setLeading); err != nil {
+			return err
+		}
+	} else {
+		c.setLeading(true)
+	}
+	src, err := startSources(ctx, c.opts.Kube, c.opts.Gateway, c.changed)
 	if err != nil {
 		return err
 	}
 	c.sources = src
 	c.trigger() // the first sync, from the filled caches
-	return serveWhile(ctx, c.Server, lis, c.opts.DebugListener, c.loop)
+	pages := []page{{c.opts.DebugListener, c.Server.DebugHandler()}, {c.opts.HealthListener, c.healthHandler()}}
+	return serveWhile(ctx, c.Server, lis, pages, c.loop)
+}
+
+// setLeading records a change of leadership; a new leader rebuilds at once to write status.
+func (c *Controller) setLeading(leading bool) {
+	c.leading.Store(leading)
+	c.metrics.leader.Set(map[bool]float64{true: 1}[leading])
+	c.opts.Log.Info("leadership", "leading", leading)
+	if leading {
+		c.trigger()
+	}
+}
+
+// Leading reports whether this controller writes status and Events.
+func (c *Controller) Leading() bool { return c.leading.Load() }
+
+// changed is called by the informers: it remembers when the first unsynced change came (for the
+// change-to-ack time) and asks for a rebuild.
+func (c *Controller) changed() {
+	c.mu.Lock()
+	if c.dirty.IsZero() {
+		c.dirty = time.Now()
+	}
+	c.mu.Unlock()
+	c.trigger()
 }
 
 // trigger asks the loop for a rebuild; several triggers before it runs make one rebuild.
@@ -121,28 +183,85 @@ func (c *Controller) loop(ctx context.Context, errc <-chan error) (stopped bool,
 	}
 }
 
-// sync rebuilds the Input from the caches and publishes it.
+// sync rebuilds the Input from the caches, publishes it and, when leading, writes status and Events.
 func (c *Controller) sync(ctx context.Context) {
 	began := time.Now()
+	c.mu.Lock()
+	since := c.dirty
+	c.dirty = time.Time{}
+	c.mu.Unlock()
 	input, err := c.sources.input()
 	if err != nil {
+		c.metrics.reconciles.WithLabelValues("error").Inc()
 		c.opts.Log.Error("read caches", "error", err)
 		return
 	}
+	c.publisher.translate, c.publisher.bind = c.translateOptions(&input)
 	res, err := c.publisher.publish(ctx, input)
 	if err != nil {
 		c.opts.Log.Error("publish", "error", err)
 	}
-	wrote, err := c.status.write(ctx, &input, &res.Status)
-	if err != nil {
-		c.opts.Log.Warn("status not written; retried on the next change", "error", err)
+	c.acks.published(c.publisher.versions, gatewaysByFleet(&input, &res.Status), since, c.Server.Status())
+	c.acks.forget(c.publisher.versions)
+	c.acks.holdUnacked(&input, &res.Status, metav1.Now())
+	wrote, events := 0, 0
+	if c.leading.Load() {
+		var werr error
+		if wrote, werr = c.status.write(ctx, &input, &res.Status); werr != nil {
+			c.opts.Log.Warn("status not written; retried on the next change", "error", werr)
+			err = cmp.Or(err, werr)
+		}
+		events = c.events.record(&input, res.Notes)
 	}
+	c.observe(&input, &res, err, time.Since(began), wrote, events)
 	c.mu.Lock()
 	c.last = &res
 	c.syncs++
 	c.mu.Unlock()
-	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(c.publisher.fleets), "notes", len(res.Notes), "statusWritten", wrote)
+	c.ready.Store(true)
+	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(c.publisher.fleets), "notes", len(res.Notes), "statusWritten", wrote, "events", events)
 }
+
+// translateOptions are the translation options of one rebuild (addresses come from the caches) and
+// the addresses each fleet's listeners bind.
+func (c *Controller) translateOptions(in *convert.Input) (convert.Options, map[string]string) {
+	opts := c.opts.Translate
+	a := c.opts.Addressing
+	if a.FleetServiceNamespace == "" && !a.Pool.IsValid() {
+		return opts, nil
+	}
+	got := a.assign(in, opts)
+	opts.GatewayAddresses = maps.Clone(opts.GatewayAddresses)
+	if opts.GatewayAddresses == nil {
+		opts.GatewayAddresses = map[string][]string{}
+	}
+	maps.Copy(opts.GatewayAddresses, got.gateways)
+	opts.GatewayAddressErrors = got.errors
+	opts.IngressClassAddresses = got.classes
+	c.metrics.addressesFailed.Add(float64(len(got.errors)))
+	return opts, got.bind
+}
+
+// gatewaysByFleet lists, by fleet, the Gateways translation made Programmed, with their generation.
+func gatewaysByFleet(in *convert.Input, st *convert.Status) map[string]map[convert.ObjectRef]int64 {
+	out := map[string]map[convert.ObjectRef]int64{}
+	for i := range in.Gateways {
+		g := &in.Gateways[i]
+		ref := convert.ObjectRef{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}
+		if gs, ok := st.Gateways[ref]; ok && apimeta.IsStatusConditionTrue(gs.Conditions, string(gwapiv1.GatewayConditionProgrammed)) {
+			fleet := convert.GatewayFleet(g.Namespace, g.Name)
+			if out[fleet] == nil {
+				out[fleet] = map[convert.ObjectRef]int64{}
+			}
+			out[fleet][ref] = g.Generation
+		}
+	}
+	return out
+}
+
+// ChangeToAck returns, by fleet, how long the latest change took from the API server to the first
+// Envoy of the fleet that accepted it (also exported as gatebridge_change_to_ack_seconds).
+func (c *Controller) ChangeToAck() map[string]time.Duration { return c.acks.changeToAck() }
 
 // Last returns the result of the latest sync and how many syncs ran (for tests and status writing).
 func (c *Controller) Last() (*convert.Result, int) {

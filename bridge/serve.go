@@ -11,18 +11,26 @@ import (
 	"github.com/gatebridge/gatebridge/envoyxds"
 )
 
-// serveWhile serves xDS on lis, and the debug pages on debug when it is not nil, while work runs. work
+// page is an HTTP handler served on a listener of its own (debug pages, metrics and health).
+type page struct {
+	lis     net.Listener
+	handler http.Handler
+}
+
+// serveWhile serves xDS on lis, and each page whose listener is not nil, while work runs. work
 // gets a channel on which a server that stops early reports; it says whether it took that report. The
 // servers stop when work returns; serveWhile returns once all have stopped, with work's error or the
 // first server error.
-func serveWhile(ctx context.Context, server *envoyxds.Server, lis, debug net.Listener,
+func serveWhile(ctx context.Context, server *envoyxds.Server, lis net.Listener, pages []page,
 	work func(ctx context.Context, stopped <-chan error) (bool, error),
 ) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	servers := []func(context.Context) error{func(ctx context.Context) error { return server.Serve(ctx, lis) }}
-	if debug != nil {
-		servers = append(servers, func(ctx context.Context) error { return serveDebug(ctx, debug, server.DebugHandler()) })
+	for _, p := range pages {
+		if p.lis != nil {
+			servers = append(servers, func(ctx context.Context) error { return serveHTTP(ctx, p.lis, p.handler) })
+		}
 	}
 	errc := make(chan error, len(servers))
 	for _, serve := range servers {
@@ -42,8 +50,8 @@ func serveWhile(ctx context.Context, server *envoyxds.Server, lis, debug net.Lis
 	return err
 }
 
-// serveDebug serves h on lis until ctx ends, then shuts the HTTP server down.
-func serveDebug(ctx context.Context, lis net.Listener, h http.Handler) error {
+// serveHTTP serves h on lis until ctx ends, then shuts the HTTP server down.
+func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	stopped := make(chan struct{})
 	go func() {
@@ -60,5 +68,5 @@ func serveDebug(ctx context.Context, lis net.Listener, h http.Handler) error {
 		<-stopped
 		return nil
 	}
-	return fmt.Errorf("serve debug pages on %s: %w", lis.Addr(), err)
+	return fmt.Errorf("serve http on %s: %w", lis.Addr(), err)
 }

@@ -53,7 +53,7 @@ func NewStandalone(opts StandaloneOptions) *Standalone {
 // Run serves xDS on lis (and the debug pages on opts.DebugListener) and re-reads the folder whenever it
 // changes, until ctx ends or a server fails; it returns once every server has stopped.
 func (s *Standalone) Run(ctx context.Context, lis net.Listener) error {
-	return serveWhile(ctx, s.Server, lis, s.opts.DebugListener, s.follow)
+	return serveWhile(ctx, s.Server, lis, []page{{s.opts.DebugListener, s.Server.DebugHandler()}}, s.follow)
 }
 
 // follow syncs the folder whenever it changes, until ctx ends or a server stops (stopped, with what

@@ -329,8 +329,10 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 	}
 	addrErr := t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name]
 	switch {
-	case addrErr != "":
+	case addrErr != "" && len(gw.Spec.Addresses) > 0:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonAddressNotUsable), addrErr)
+	case addrErr != "":
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonAddressNotAssigned), addrErr)
 	case ready > 0:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), true, string(gwapiv1.GatewayReasonProgrammed), "")
 	default:

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -13,35 +19,96 @@ import (
 	"github.com/gatebridge/gatebridge/bridge"
 )
 
+// controllerFlags are the flags of `gatebridge controller` beyond the serving ones.
+type controllerFlags struct {
+	kubeconfig, metrics, pool, fleetServices string
+	leaderElect                              bool
+	election                                 bridge.LeaderElection
+}
+
 // runController runs gatebridge as a Kubernetes controller: it watches the API server and serves xDS.
 func runController(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gatebridge controller", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: in-cluster configuration, then $KUBECONFIG)")
+	var c controllerFlags
+	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster configuration, then $KUBECONFIG)")
+	fs.StringVar(&c.metrics, "metrics-address", ":18002", "address of /metrics, /healthz and /readyz; empty disables them")
+	fs.StringVar(&c.pool, "address-pool", "", "prefix (10.250.0.0/16) from which every Gateway and Ingress class gets an address its Envoys bind (local mode)")
+	fs.StringVar(&c.fleetServices, "fleet-service-namespace", "", "namespace of the LoadBalancer Services labelled "+bridge.FleetLabel+"=<fleet> whose addresses fleets report")
+	fs.BoolVar(&c.leaderElect, "leader-elect", false, "elect one replica (through a Lease) to write status and Events; every replica serves xDS")
+	fs.StringVar(&c.election.Namespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the Lease (default $POD_NAMESPACE)")
+	fs.StringVar(&c.election.Name, "leader-election-id", "gatebridge", "name of the Lease")
+	fs.StringVar(&c.election.Identity, "leader-election-identity", cmp.Or(os.Getenv("POD_NAME"), hostname()), "identity of this replica (default $POD_NAME, then the host name)")
+	fs.DurationVar(&c.election.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a Lease lasts without renewal")
+	fs.DurationVar(&c.election.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader tries to renew before it steps down")
+	fs.DurationVar(&c.election.RetryPeriod, "leader-election-retry-period", 2*time.Second, "how often replicas try the Lease")
 	f := addServeFlags(fs, ":18000", "0.0.0.0")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
 	log := newLogger(stderr, f.verbose)
-	loading := clientcmd.NewDefaultClientConfigLoadingRules()
-	loading.ExplicitPath = *kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loading, nil).ClientConfig()
+	opts, err := c.options(f)
 	if err != nil {
-		return fmt.Errorf("kubernetes configuration: %w", err)
-	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	gw, err := gwclient.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("gateway api client: %w", err)
+		return err
 	}
 	lis, debug, err := f.listen(log)
 	if err != nil {
 		return err
 	}
-	opts := bridge.ControllerOptions{Kube: kube, Gateway: gw, Translate: f.translate, Envoy: f.envoyOptions(), Log: log, DebugListener: debug}
-	log.Info("serving xDS", "address", lis.Addr().String(), "apiserver", cfg.Host)
+	if opts.HealthListener, err = listenOptional(c.metrics, "metrics and health", log); err != nil {
+		lis.Close()
+		if debug != nil {
+			debug.Close()
+		}
+		return err
+	}
+	opts.Log, opts.DebugListener = log, debug
+	log.Info("serving xDS", "address", lis.Addr().String(), "leaderElection", c.leaderElect)
 	return bridge.NewController(opts).Run(ctx, lis)
+}
+
+// options turns the flags into controller options with clients of the configured cluster.
+func (c *controllerFlags) options(f *serveFlags) (bridge.ControllerOptions, error) {
+	loading := clientcmd.NewDefaultClientConfigLoadingRules()
+	loading.ExplicitPath = c.kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loading, nil).ClientConfig()
+	if err != nil {
+		return bridge.ControllerOptions{}, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	opts := bridge.ControllerOptions{Translate: f.translate, Envoy: f.envoyOptions()}
+	if opts.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		return opts, fmt.Errorf("kubernetes client: %w", err)
+	}
+	if opts.Gateway, err = gwclient.NewForConfig(cfg); err != nil {
+		return opts, fmt.Errorf("gateway api client: %w", err)
+	}
+	opts.Addressing.FleetServiceNamespace = c.fleetServices
+	if c.pool != "" {
+		if opts.Addressing.Pool, err = netip.ParsePrefix(c.pool); err != nil {
+			return opts, fmt.Errorf("--address-pool: %w", err)
+		}
+	}
+	if c.leaderElect {
+		le := c.election
+		opts.LeaderElection = &le
+	}
+	return opts, nil
+}
+
+// listenOptional listens on addr unless it is empty.
+func listenOptional(addr, what string, log *slog.Logger) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for %s: %w", what, err)
+	}
+	log.Info("serving "+what, "address", lis.Addr().String())
+	return lis, nil
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
