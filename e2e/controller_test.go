@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,13 +60,26 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	gatewayEnvoy.ports[81] = freePort(t) // the Ingress fleet's HTTP port
 	ingressEnvoy := *gatewayEnvoy
 	ingressEnvoy.httpPort, ingressEnvoy.adminPort = 81, freePort(t)
+	health, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctrl := bridge.NewController(bridge.ControllerOptions{
-		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gatewayEnvoy.envoyOptions(),
+		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gatewayEnvoy.envoyOptions(), HealthListener: health,
 		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444, IngressAddresses: []string{"192.0.2.10"}},
 	})
 	xds := serve(t, ctrl.Run)
+	healthURL := "http://" + health.Addr().String()
+
+	t.Run("no Envoy has acked: the Gateway is not Programmed yet", func(t *testing.T) {
+		eventually(t, "Programmed=False Pending", func() error { return gatewayProgrammed(ctx, gw, metav1.ConditionFalse, "Pending") })
+		eventually(t, "ready", func() error { return httpOK(healthURL + "/readyz") })
+	})
 	gatewayEnvoy.startEnvoy("gateway-shop-web", xds)
 	ingressEnvoy.startEnvoy("ingress-gatebridge", xds)
+	t.Run("the Envoy acked: Programmed", func(t *testing.T) {
+		eventually(t, "Programmed=True", func() error { return gatewayProgrammed(ctx, gw, metav1.ConditionTrue, "Programmed") })
+	})
 
 	t.Run("Ingress and HTTPRoute answer through their fleets", func(t *testing.T) {
 		eventually(t, "HTTPRoute", func() error { return gatewayEnvoy.answers("route.example.com", "/x", "api") })
@@ -83,6 +99,13 @@ func TestControllerThroughEnvoy(t *testing.T) {
 		if gatewayEnvoy.envoy.Pid() != pid || !gatewayEnvoy.envoy.Running() {
 			t.Error("Envoy was restarted")
 		}
+		// The change was measured from the API event to the Envoy's ack, and exported.
+		eventually(t, "change-to-ack time", func() error {
+			if d, ok := ctrl.ChangeToAck()["gateway-shop-web"]; !ok || d <= 0 {
+				return fmt.Errorf("no change-to-ack time for the fleet: %v", ctrl.ChangeToAck())
+			}
+			return metricsHave(healthURL, `gatebridge_xds_acks_total{fleet="gateway-shop-web"}`, "gatebridge_change_to_ack_seconds_count", `gatebridge_objects{kind="HTTPRoute",state="accepted"} 2`)
+		})
 	})
 
 	t.Run("a Service's endpoints change", func(t *testing.T) {
@@ -125,6 +148,51 @@ func TestControllerThroughEnvoy(t *testing.T) {
 			t.Errorf("the Gateway fleet after the Ingress went: %v", err)
 		}
 	})
+}
+
+// gatewayProgrammed reports whether Gateway shop/web has the Programmed condition wanted.
+func gatewayProgrammed(ctx context.Context, gw gwclient.Interface, status metav1.ConditionStatus, reason string) error {
+	g, err := gw.GatewayV1().Gateways("shop").Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	c := apimeta.FindStatusCondition(g.Status.Conditions, "Programmed")
+	if c == nil || c.Status != status || c.Reason != reason || c.ObservedGeneration != g.Generation {
+		return fmt.Errorf("Programmed condition %+v, want %s %s", c, status, reason)
+	}
+	return nil
+}
+
+// httpOK reports whether a GET of url answers 200.
+func httpOK(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+// metricsHave reports whether the controller's /metrics shows every series named (a prefix of the line).
+func metricsHave(base string, series ...string) error {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	for _, s := range series {
+		if !strings.Contains(string(body), "\n"+s) {
+			return fmt.Errorf("/metrics has no %s", s)
+		}
+	}
+	return nil
 }
 
 // syncedEndpoint reports whether the controller's latest completed sync serves addr as an endpoint.
