@@ -39,7 +39,9 @@ type ControllerOptions struct {
 	// Addressing gives Gateways and Ingress classes their addresses (from fleet Services or a pool);
 	// when it is empty, Translate.GatewayAddresses and IngressAddresses are used as given.
 	Addressing Addressing
-	Log        *slog.Logger
+	// LocalEnvoys, when set, make the controller run an Envoy per fleet on this machine.
+	LocalEnvoys *LocalEnvoys
+	Log         *slog.Logger
 }
 
 // Controller watches the API server and serves what it reads to the Envoy fleets: one debounced,
@@ -51,6 +53,7 @@ type Controller struct {
 	sources   *sources
 	status    *statusWriter
 	events    *noteEvents
+	envoys    *supervisor // nil unless LocalEnvoys
 	acks      *ackTracker
 	metrics   *metrics
 	kick      chan struct{}
@@ -79,6 +82,9 @@ func NewController(opts ControllerOptions) *Controller {
 		metrics:   newMetrics(server),
 		status: &statusWriter{kube: opts.Kube, gw: opts.Gateway,
 			controller: gwapiv1.GatewayController(cmp.Or(opts.Translate.GatewayController, convert.DefaultGatewayController))},
+	}
+	if opts.LocalEnvoys != nil {
+		c.envoys = newSupervisor(*opts.LocalEnvoys, opts.Log)
 	}
 	c.acks = newAckTracker(c.trigger, func(d time.Duration) { c.metrics.changeToAck.Observe(d.Seconds()) })
 	server.Observe(envoyxds.Observer{
@@ -118,6 +124,10 @@ func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
 	}
 	c.sources = src
 	c.trigger() // the first sync, from the filled caches
+	if c.envoys != nil {
+		c.envoys.xds = dialable(lis.Addr())
+		defer c.envoys.wait()
+	}
 	pages := []page{{c.opts.DebugListener, c.Server.DebugHandler()}, {c.opts.HealthListener, c.healthHandler()}}
 	return serveWhile(ctx, c.Server, lis, pages, c.loop)
 }
@@ -204,6 +214,9 @@ func (c *Controller) sync(ctx context.Context) {
 	c.acks.published(c.publisher.versions, gatewaysByFleet(&input, &res.Status), since, c.Server.Status())
 	c.acks.forget(c.publisher.versions)
 	c.acks.holdUnacked(&input, &res.Status, metav1.Now())
+	if c.envoys != nil {
+		c.envoys.ensure(ctx, c.publisher.fleets)
+	}
 	wrote, events := 0, 0
 	if c.leading.Load() {
 		var werr error
@@ -257,6 +270,14 @@ func gatewaysByFleet(in *convert.Input, st *convert.Status) map[string]map[conve
 		}
 	}
 	return out
+}
+
+// LocalEnvoys returns, by fleet, the process id of each Envoy this controller runs (LocalEnvoys).
+func (c *Controller) LocalEnvoys() map[string]int {
+	if c.envoys == nil {
+		return nil
+	}
+	return c.envoys.running()
 }
 
 // ChangeToAck returns, by fleet, how long the latest change took from the API server to the first

@@ -120,7 +120,7 @@ func (l *lineLog) flush() {
 	}
 }
 
-// setUpPodNetwork brings lo up and makes the pod range local. It first checks that the network is
+// setUpPodNetwork brings lo up and makes the pod range and the Gateway address pool local. It first checks that the network is
 // private (lo alone): the same commands run by mistake in a real network would change its routing.
 func setUpPodNetwork(t *testing.T) {
 	ifaces, err := net.Interfaces()
@@ -130,7 +130,7 @@ func setUpPodNetwork(t *testing.T) {
 	if len(ifaces) != 1 || ifaces[0].Name != "lo" {
 		t.Fatalf("%s is set but the network namespace is not a new one (interfaces %v)", netnsEnv, ifaces)
 	}
-	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"route", "add", "local", podNetwork, "dev", "lo"}} {
+	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"route", "add", "local", podNetwork, "dev", "lo"}, {"route", "add", "local", gatewayPool, "dev", "lo"}} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
 		}
