@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -24,6 +25,8 @@ type controllerFlags struct {
 	kubeconfig, metrics, pool, fleetServices string
 	leaderElect                              bool
 	election                                 bridge.LeaderElection
+	localEnvoys                              bool
+	envoy                                    bridge.LocalEnvoys
 }
 
 // runController runs gatebridge as a Kubernetes controller: it watches the API server and serves xDS.
@@ -36,12 +39,16 @@ func runController(ctx context.Context, args []string, _, stderr io.Writer) erro
 	fs.StringVar(&c.pool, "address-pool", "", "prefix (10.250.0.0/16) from which every Gateway and Ingress class gets an address its Envoys bind (local mode)")
 	fs.StringVar(&c.fleetServices, "fleet-service-namespace", "", "namespace of the LoadBalancer Services labelled "+bridge.FleetLabel+"=<fleet> whose addresses fleets report")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "elect one replica (through a Lease) to write status and Events; every replica serves xDS")
-	fs.StringVar(&c.election.Namespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the Lease (default $POD_NAMESPACE)")
+	fs.StringVar(&c.election.Namespace, "leader-election-namespace", "", "namespace of the Lease (default $POD_NAMESPACE)")
 	fs.StringVar(&c.election.Name, "leader-election-id", "gatebridge", "name of the Lease")
-	fs.StringVar(&c.election.Identity, "leader-election-identity", cmp.Or(os.Getenv("POD_NAME"), hostname()), "identity of this replica (default $POD_NAME, then the host name)")
+	fs.StringVar(&c.election.Identity, "leader-election-identity", "", "identity of this replica (default $POD_NAME, then the host name)")
 	fs.DurationVar(&c.election.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a Lease lasts without renewal")
 	fs.DurationVar(&c.election.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader tries to renew before it steps down")
 	fs.DurationVar(&c.election.RetryPeriod, "leader-election-retry-period", 2*time.Second, "how often replicas try the Lease")
+	fs.BoolVar(&c.localEnvoys, "local-envoys", false, "run and supervise an Envoy per fleet on this machine (local mode; pair with --address-pool)")
+	fs.StringVar(&c.envoy.Binary, "envoy", "", "Envoy binary of --local-envoys (default: $ENVOY_BIN, then PATH)")
+	fs.BoolVar(&c.envoy.Delta, "envoy-delta", false, "the local Envoys use incremental (delta) ADS")
+	fs.StringVar(&c.envoy.Dir, "envoy-dir", "", "folder of the local Envoys' bootstraps and logs (default: gatebridge-envoys in the temporary folder)")
 	f := addServeFlags(fs, ":18000", "0.0.0.0")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
@@ -88,8 +95,15 @@ func (c *controllerFlags) options(f *serveFlags) (bridge.ControllerOptions, erro
 			return opts, fmt.Errorf("--address-pool: %w", err)
 		}
 	}
+	if c.localEnvoys {
+		envoys := c.envoy
+		envoys.Dir = cmp.Or(envoys.Dir, filepath.Join(os.TempDir(), "gatebridge-envoys"))
+		opts.LocalEnvoys = &envoys
+	}
 	if c.leaderElect {
 		le := c.election
+		le.Namespace = cmp.Or(le.Namespace, os.Getenv("POD_NAMESPACE"))
+		le.Identity = cmp.Or(le.Identity, os.Getenv("POD_NAME"), hostname())
 		opts.LeaderElection = &le
 	}
 	return opts, nil
