@@ -130,6 +130,26 @@ func TestControllerThroughEnvoy(t *testing.T) {
 		}
 	})
 
+	t.Run("a translation note becomes one Event on its object", func(t *testing.T) {
+		noted := strings.Replace(controllerIngress("noted", "noted.example.com"), "metadata: {name: noted, namespace: shop}",
+			"metadata: {name: noted, namespace: shop, annotations: {nginx.ingress.kubernetes.io/configuration-snippet: 'more_set_headers x'}}", 1)
+		if _, err := cluster.Apply(ctx, []byte(noted)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the Event", func() error { return noteEvent(ctx, cluster, "noted", "UnsupportedAnnotation") })
+		// Later rebuilds (another change) do not repeat it.
+		if _, err := cluster.Apply(ctx, []byte(httpRoute("later", "web", "later.example.com", "api"))); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "later route", func() error { return gatewayEnvoy.answers("later.example.com", "/", "other") })
+		if err := noteEvent(ctx, cluster, "noted", "UnsupportedAnnotation"); err != nil {
+			t.Error(err)
+		}
+		if err := cluster.Client.NetworkingV1().Ingresses("shop").Delete(ctx, "noted", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("a deleted Ingress stops answering", func(t *testing.T) {
 		if err := cluster.Client.NetworkingV1().Ingresses("shop").Delete(ctx, "shop", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
@@ -148,6 +168,32 @@ func TestControllerThroughEnvoy(t *testing.T) {
 			t.Errorf("the Gateway fleet after the Ingress went: %v", err)
 		}
 	})
+}
+
+// controllerIngress is an Ingress of class gatebridge in namespace shop sending host to Service api.
+func controllerIngress(name, host string) string {
+	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: %s, namespace: shop}
+spec:
+  ingressClassName: gatebridge
+  rules:
+  - host: %s
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}
+`, name, host)
+}
+
+// noteEvent reports whether Ingress shop/name has exactly one Event of reason, seen once, from gatebridge.
+func noteEvent(ctx context.Context, cluster *kubetest.Cluster, name, reason string) error {
+	list, err := cluster.Client.CoreV1().Events("shop").List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Ingress,involvedObject.name=" + name + ",reason=" + reason})
+	if err != nil {
+		return err
+	}
+	if len(list.Items) != 1 || list.Items[0].Count > 1 || list.Items[0].Source.Component != "gatebridge" || list.Items[0].Type != "Warning" {
+		return fmt.Errorf("events of Ingress %s with reason %s: %+v, want one Warning from gatebridge, seen once", name, reason, list.Items)
+	}
+	return nil
 }
 
 // gatewayProgrammed reports whether Gateway shop/web has the Programmed condition wanted.
