@@ -27,6 +27,7 @@ func commands() []command {
 		{"controller", "watch a Kubernetes API server and serve what it holds to Envoy over xDS", runController},
 		{"standalone", "serve a folder of manifests to Envoy over xDS, following edits", runStandalone},
 		{"bootstrap", "print the Envoy bootstrap of one Envoy of a fleet", runBootstrap},
+		{"manifests", "print the manifests that install gatebridge, the Gateway API CRDs, or an Envoy fleet", runManifests},
 		{"demo", "serve the bundled shop through a real Envoy, with demo backends and a local certificate", runDemo},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "gatebridge", version)
