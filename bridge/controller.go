@@ -39,6 +39,8 @@ type ControllerOptions struct {
 	// Addressing gives Gateways and Ingress classes their addresses (from fleet Services or a pool);
 	// when it is empty, Translate.GatewayAddresses and IngressAddresses are used as given.
 	Addressing Addressing
+	// Peers, when set, let the leader count acks of Envoys connected to other replicas.
+	Peers *Peers
 	// LocalEnvoys, when set, make the controller run an Envoy per fleet on this machine.
 	LocalEnvoys *LocalEnvoys
 	Log         *slog.Logger
@@ -54,6 +56,7 @@ type Controller struct {
 	status    *statusWriter
 	events    *noteEvents
 	envoys    *supervisor // nil unless LocalEnvoys
+	peers     *peerPoller // nil unless Peers
 	acks      *ackTracker
 	metrics   *metrics
 	kick      chan struct{}
@@ -85,6 +88,9 @@ func NewController(opts ControllerOptions) *Controller {
 	}
 	if opts.LocalEnvoys != nil {
 		c.envoys = newSupervisor(*opts.LocalEnvoys, opts.Log)
+	}
+	if opts.Peers != nil {
+		c.peers = newPeerPoller(*opts.Peers)
 	}
 	c.acks = newAckTracker(c.trigger, func(d time.Duration) { c.metrics.changeToAck.Observe(d.Seconds()) })
 	server.Observe(envoyxds.Observer{
@@ -127,6 +133,10 @@ func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
 	if c.envoys != nil {
 		c.envoys.xds = dialable(lis.Addr())
 		defer c.envoys.wait()
+	}
+	if c.peers != nil {
+		go c.peers.run(ctx, func() bool { return c.leading.Load() && c.acks.awaiting() },
+			func(fleet, version string) { c.acks.onAck(fleet, "peer", version) })
 	}
 	pages := []page{{c.opts.DebugListener, c.Server.DebugHandler()}, {c.opts.HealthListener, c.healthHandler()}}
 	return serveWhile(ctx, c.Server, lis, pages, c.loop)
@@ -207,6 +217,9 @@ func (c *Controller) sync(ctx context.Context) {
 		return
 	}
 	c.publisher.translate, c.publisher.bind = c.translateOptions(&input)
+	if c.peers != nil {
+		c.peers.update(input.EndpointSlices)
+	}
 	res, err := c.publisher.publish(ctx, input)
 	if err != nil {
 		c.opts.Log.Error("publish", "error", err)

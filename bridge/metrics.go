@@ -148,6 +148,7 @@ func metasOf[T any](items []T, meta func(*T) *metav1.ObjectMeta) []*metav1.Objec
 func (c *Controller) healthHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))
+	mux.Handle("/xds-acks", serveAcks(c.Server))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !c.ready.Load() {

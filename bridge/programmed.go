@@ -28,6 +28,8 @@ type ackTracker struct {
 	pending map[string]pendingChange
 	// lastAck is, by fleet, how long the latest acked change took.
 	lastAck map[string]time.Duration
+	// waiting counts the Gateways the last rebuild held at Pending.
+	waiting int
 
 	// acked is called (without the lock) when an ack programmed something new.
 	acked   func()
@@ -144,6 +146,7 @@ func (a *ackTracker) forget(live map[string]string) {
 func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now metav1.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.waiting = 0
 	for i := range in.Gateways {
 		g := &in.Gateways[i]
 		ref := convert.ObjectRef{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}
@@ -151,6 +154,7 @@ func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now meta
 		if !ok || !apimeta.IsStatusConditionTrue(gs.Conditions, string(gwapiv1.GatewayConditionProgrammed)) || a.programmed[ref] >= g.Generation {
 			continue
 		}
+		a.waiting++
 		msg := fmt.Sprintf("waiting for an Envoy of fleet %s to accept the configuration", convert.GatewayFleet(g.Namespace, g.Name))
 		apimeta.SetStatusCondition(&gs.Conditions, metav1.Condition{
 			Type: string(gwapiv1.GatewayConditionProgrammed), Status: metav1.ConditionFalse, Reason: string(gwapiv1.GatewayReasonPending),
@@ -167,6 +171,13 @@ func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now meta
 		}
 		st.Gateways[ref] = gs
 	}
+}
+
+// awaiting reports whether the last rebuild held a Gateway at Pending.
+func (a *ackTracker) awaiting() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.waiting > 0
 }
 
 // ChangeToAck returns, by fleet, how long the latest acked change took from the API to an Envoy.

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -27,6 +29,7 @@ type controllerFlags struct {
 	election                                 bridge.LeaderElection
 	localEnvoys                              bool
 	envoy                                    bridge.LocalEnvoys
+	peerService, podIP                       string
 }
 
 // runController runs gatebridge as a Kubernetes controller: it watches the API server and serves xDS.
@@ -45,6 +48,8 @@ func runController(ctx context.Context, args []string, _, stderr io.Writer) erro
 	fs.DurationVar(&c.election.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a Lease lasts without renewal")
 	fs.DurationVar(&c.election.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader tries to renew before it steps down")
 	fs.DurationVar(&c.election.RetryPeriod, "leader-election-retry-period", 2*time.Second, "how often replicas try the Lease")
+	fs.StringVar(&c.peerService, "peer-service", "", "namespace/name of the Service in front of the replicas: the leader reads the acks of Envoys connected to the others (on their --metrics-address port)")
+	fs.StringVar(&c.podIP, "pod-ip", "", "this replica's address, left out of the peers (default $POD_IP)")
 	fs.BoolVar(&c.localEnvoys, "local-envoys", false, "run and supervise an Envoy per fleet on this machine (local mode; pair with --address-pool)")
 	fs.StringVar(&c.envoy.Binary, "envoy", "", "Envoy binary of --local-envoys (default: $ENVOY_BIN, then PATH)")
 	fs.BoolVar(&c.envoy.Delta, "envoy-delta", false, "the local Envoys use incremental (delta) ADS")
@@ -99,6 +104,14 @@ func (c *controllerFlags) options(f *serveFlags) (bridge.ControllerOptions, erro
 		envoys := c.envoy
 		envoys.Dir = cmp.Or(envoys.Dir, filepath.Join(os.TempDir(), "gatebridge-envoys"))
 		opts.LocalEnvoys = &envoys
+	}
+	if c.peerService != "" {
+		_, port, err := net.SplitHostPort(c.metrics)
+		n, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || n == 0 || !strings.Contains(c.peerService, "/") {
+			return opts, fmt.Errorf("--peer-service needs namespace/name and a --metrics-address with a fixed port")
+		}
+		opts.Peers = &bridge.Peers{Service: c.peerService, Port: n, Self: cmp.Or(c.podIP, os.Getenv("POD_IP"))}
 	}
 	if c.leaderElect {
 		le := c.election
