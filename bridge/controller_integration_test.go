@@ -382,8 +382,11 @@ func (e *env) checkGateway(ns, name string, want map[string]string) error {
 		errs = append(errs, fmt.Errorf("%d listeners, want %d", len(g.Status.Listeners), len(want)))
 	}
 	for _, l := range g.Status.Listeners {
-		if err := checkConditions(l.Conditions, g.Generation, want[string(l.Name)]); err != nil || want[string(l.Name)] == "" {
-			errs = append(errs, fmt.Errorf("listener %s (want %v): %w", l.Name, want, err))
+		reason, ok := want[string(l.Name)]
+		if !ok {
+			errs = append(errs, fmt.Errorf("unexpected listener %s", l.Name))
+		} else if err := checkConditions(l.Conditions, g.Generation, reason); err != nil {
+			errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
