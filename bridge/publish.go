@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/envoyxds"
-	"github.com/gatebridge/gatebridge/model"
 )
 
 // publisher runs the pipeline from an Input to the xDS server: translation, TLS material, Envoy
@@ -37,9 +34,11 @@ func newPublisher(log *slog.Logger, translate convert.Options, envoy envoyxds.Op
 	return server, &publisher{server: server, translate: translate, envoy: envoy, log: log}
 }
 
-// publish translates input and pushes every fleet. Notes and unusable Secrets are logged; a fleet
-// whose update is invalid keeps its last good configuration, and the first such error is returned.
-// The Result is returned even then (its status and notes still apply).
+// publish translates input and pushes every fleet. Translation validates the TLS Secrets first (at
+// topts.Now, see certs.Check): an unusable one is a broken reference of the listener or Ingress host
+// that names it (a status condition or a note), and the snapshot carries the material of the usable
+// ones only. Notes are logged; a fleet whose update is invalid keeps its last good configuration, and
+// the first such error is returned. The Result is returned even then (its status and notes still apply).
 func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.Result, error) {
 	topts := p.translate
 	topts.Now = metav1.Now()
@@ -51,11 +50,6 @@ func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.R
 	if err := snap.Validate(); err != nil {
 		return res, fmt.Errorf("model: %w", err)
 	}
-	material, errs := certs.Material(input.Secrets, credentialNames(snap), time.Now())
-	for _, e := range errs {
-		p.log.Warn("tls secret not served", "error", e)
-	}
-	snap.Secrets = material
 	current := snap.Fleets()
 	fleets := slices.Clone(current)
 	for _, gone := range p.fleets {
@@ -84,16 +78,4 @@ func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.R
 		}
 	}
 	return res, firstErr
-}
-
-// credentialNames are the TLS Secrets ("namespace/name") the Gateways of a snapshot name.
-func credentialNames(s *model.Snapshot) []string {
-	var out []string
-	for _, g := range s.Gateways {
-		for _, srv := range g.Spec.Servers {
-			out = append(out, model.Credentials(srv.Tls)...)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

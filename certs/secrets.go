@@ -1,11 +1,17 @@
 package certs
 
 import (
-	"crypto/tls"
+	"cmp"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,39 +19,156 @@ import (
 	"github.com/gatebridge/gatebridge/model"
 )
 
-// ErrInvalidSecret marks a Secret whose material cannot be served.
-var ErrInvalidSecret = errors.New("invalid TLS secret")
+var (
+	// ErrInvalidSecret marks a Secret whose material cannot be served, including one that does not exist.
+	ErrInvalidSecret = errors.New("invalid TLS secret")
+	// ErrSecretNotFound marks a Secret that does not exist; such an error is also ErrInvalidSecret.
+	ErrSecretNotFound = errors.New("secret not found")
+)
 
-// Material validates the Secrets named "namespace/name" in names and returns the TLS material of those
-// that can be served: the certificate and key parse, match, and the leaf is valid at now. Each Secret
-// that cannot be served yields an error naming it (never its bytes).
-func Material(secrets []corev1.Secret, names []string, now time.Time) ([]model.TLSSecret, []error) {
-	byName := map[string]*corev1.Secret{}
-	for i := range secrets {
-		byName[secrets[i].Namespace+"/"+secrets[i].Name] = &secrets[i]
+// minRSABits is the smallest RSA key Envoy loads; a smaller one would make Envoy reject the whole
+// listener update.
+const minRSABits = 2048
+
+// secretError says why one Secret cannot be served, naming it but never quoting its bytes.
+type secretError struct {
+	name    string
+	err     error
+	missing bool
+}
+
+func (e *secretError) Error() string {
+	if e.missing {
+		return "secret " + e.name + " not found"
 	}
+	return "secret " + e.name + ": " + e.err.Error()
+}
+
+func (e *secretError) Unwrap() error { return e.err }
+
+func (e *secretError) Is(target error) bool {
+	return target == ErrInvalidSecret || (e.missing && target == ErrSecretNotFound)
+}
+
+// NotFound is the error of a Secret ("namespace/name") that does not exist.
+func NotFound(name string) error { return &secretError{name: name, missing: true} }
+
+// Verdict is what validation found about one Secret.
+type Verdict struct {
+	// Err says why the Secret cannot be served; nil when it can.
+	Err error
+	// Material is the certificate chain and key to serve, set when Err is nil.
+	Material model.TLSSecret
+	// NotBefore and NotAfter bound the validity of the leaf certificate, when it parsed.
+	NotBefore, NotAfter time.Time
+}
+
+// Verdicts holds the Verdict of each Secret by "namespace/name".
+type Verdicts map[string]Verdict
+
+// Validate checks every Secret at now (see Check) and gives, by "namespace/name", whether it can be
+// served or why not.
+func Validate(secrets []corev1.Secret, now time.Time) Verdicts {
+	out := make(Verdicts, len(secrets))
+	for i := range secrets {
+		s := &secrets[i]
+		out[s.Namespace+"/"+s.Name] = Check(s, now)
+	}
+	return out
+}
+
+// Err is why the Secret name ("namespace/name") cannot be served, or nil; a Secret that was not
+// validated does not exist.
+func (v Verdicts) Err(name string) error {
+	verdict, ok := v[name]
+	if !ok {
+		return NotFound(name)
+	}
+	return verdict.Err
+}
+
+// Material returns the material of the usable Secrets among names, sorted by name, and an error for
+// each of the others.
+func (v Verdicts) Material(names []string) ([]model.TLSSecret, []error) {
 	var out []model.TLSSecret
 	var errs []error
 	for _, name := range names {
-		s, ok := byName[name]
-		if !ok {
-			errs = append(errs, fmt.Errorf("%w: secret %s not found", ErrInvalidSecret, name))
+		if err := v.Err(name); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		cert, key := secretBytes(s, corev1.TLSCertKey), secretBytes(s, corev1.TLSPrivateKeyKey)
-		if err := checkPair(cert, key, now); err != nil {
-			errs = append(errs, fmt.Errorf("%w: secret %s: %w", ErrInvalidSecret, name, err))
-			continue
-		}
-		out = append(out, model.TLSSecret{Name: name, Cert: cert, Key: key})
+		out = append(out, v[name].Material)
 	}
-	slices.SortFunc(out, func(a, b model.TLSSecret) int {
-		if a.Name < b.Name {
-			return -1
+	slices.SortFunc(out, func(a, b model.TLSSecret) int { return cmp.Compare(a.Name, b.Name) })
+	return slices.CompactFunc(out, func(a, b model.TLSSecret) bool { return a.Name == b.Name }), errs
+}
+
+// NextChange is the earliest validity bound after now among the Secrets: when a usable certificate
+// expires or a not yet valid one becomes valid, the verdicts change. It is zero when nothing will
+// change by itself.
+func (v Verdicts) NextChange(now time.Time) time.Time {
+	var next time.Time
+	for _, verdict := range v {
+		for _, t := range []time.Time{verdict.NotBefore, verdict.NotAfter.Add(time.Second)} {
+			if t.After(now) && (next.IsZero() || t.Before(next)) {
+				next = t
+			}
 		}
-		return 1
-	})
-	return out, errs
+	}
+	return next
+}
+
+// Material validates the Secrets named "namespace/name" in names and returns the TLS material of those
+// that can be served, sorted by name, with an error naming each Secret that cannot (never its bytes).
+func Material(secrets []corev1.Secret, names []string, now time.Time) ([]model.TLSSecret, []error) {
+	return Validate(secrets, now).Material(names)
+}
+
+// Check validates one Secret as Envoy will serve it: a kubernetes.io/tls (or Opaque) Secret whose
+// tls.crt holds a PEM certificate chain and whose tls.key holds the matching private key, RSA keys of
+// at least 2048 bits, the leaf certificate valid at now. A zero now skips the validity period.
+func Check(s *corev1.Secret, now time.Time) Verdict {
+	name := s.Namespace + "/" + s.Name
+	leaf, err := checkSecret(s)
+	var v Verdict
+	if leaf != nil {
+		v.NotBefore, v.NotAfter = leaf.NotBefore, leaf.NotAfter
+	}
+	if err == nil {
+		err = checkValidity(leaf, now)
+	}
+	if err != nil {
+		v.Err = &secretError{name: name, err: err}
+		return v
+	}
+	v.Material = model.TLSSecret{Name: name, Cert: secretBytes(s, corev1.TLSCertKey), Key: secretBytes(s, corev1.TLSPrivateKeyKey)}
+	return v
+}
+
+// checkSecret checks the type, the keys and the pair of a Secret; it returns the leaf certificate when
+// tls.crt parses, even if something else is wrong.
+func checkSecret(s *corev1.Secret) (*x509.Certificate, error) {
+	if s.Type != "" && s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque {
+		return nil, fmt.Errorf("has type %s, want %s", s.Type, corev1.SecretTypeTLS)
+	}
+	certPEM, keyPEM := secretBytes(s, corev1.TLSCertKey), secretBytes(s, corev1.TLSPrivateKeyKey)
+	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+		if len(secretBytes(s, k)) == 0 {
+			return nil, fmt.Errorf("has no %s", k)
+		}
+	}
+	leaf, err := parseChain(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", corev1.TLSCertKey, err)
+	}
+	key, err := parseKey(keyPEM)
+	if err != nil {
+		return leaf, fmt.Errorf("%s: %w", corev1.TLSPrivateKeyKey, err)
+	}
+	if err := checkPair(leaf, key); err != nil {
+		return leaf, err
+	}
+	return leaf, nil
 }
 
 func secretBytes(s *corev1.Secret, key string) []byte {
@@ -55,17 +178,93 @@ func secretBytes(s *corev1.Secret, key string) []byte {
 	return []byte(s.StringData[key])
 }
 
-func checkPair(cert, key []byte, now time.Time) error {
-	pair, err := tls.X509KeyPair(cert, key)
-	if err != nil {
-		return fmt.Errorf("certificate and key: %w", err)
+// parseChain parses every CERTIFICATE block of a PEM chain and returns the first, the leaf.
+func parseChain(b []byte) (*x509.Certificate, error) {
+	var leaf *x509.Certificate
+	for i := 0; ; i++ {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d does not parse: %w", i+1, err)
+		}
+		if leaf == nil {
+			leaf = c
+		}
 	}
-	leaf, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil {
-		return fmt.Errorf("certificate: %w", err)
+	if leaf == nil {
+		return nil, errors.New("no PEM certificate")
 	}
-	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-		return fmt.Errorf("certificate is valid from %s to %s", leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))
+	return leaf, nil
+}
+
+// parseKey parses the first private key block of a PEM file (PKCS#8, PKCS#1 or SEC 1).
+func parseKey(b []byte) (crypto.Signer, error) {
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return nil, errors.New("no PEM private key")
+		}
+		if !strings.HasSuffix(block.Type, "PRIVATE KEY") {
+			continue
+		}
+		if block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+			return nil, errors.New("the private key is encrypted")
+		}
+		var key any
+		var err error
+		switch block.Type {
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		default:
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("private key does not parse: %w", err)
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("private key of type %T cannot sign", key)
+		}
+		return signer, nil
+	}
+}
+
+// checkPair checks that the key belongs to the leaf certificate and that Envoy takes its kind.
+func checkPair(leaf *x509.Certificate, key crypto.Signer) error {
+	pub, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(key.Public()) {
+		return fmt.Errorf("%s does not match the certificate in %s", corev1.TLSPrivateKeyKey, corev1.TLSCertKey)
+	}
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if bits := k.N.BitLen(); bits < minRSABits {
+			return fmt.Errorf("RSA key of %d bits; Envoy takes %d bits or more", bits, minRSABits)
+		}
+	case *ecdsa.PrivateKey, ed25519.PrivateKey:
+	default:
+		return fmt.Errorf("private key of type %T is not supported", key)
+	}
+	return nil
+}
+
+func checkValidity(leaf *x509.Certificate, now time.Time) error {
+	switch {
+	case now.IsZero():
+		return nil
+	case now.After(leaf.NotAfter):
+		return fmt.Errorf("certificate expired at %s", leaf.NotAfter.UTC().Format(time.RFC3339))
+	case now.Before(leaf.NotBefore):
+		return fmt.Errorf("certificate is not valid before %s", leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -211,7 +211,7 @@ func (t *translator) listenerTLS(gw *gwapiv1.Gateway, li *listenerInfo) (string,
 	reason := ""
 	var problems []string
 	for _, ref := range l.TLS.CertificateRefs {
-		cred, r, problem := t.resolveCertificateRef(gw, ref)
+		cred, r, problem := t.resolveCertificateRef(gw, l.Name, ref)
 		if problem != "" {
 			problems = append(problems, problem)
 			if reason == "" || r == string(gwapiv1.ListenerReasonRefNotPermitted) {
@@ -227,7 +227,10 @@ func (t *translator) listenerTLS(gw *gwapiv1.Gateway, li *listenerInfo) (string,
 	return reason, problems
 }
 
-func (t *translator) resolveCertificateRef(gw *gwapiv1.Gateway, ref gwapiv1.SecretObjectReference) (string, string, string) {
+// resolveCertificateRef returns the credential ("namespace/name") of a listener's certificateRef, or the
+// ResolvedRefs reason and message of why it cannot be used. A Secret that is missing or unusable is also
+// a note on the Gateway (an Event, for the controller).
+func (t *translator) resolveCertificateRef(gw *gwapiv1.Gateway, listener gwapiv1.SectionName, ref gwapiv1.SecretObjectReference) (string, string, string) {
 	ns := gw.Namespace
 	if ref.Namespace != nil && *ref.Namespace != "" {
 		ns = string(*ref.Namespace)
@@ -238,8 +241,10 @@ func (t *translator) resolveCertificateRef(gw *gwapiv1.Gateway, ref gwapiv1.Secr
 	if !t.ix.refAllowed(gwapiv1.GroupName, "Gateway", gw.Namespace, "", "Secret", ns, string(ref.Name)) {
 		return "", string(gwapiv1.ListenerReasonRefNotPermitted), fmt.Sprintf("certificateRef to Secret %s/%s is not permitted by any ReferenceGrant in namespace %s", ns, ref.Name, ns)
 	}
-	if err := t.checkTLSSecret(ns, string(ref.Name)); err != nil {
-		return "", string(gwapiv1.ListenerReasonInvalidCertificateRef), err.Error()
+	if err := t.secretErr(ns, string(ref.Name)); err != nil {
+		reason := string(gwapiv1.ListenerReasonInvalidCertificateRef)
+		t.note(gatewayRef(gw), NoteWarning, reason, "listener %s: %v", listener, err)
+		return "", reason, err.Error()
 	}
 	return ns + "/" + string(ref.Name), "", ""
 }

@@ -20,7 +20,6 @@ type index struct {
 	services   map[nsName]*corev1.Service
 	slices     map[nsName][]*discoveryv1.EndpointSlice // by Service
 	namespaces map[string]*corev1.Namespace
-	secrets    map[nsName]*corev1.Secret
 	grants     map[string][]*gwapiv1.ReferenceGrant // by namespace
 }
 
@@ -29,7 +28,6 @@ func newIndex(in *Input) *index {
 		services:   map[nsName]*corev1.Service{},
 		slices:     map[nsName][]*discoveryv1.EndpointSlice{},
 		namespaces: map[string]*corev1.Namespace{},
-		secrets:    map[nsName]*corev1.Secret{},
 		grants:     map[string][]*gwapiv1.ReferenceGrant{},
 	}
 	for i := range in.Services {
@@ -45,10 +43,6 @@ func newIndex(in *Input) *index {
 	}
 	for i := range in.Namespaces {
 		ix.namespaces[in.Namespaces[i].Name] = &in.Namespaces[i]
-	}
-	for i := range in.Secrets {
-		s := &in.Secrets[i]
-		ix.secrets[nsName{s.Namespace, s.Name}] = s
 	}
 	for i := range in.ReferenceGrants {
 		g := &in.ReferenceGrants[i]

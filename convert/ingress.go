@@ -2,6 +2,7 @@ package convert
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -10,10 +11,10 @@ import (
 	"strings"
 
 	istionet "istio.io/api/networking/v1"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/model"
 )
 
@@ -339,8 +340,9 @@ func (t *translator) ingressServicePort(namespace string, b *networkingv1.Ingres
 }
 
 // ingressTLSServers builds one HTTPS server per Secret. A host is served with the Secret of the oldest
-// Ingress that names one for it; a Secret that is missing or not a TLS Secret is reported and its hosts
-// are left out of HTTPS until it is fixed (plain HTTP keeps working).
+// Ingress that names a usable one for it; a Secret that is missing or unusable (not a TLS Secret, PEM
+// that does not parse, a key that does not match, a certificate out of its validity period) is reported
+// and its hosts are left out of HTTPS until it is fixed (plain HTTP keeps working).
 func (t *translator) ingressTLSServers(f *ingressFleet) []*istionet.Server {
 	hostOwner := map[string]string{} // host -> credential
 	bySecret := map[string]map[string]bool{}
@@ -349,12 +351,12 @@ func (t *translator) ingressTLSServers(f *ingressFleet) []*istionet.Server {
 			if tls.SecretName == "" {
 				continue
 			}
-			if err := t.checkTLSSecret(ing.Namespace, tls.SecretName); err != nil {
+			if err := t.secretErr(ing.Namespace, tls.SecretName); err != nil {
 				reason := ReasonInvalidSecret
-				if _, ok := t.ix.secrets[nsName{ing.Namespace, tls.SecretName}]; !ok {
+				if errors.Is(err, certs.ErrSecretNotFound) {
 					reason = ReasonSecretNotFound
 				}
-				t.note(ingressRef(ing), NoteWarning, reason, "spec.tls[%d]: %v; its hosts are not served over HTTPS", i, err)
+				t.note(ingressRef(ing), NoteWarning, reason, "spec.tls[%d]: %v; its hosts are served over HTTP only", i, err)
 				continue
 			}
 			cred := ing.Namespace + "/" + tls.SecretName
@@ -398,22 +400,4 @@ func ingressRuleHosts(ing *networkingv1.Ingress) []string {
 	}
 	slices.Sort(hosts)
 	return slices.Compact(hosts)
-}
-
-// checkTLSSecret checks that a Secret exists and holds a certificate and a key. Whether they parse and
-// match is the certs package's job, when the material is served.
-func (t *translator) checkTLSSecret(namespace, name string) error {
-	s, ok := t.ix.secrets[nsName{namespace, name}]
-	if !ok {
-		return fmt.Errorf("secret %s/%s not found", namespace, name)
-	}
-	if s.Type != "" && s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque {
-		return fmt.Errorf("secret %s/%s has type %s, want %s", namespace, name, s.Type, corev1.SecretTypeTLS)
-	}
-	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
-		if len(s.Data[k]) == 0 && s.StringData[k] == "" {
-			return fmt.Errorf("secret %s/%s has no %s", namespace, name, k)
-		}
-	}
-	return nil
 }

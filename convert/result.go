@@ -53,7 +53,8 @@ type Options struct {
 
 	// DomainSuffix is the cluster domain used in destination hosts.
 	DomainSuffix string
-	// Now stamps lastTransitionTime of every condition.
+	// Now stamps lastTransitionTime of every condition, and is the clock TLS certificates are checked
+	// against (when zero, their validity period is not checked).
 	Now metav1.Time
 }
 

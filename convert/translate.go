@@ -13,6 +13,7 @@ import (
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/model"
 )
 
@@ -26,6 +27,7 @@ func Translate(in Input, opts Options) Result {
 		services:  map[nsName]bool{},
 		vsNames:   map[string]bool{},
 		grpcPorts: map[grpcPort]bool{},
+		secrets:   certs.Validate(in.Secrets, opts.Now.Time),
 		result: Result{Status: Status{
 			Ingresses:      map[ObjectRef]networkingv1.IngressStatus{},
 			GatewayClasses: map[ObjectRef]gwapiv1.GatewayClassStatus{},
@@ -36,6 +38,7 @@ func Translate(in Input, opts Options) Result {
 	t.translateIngresses()
 	t.translateGatewayAPI()
 	t.addServices()
+	t.addSecrets()
 	t.result.Snapshot.Sort()
 	slices.SortStableFunc(t.result.Notes, func(a, b Note) int {
 		return cmp.Or(compareRefs(a.Object, b.Object), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Message, b.Message))
@@ -57,6 +60,8 @@ type translator struct {
 	vsNames     map[string]bool
 	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
 	grpcPorts map[grpcPort]bool
+	// secrets says, by "namespace/name", whether each Secret of the input can be served.
+	secrets certs.Verdicts
 }
 
 type grpcPort struct {
