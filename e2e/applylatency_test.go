@@ -3,18 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"testing"
 	"time"
 
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
-
-	"github.com/gatebridge/gatebridge/bridge"
-	"github.com/gatebridge/gatebridge/convert"
-	"github.com/gatebridge/gatebridge/envoyxds"
 	"github.com/gatebridge/gatebridge/internal/bench"
-	"github.com/gatebridge/gatebridge/internal/envoyproc"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
@@ -34,7 +26,7 @@ func BenchmarkApplyToAnswer(b *testing.B) {
 	if _, err := cluster.Apply(b.Context(), append(crds, "---\n"+controllerManifests+"---\n"+service("shop", "api", api.addr)...)); err != nil {
 		b.Fatal(err)
 	}
-	gateway, ingress := benchFleets(b, cluster)
+	gateway, ingress := startControllerFleets(b, cluster)
 	// The routes already there answer first: the fleets' listeners exist before any timing.
 	for host, h := range map[string]*harness{"route.example.com": gateway, "ingress.example.com": ingress} {
 		if err := pollAnswer(b.Context(), h, host); err != nil {
@@ -105,56 +97,4 @@ spec:
   - host: %s
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: %s, port: {number: 80}}}}]}
 `, name, host, backend)
-}
-
-// benchFleets is startControllerFleets for a benchmark, which has no *testing.T for the harness's
-// helpers: the controller of cluster, the Envoy of the Gateway shop/web and that of the Ingress fleet.
-func benchFleets(b *testing.B, cluster *kubetest.Cluster) (gateway, ingress *harness) {
-	var ports [4]uint32
-	for i := range ports {
-		ports[i] = benchPort(b)
-	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	gateway = &harness{ports: map[uint32]uint32{80: ports[0], 81: ports[1]}, adminPort: ports[2], httpPort: 80, client: client}
-	ingress = &harness{ports: gateway.ports, adminPort: ports[3], httpPort: 81, client: client}
-	gw, err := gwclient.NewForConfig(cluster.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctrl := bridge.NewController(bridge.ControllerOptions{
-		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gateway.envoyOptions(),
-		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444},
-	})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ctrl.Run(ctx, lis) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("serving xDS: %v", err)
-		}
-	})
-	for fleet, h := range map[string]*harness{"gateway-shop-web": gateway, "ingress-gatebridge": ingress} {
-		bootstrap := envoyxds.BootstrapOptions{Fleet: fleet, XDS: lis.Addr().String(), AdminPort: h.adminPort}
-		envoy, err := envoyproc.Start(envoyproc.Options{Bootstrap: bootstrap, Dir: b.TempDir()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(envoy.Stop)
-	}
-	return gateway, ingress
-}
-
-// benchPort is a free local port.
-func benchPort(b *testing.B) uint32 {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return uint32(l.Addr().(*net.TCPAddr).Port)
 }

@@ -131,7 +131,7 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	})
 
 	t.Run("a translation note becomes one Event on its object", func(t *testing.T) {
-		noted := strings.Replace(controllerIngress("noted", "noted.example.com"), "metadata: {name: noted, namespace: shop}",
+		noted := strings.Replace(hostIngress("noted", "noted.example.com", "api"), "metadata: {name: noted, namespace: shop}",
 			"metadata: {name: noted, namespace: shop, annotations: {nginx.ingress.kubernetes.io/configuration-snippet: 'more_set_headers x'}}", 1)
 		if _, err := cluster.Apply(ctx, []byte(noted)); err != nil {
 			t.Fatal(err)
@@ -170,18 +170,6 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	})
 }
 
-// controllerIngress is an Ingress of class gatebridge in namespace shop sending host to Service api.
-func controllerIngress(name, host string) string {
-	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: %s, namespace: shop}
-spec:
-  ingressClassName: gatebridge
-  rules:
-  - host: %s
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}
-`, name, host)
-}
 
 // noteEvent reports whether Ingress shop/name has exactly one Event of reason, seen once, from gatebridge.
 func noteEvent(ctx context.Context, cluster *kubetest.Cluster, name, reason string) error {

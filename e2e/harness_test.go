@@ -26,7 +26,7 @@ import (
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
-func freePort(t *testing.T) uint32 {
+func freePort(t testing.TB) uint32 {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,7 +38,7 @@ func freePort(t *testing.T) uint32 {
 
 // harness is gatebridge in standalone mode on a folder, and one Envoy of one fleet.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	sa    *bridge.Standalone
 	ports map[uint32]uint32 // Gateway port → local port Envoy binds
@@ -71,7 +71,7 @@ func start(t *testing.T, fleet string, files map[string]string, options ...func(
 
 // serve runs a serving mode (standalone or controller) on a local xDS listener until the test ends,
 // then waits for it and reports its error; it returns the xDS address.
-func serve(t *testing.T, run func(context.Context, net.Listener) error) string {
+func serve(t testing.TB, run func(context.Context, net.Listener) error) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +90,7 @@ func serve(t *testing.T, run func(context.Context, net.Listener) error) string {
 }
 
 // newHarness allocates local ports for the Gateway ports; plain HTTP requests go to Gateway port 80.
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, ports: map[uint32]uint32{}, adminPort: freePort(t), httpPort: 80}
 	for _, p := range gatewayPorts {
 		h.ports[p] = freePort(t)

@@ -186,7 +186,7 @@ func testPodsBehindServices(t *testing.T) {
 
 // startControllerFleets runs gatebridge as a controller of cluster with the Envoys of two fleets: the
 // Gateway shop/web's, and the Ingress fleet's (on Gateway port 81).
-func startControllerFleets(t *testing.T, cluster *kubetest.Cluster) (gateway, ingress *harness) {
+func startControllerFleets(t testing.TB, cluster *kubetest.Cluster) (gateway, ingress *harness) {
 	t.Helper()
 	gw, err := gwclient.NewForConfig(cluster.Config)
 	if err != nil {
