@@ -26,6 +26,11 @@ var (
 	ErrSecretNotFound = errors.New("secret not found")
 )
 
+// clockSkew is how far in the future a certificate's NotBefore may be and the certificate still be
+// served: cert-manager starts validity at the moment it signs, by its own clock, and a controller whose
+// clock is a little behind would otherwise refuse a fresh certificate until something else changes.
+const clockSkew = 5 * time.Minute
+
 // minRSABits is the smallest RSA key Envoy loads; a smaller one would make Envoy reject the whole
 // listener update.
 const minRSABits = 2048
@@ -109,7 +114,7 @@ func (v Verdicts) Material(names []string) ([]model.TLSSecret, []error) {
 func (v Verdicts) NextChange(now time.Time) time.Time {
 	var next time.Time
 	for _, verdict := range v {
-		for _, t := range []time.Time{verdict.NotBefore, verdict.NotAfter.Add(time.Second)} {
+		for _, t := range []time.Time{verdict.NotBefore.Add(-clockSkew), verdict.NotAfter.Add(time.Second)} {
 			if t.After(now) && (next.IsZero() || t.Before(next)) {
 				next = t
 			}
@@ -126,7 +131,8 @@ func Material(secrets []corev1.Secret, names []string, now time.Time) ([]model.T
 
 // Check validates one Secret as Envoy will serve it: a kubernetes.io/tls (or Opaque) Secret whose
 // tls.crt holds a PEM certificate chain and whose tls.key holds the matching private key, RSA keys of
-// at least 2048 bits, the leaf certificate valid at now. A zero now skips the validity period.
+// at least 2048 bits, the leaf certificate valid at now (up to clockSkew before its NotBefore). A zero
+// now skips the validity period.
 func Check(s *corev1.Secret, now time.Time) Verdict {
 	name := s.Namespace + "/" + s.Name
 	leaf, err := checkSecret(s)
@@ -263,7 +269,7 @@ func checkValidity(leaf *x509.Certificate, now time.Time) error {
 		return nil
 	case now.After(leaf.NotAfter):
 		return fmt.Errorf("certificate expired at %s", leaf.NotAfter.UTC().Format(time.RFC3339))
-	case now.Before(leaf.NotBefore):
+	case now.Add(clockSkew).Before(leaf.NotBefore):
 		return fmt.Errorf("certificate is not valid before %s", leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	return nil

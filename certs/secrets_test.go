@@ -59,6 +59,7 @@ func TestCheck(t *testing.T) {
 	_, otherKey := issue(t, now.Add(-time.Hour), now.Add(time.Hour))
 	oldCert, oldKey := issue(t, now.Add(-2*time.Hour), now.Add(-time.Hour))
 	newCert, newKey := issue(t, now.Add(time.Hour), now.Add(2*time.Hour))
+	skewCert, skewKey := issue(t, now.Add(time.Minute), now.Add(time.Hour))
 	rsaCert, rsaKey := rsaPair(t, 2048, now)
 	weakCert, weakKey := rsaPair(t, 1024, now)
 	chain := append(append([]byte{}, cert...), cert...)
@@ -81,6 +82,7 @@ func TestCheck(t *testing.T) {
 		{"RSA 2048", tlsSecret("rsa", rsaCert, rsaKey), now, ""},
 		{"opaque type", opaque, now, ""},
 		{"stringData", stringData, now, ""},
+		{"signed by a clock a minute ahead", tlsSecret("skew", skewCert, skewKey), now, ""},
 		{"expired, no clock", tlsSecret("expired", oldCert, oldKey), time.Time{}, ""},
 		{"mismatched key", tlsSecret("mismatch", cert, otherKey), now, "secret ns/mismatch: tls.key does not match the certificate in tls.crt"},
 		{"expired", tlsSecret("expired", oldCert, oldKey), now, "secret ns/expired: certificate expired at "},
@@ -147,9 +149,14 @@ func TestNextChange(t *testing.T) {
 		"ns/long":   {NotBefore: date(2025, 1, 1), NotAfter: date(2027, 1, 1)},
 		"ns/short":  {NotBefore: date(2025, 6, 1), NotAfter: date(2026, 2, 1)},
 		"ns/future": {NotBefore: date(2026, 3, 1), NotAfter: date(2026, 4, 1)},
+		"ns/soon":   {NotBefore: date(2026, 1, 1).Add(2 * clockSkew), NotAfter: date(2026, 4, 1)},
 		"ns/gone":   {NotBefore: date(2024, 1, 1), NotAfter: date(2025, 1, 1)},
 		"ns/none":   {},
 	}
+	if got, want := v.NextChange(now), now.Add(clockSkew); !got.Equal(want) {
+		t.Errorf("NextChange = %s, want %s (when the soon valid certificate is taken)", got, want)
+	}
+	delete(v, "ns/soon")
 	if got, want := v.NextChange(now), date(2026, 2, 1).Add(time.Second); !got.Equal(want) {
 		t.Errorf("NextChange = %s, want %s (just after the short certificate expires)", got, want)
 	}
