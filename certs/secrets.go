@@ -44,7 +44,8 @@ type secretError struct {
 
 func (e *secretError) Error() string {
 	if e.missing {
-		return "secret " + e.name + " not found"
+		// In a cluster the controller reads only TLS Secrets: an Opaque one exists but is not seen.
+		return "secret " + e.name + " not found (in a cluster, only Secrets of type kubernetes.io/tls are read)"
 	}
 	return "secret " + e.name + ": " + e.err.Error()
 }

@@ -67,21 +67,24 @@ func (t *translator) ingressClassOf(ing *networkingv1.Ingress, settings annotati
 // ourIngressClasses returns the IngressClasses whose controller is gatebridge's, and the default one.
 func (t *translator) ourIngressClasses() (map[string]bool, string) {
 	ours := map[string]bool{}
-	var defaults []string
-	for _, ic := range t.in.IngressClasses {
-		if ic.Spec.Controller != t.opts.IngressController {
-			continue
+	var newestDefault *networkingv1.IngressClass
+	for i := range t.in.IngressClasses {
+		ic := &t.in.IngressClasses[i]
+		if ic.Spec.Controller == t.opts.IngressController {
+			ours[ic.Name] = true
 		}
-		ours[ic.Name] = true
-		if ic.Annotations[DefaultIngressClassMarker] == "true" {
-			defaults = append(defaults, ic.Name)
+		// As the API server's admission does for new Ingresses: of several default classes (of any
+		// controller), the newest wins; a name breaks a tie so that the choice is stable.
+		if ic.Annotations[DefaultIngressClassMarker] == "true" && (newestDefault == nil ||
+			ic.CreationTimestamp.After(newestDefault.CreationTimestamp.Time) ||
+			(ic.CreationTimestamp.Equal(&newestDefault.CreationTimestamp) && ic.Name < newestDefault.Name)) {
+			newestDefault = ic
 		}
 	}
-	slices.Sort(defaults)
-	if len(defaults) == 0 {
+	if newestDefault == nil || !ours[newestDefault.Name] {
 		return ours, ""
 	}
-	return ours, defaults[0]
+	return ours, newestDefault.Name
 }
 
 func (t *translator) translateIngresses() {
