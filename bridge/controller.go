@@ -60,6 +60,7 @@ type Controller struct {
 	acks      *ackTracker
 	metrics   *metrics
 	kick      chan struct{}
+	wake      *time.Timer // a rebuild when a certificate's validity changes; used by the loop only
 	leading   atomic.Bool // writes status and Events
 	ready     atomic.Bool // caches synced and a first configuration pushed
 
@@ -245,7 +246,25 @@ func (c *Controller) sync(ctx context.Context) {
 	c.syncs++
 	c.mu.Unlock()
 	c.ready.Store(true)
+	c.wakeAt(ctx, res.SecretsChange)
 	c.opts.Log.Info("synced", "duration", time.Since(began), "fleets", len(c.publisher.fleets), "notes", len(res.Notes), "statusWritten", wrote, "events", events)
+}
+
+// wakeAt asks for a rebuild at t (when a certificate expires or becomes valid: no API event says so).
+// Each sync replaces the previous wake-up.
+func (c *Controller) wakeAt(ctx context.Context, t time.Time) {
+	if c.wake != nil {
+		c.wake.Stop()
+		c.wake = nil
+	}
+	if t.IsZero() {
+		return
+	}
+	c.wake = time.AfterFunc(time.Until(t), func() {
+		if ctx.Err() == nil {
+			c.trigger()
+		}
+	})
 }
 
 // translateOptions are the translation options of one rebuild (addresses come from the caches) and

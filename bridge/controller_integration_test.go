@@ -87,6 +87,7 @@ func TestControllerAgainstAPIServer(t *testing.T) {
 	t.Run("ingress class selection", e.testIngressClasses)
 	t.Run("status written and updated", e.testStatus)
 	t.Run("secret created after its ingress", e.testLateSecret)
+	t.Run("an expiring certificate is dropped without an API event", e.testExpiry)
 	t.Run("endpoints follow endpointslices", e.testEndpoints)
 	t.Run("restart loses no config", e.testRestart)
 }
@@ -559,6 +560,56 @@ func (e *env) testLateSecret(t *testing.T) {
 	if r.Server.Version(ingressFleet) == version {
 		t.Errorf("fleet %s still at version %s: the new material was not pushed", ingressFleet, version)
 	}
+}
+
+// testExpiry serves a certificate that expires a few seconds later: no object changes then, so only the
+// controller's own wake-up at the expiry can take the HTTPS server away (and say why).
+func (e *env) testExpiry(t *testing.T) {
+	const ns = "expiry"
+	e.namespace(t, ns)
+	ca, err := pki.NewCA("expiry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Issue([]string{host(ns, "brief")}, time.Now().Add(-time.Minute), time.Now().Add(4*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "brief-cert", Namespace: ns}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: leaf.CertPEM, corev1.TLSPrivateKeyKey: leaf.KeyPEM},
+	}
+	if _, err := e.cluster.Client.CoreV1().Secrets(ns).Create(e.ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.apply(t, serviceYAML(ns, "web"), tlsIngressYAML(ns, "brief", "web", "brief-cert"))
+	r := e.start(t, convert.Options{})
+	eventually.Within(t, waitFor, "served over HTTPS while valid", func() error {
+		res, err := r.last()
+		if err != nil {
+			return err
+		}
+		if hosts, _, sds := tlsServed(t, res, ingressFleet, ns+"/brief-cert"); len(hosts) != 1 || !sds {
+			return fmt.Errorf("HTTPS hosts %v, SDS %t", hosts, sds)
+		}
+		return nil
+	})
+	eventually.Within(t, waitFor, "dropped once expired", func() error {
+		res, err := r.last()
+		if err != nil {
+			return err
+		}
+		if hosts, cert, sds := tlsServed(t, res, ingressFleet, ns+"/brief-cert"); len(hosts) > 0 || cert != nil || sds {
+			return fmt.Errorf("still served over HTTPS: hosts %v, material %t, SDS %t", hosts, cert != nil, sds)
+		}
+		ref := convert.ObjectRef{Kind: "Ingress", Namespace: ns, Name: "brief"}
+		if !slices.ContainsFunc(res.Notes, func(n convert.Note) bool {
+			return n.Object == ref && n.Reason == convert.ReasonInvalidSecret && strings.Contains(n.Message, "expired")
+		}) {
+			return fmt.Errorf("no note that the certificate expired: %v", res.Notes)
+		}
+		return nil
+	})
 }
 
 // endpointSliceYAML is an EndpointSlice of Service api on port 8080 ("http"); an address ending in

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -116,6 +117,9 @@ type Result struct {
 	Snapshot model.Snapshot
 	Status   Status
 	Notes    []Note
+	// SecretsChange is when a TLS Secret's certificate expires or becomes valid (zero if none will, or
+	// Options.Now was not set): translation must run again then, even if no object changes.
+	SecretsChange time.Time `json:"-"`
 }
 
 // ObjectStatus is one entry of Result.StatusList.

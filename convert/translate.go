@@ -44,6 +44,9 @@ func Translate(in Input, opts Options) Result {
 		return cmp.Or(compareRefs(a.Object, b.Object), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Message, b.Message))
 	})
 	t.result.Notes = slices.Compact(t.result.Notes)
+	if !opts.Now.IsZero() {
+		t.result.SecretsChange = t.secrets.NextChange(opts.Now.Time)
+	}
 	return t.result
 }
 
