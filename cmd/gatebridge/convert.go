@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/model"
 )
@@ -37,6 +38,7 @@ func runConvert(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&files, "f", "manifest file or folder (repeatable)")
 	output := fs.String("o", "yaml", "output format: yaml or json")
 	withStatus := fs.Bool("status", false, "also print the status each input object would get")
+	certificates := fs.Bool("certificates", false, "print instead the cert-manager Certificates that cert-manager's ingress-shim and gateway-shim would create for the annotated objects")
 	namespace := fs.String("namespace", "default", "namespace of objects that have none")
 	addTranslationFlags(fs, &opts)
 	fs.Usage = func() {
@@ -56,6 +58,9 @@ func runConvert(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	input, err := convert.LoadPaths(*namespace, files...)
 	if err != nil {
 		return err
+	}
+	if *certificates {
+		return printCertificates(input, stdout, stderr)
 	}
 	opts.Now = metav1.Now()
 	res := convert.Translate(input, opts)
@@ -80,6 +85,23 @@ func runConvert(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintln(stderr, n.String())
+	}
+	return nil
+}
+
+// printCertificates prints the Certificates the cert-manager annotations of the input ask for, and
+// the findings about those annotations on stderr.
+func printCertificates(input convert.Input, stdout, stderr io.Writer) error {
+	wanted, findings := certs.Desired(input.Ingresses, input.Gateways, certs.ShimOptions{})
+	out, err := certs.PrintYAML(wanted)
+	if err != nil {
+		return err
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return err
+	}
+	for _, f := range findings {
+		fmt.Fprintf(stderr, "%s: %s %s: %s\n", f.Object, f.Kind, f.Key, f.Message)
 	}
 	return nil
 }

@@ -150,3 +150,17 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: exit %d, printed %q", code, stdout)
 	}
 }
+
+func TestConvertCertificates(t *testing.T) {
+	code, out, errOut := runCLI(t, "convert", "--certificates", "-f", "../../certs/testdata/ingress-annotated.in.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	}
+	want, err := os.ReadFile("../../certs/testdata/ingress-annotated.out.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "kind: Certificate") || strings.TrimSpace(out) != strings.TrimSpace(string(want)) {
+		t.Errorf("convert --certificates printed\n%s\nwant the golden Certificates of certs/testdata:\n%s", out, want)
+	}
+}
