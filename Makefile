@@ -97,3 +97,19 @@ integration: k8s cert-manager
 # crds: copy the Gateway API CRDs of the version in go.mod into manifests/crds/gateway-api/.
 crds:
 	GO=$(GO) sh hack/gateway-api-crds.sh
+
+# conformance: the Gateway API conformance suite ($(GATEWAY_API_VERSION); profiles GATEWAY-HTTP, GATEWAY-TLS and
+# GATEWAY-GRPC) against gatebridge in local mode, with a real control plane, real Envoys and the suite's echo
+# backends run by a process kubelet, all in a private network namespace (conformance/README.md). Builds
+# everything first (the namespace has no network), then writes $(CONFORMANCE_REPORT).
+# CONFORMANCE_FLAGS go to the runner: -run-test NAME, -features LIST, -keep, -work DIR.
+GATEWAY_API_VERSION := v1.6.3
+CONFORMANCE_REPORT  ?= conformance/reports/$(GATEWAY_API_VERSION)-report.yaml
+.PHONY: conformance
+conformance: build envoy k8s
+	cd conformance && $(GO) build -o ../bin/echo-basic sigs.k8s.io/gateway-api/conformance/echo-basic
+	cd conformance && $(GO) build -o ../bin/run-conformance ./cmd/run-conformance
+	cd conformance && $(GO) test -c -o ../bin/conformance.test .
+	unshare --net --map-root-user --fork bin/run-conformance -gatebridge $(BIN) -envoy $(ENVOY) \
+		-echo-basic bin/echo-basic -suite bin/conformance.test -report $(CONFORMANCE_REPORT) \
+		-version $$(git rev-parse --short HEAD 2>/dev/null || echo dev) $(CONFORMANCE_FLAGS)
