@@ -35,7 +35,7 @@ func main() {
 	flag.StringVar(&c.report, "report", "", "where the suite writes its ConformanceReport (none when empty)")
 	flag.StringVar(&c.work, "work", "", "folder of the run's files and logs (a new temporary one when empty)")
 	flag.StringVar(&c.version, "version", "dev", "gatebridge version written in the report")
-	flag.StringVar(&c.features, "features", "", "comma-separated extended features to test instead of those gatebridge claims ("+strings.Join(names(claimedFeatures), ",")+")")
+	flag.StringVar(&c.features, "features", "", "comma-separated extended features to test instead of those gatebridge claims ("+strings.Join(names(claimedFeatures), ",")+"); "+allExtended+": all of the profiles'")
 	flag.StringVar(&c.runTest, "run-test", "", "run only this test of the suite (its ShortName)")
 	flag.StringVar(&c.suiteArgs, "suite-args", "", "more flags for the suite, space-separated")
 	flag.BoolVar(&c.keep, "keep", false, "keep everything running after the suite, until interrupted")

@@ -36,7 +36,11 @@ const (
 // suiteArgs are the suite's flags for a run.
 func suiteArgs(c config) []string {
 	claimed := names(claimedFeatures)
-	if c.features != "" {
+	switch c.features {
+	case "":
+	case allExtended:
+		claimed = extendedFeatures()
+	default:
 		claimed = strings.Split(c.features, ",")
 	}
 	var exempt []string
@@ -80,6 +84,22 @@ func suiteArgs(c config) []string {
 func coreFeatures() []string {
 	set := features.SetsToNamesSet(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures,
 		features.ReferenceGrantCoreFeatures, features.TLSRouteCoreFeatures, features.GRPCRouteCoreFeatures)
+	out := make([]string, 0, set.Len())
+	for f := range set {
+		out = append(out, string(f))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// allExtended is the -features value that tests every extended feature of the profiles.
+const allExtended = "extended"
+
+// extendedFeatures are the extended features of the profiles.
+func extendedFeatures() []string {
+	set := features.SetsToNamesSet(features.GatewayExtendedFeatures, features.HTTPRouteExtendedFeatures,
+		features.BackendTLSPolicyCoreFeatures, features.BackendTLSPolicyExtendedFeatures,
+		features.TLSRouteExtendedFeatures, features.GRPCRouteExtendedFeatures)
 	out := make([]string, 0, set.Len())
 	for f := range set {
 		out = append(out, string(f))
