@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,9 +20,6 @@ import (
 
 // DefaultClusterResourceNamespace holds the CA Secrets of ClusterIssuers when Options leave it empty.
 const DefaultClusterResourceNamespace = "cert-manager"
-
-// stopGrace is how long cert-manager gets between SIGTERM and SIGKILL.
-const stopGrace = 5 * time.Second
 
 // Options says how to run cert-manager.
 type Options struct {
@@ -52,9 +45,7 @@ type CertManager struct {
 	LogPath string
 
 	cluster *kubetest.Cluster
-	cmd     *exec.Cmd
-	done    chan struct{}
-	err     error // set before done is closed
+	*process
 }
 
 // Start applies cert-manager's CRDs to cluster, starts cert-manager against it and waits until its
@@ -70,12 +61,7 @@ func Start(t testing.TB, cluster *kubetest.Cluster, opts Options) *CertManager {
 	defer cancel()
 	cm, err := StartContext(ctx, cluster, bin, t.TempDir(), opts)
 	if cm != nil {
-		t.Cleanup(func() {
-			cm.Stop()
-			if t.Failed() {
-				t.Logf("===== cert-manager log (%s) =====\n%s", cm.LogPath, cm.LogTail(16<<10))
-			}
-		})
+		logOnFailure(t, cm.process)
 	}
 	if err != nil {
 		t.Fatalf("start cert-manager %s: %v", Version, err)
@@ -106,10 +92,12 @@ func StartContext(ctx context.Context, cluster *kubetest.Cluster, bin, dir strin
 	if len(opts.ACMENameservers) > 0 {
 		args = append(args, "--acme-http01-solver-nameservers="+strings.Join(opts.ACMENameservers, ","))
 	}
-	cm := &CertManager{ClusterResourceNamespace: ns, LogPath: filepath.Join(dir, "cert-manager.log"), cluster: cluster}
-	if err := cm.start(filepath.Join(bin, runnerBin), append(args, opts.Args...)); err != nil {
+	logPath := filepath.Join(dir, "cert-manager.log")
+	p, err := startProcess("cert-manager", filepath.Join(bin, runnerBin), append(args, opts.Args...), nil, logPath)
+	if err != nil {
 		return nil, err
 	}
+	cm := &CertManager{ClusterResourceNamespace: ns, LogPath: logPath, cluster: cluster, process: p}
 	return cm, cm.waitReady(ctx, ready)
 }
 
@@ -143,27 +131,6 @@ func ensureNamespace(ctx context.Context, cluster *kubetest.Cluster, name string
 	return nil
 }
 
-func (cm *CertManager) start(bin string, args []string) error {
-	f, err := os.OpenFile(cm.LogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("open cert-manager log: %w", err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start cert-manager: %w", err)
-	}
-	cm.cmd, cm.done = cmd, make(chan struct{})
-	go func() {
-		cm.err = cmd.Wait()
-		f.Close()
-		close(cm.done)
-	}()
-	return nil
-}
-
 // waitReady waits for the ready file that cert-manager writes once its informers have synced.
 func (cm *CertManager) waitReady(ctx context.Context, path string) error {
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -181,56 +148,4 @@ func (cm *CertManager) waitReady(ctx context.Context, path string) error {
 		case <-tick.C:
 		}
 	}
-}
-
-// Exited returns an error when cert-manager is no longer running, nil while it runs.
-func (cm *CertManager) Exited() error {
-	select {
-	case <-cm.done:
-		return fmt.Errorf("cert-manager exited (%v); its log:\n%s", cm.err, cm.LogTail(4096))
-	default:
-		return nil
-	}
-}
-
-// Stop sends SIGTERM, then SIGKILL after a grace period, and waits for cert-manager to end. It is safe
-// to call more than once.
-func (cm *CertManager) Stop() {
-	select {
-	case <-cm.done:
-		return
-	default:
-	}
-	_ = cm.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-cm.done:
-	case <-time.After(stopGrace):
-		_ = cm.cmd.Process.Kill()
-		<-cm.done
-	}
-}
-
-// LogTail returns at most the last limit bytes of cert-manager's output.
-func (cm *CertManager) LogTail(limit int64) string {
-	f, err := os.Open(cm.LogPath)
-	if err != nil {
-		return fmt.Sprintf("(read log: %v)", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Sprintf("(read log: %v)", err)
-	}
-	off := max(st.Size()-limit, 0)
-	b, err := io.ReadAll(io.NewSectionReader(f, off, st.Size()-off))
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Sprintf("(read log: %v)", err)
-	}
-	if off > 0 {
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-		return "[...]\n" + string(b)
-	}
-	return string(b)
 }

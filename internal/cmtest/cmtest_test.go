@@ -103,3 +103,22 @@ func TestIngressCertificate(t *testing.T) {
 		}
 	})
 }
+
+// TestPebbleAccount runs Pebble with its DNS server and checks that an ACME ClusterIssuer pointed at it
+// registers its account: the wiring the ACME end-to-end test builds on.
+func TestPebbleAccount(t *testing.T) {
+	cluster := kubetest.Start(t, kubetest.Options{})
+	pebble := StartPebble(t, PebbleOptions{})
+	cm := Start(t, cluster, Options{ACMENameservers: []string{pebble.DNS}})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	if _, err := cluster.Apply(ctx, ACMEClusterIssuer("pebble", pebble, "{ingress: {ingressClassName: gatebridge}}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := cm.WaitClusterIssuer(ctx, "pebble"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pebble.Roots(ctx); err != nil {
+		t.Error(err)
+	}
+}

@@ -79,14 +79,7 @@ func (cm *CertManager) NewCA(ctx context.Context, name string) (*CA, error) {
 	if _, err := cm.cluster.Apply(ctx, fmt.Appendf(nil, caManifests, name, cm.ClusterResourceNamespace)); err != nil {
 		return nil, fmt.Errorf("make CA issuer %s: %w", name, err)
 	}
-	err := cm.poll(ctx, "ClusterIssuer "+name+" Ready", func(ctx context.Context) error {
-		issuer, err := cm.cluster.Dynamic.Resource(clusterIssuerResource).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		return conditionTrue(issuer, "Ready")
-	})
-	if err != nil {
+	if err := cm.WaitClusterIssuer(ctx, name); err != nil {
 		return nil, err
 	}
 	cert, err := cm.Leaf(ctx, cm.ClusterResourceNamespace, name+"-ca")
@@ -94,6 +87,18 @@ func (cm *CertManager) NewCA(ctx context.Context, name string) (*CA, error) {
 		return nil, err
 	}
 	return &CA{Issuer: name, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), Cert: cert}, nil
+}
+
+// WaitClusterIssuer waits until ClusterIssuer name is Ready (for an ACME issuer: its account is
+// registered with the ACME server).
+func (cm *CertManager) WaitClusterIssuer(ctx context.Context, name string) error {
+	return cm.poll(ctx, "ClusterIssuer "+name+" Ready", func(ctx context.Context) error {
+		issuer, err := cm.cluster.Dynamic.Resource(clusterIssuerResource).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		return conditionTrue(issuer, "Ready")
+	})
 }
 
 // Leaf returns the first certificate of tls.crt in Secret namespace/name.
