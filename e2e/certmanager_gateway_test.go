@@ -29,7 +29,8 @@ func httpsListener(name, host, secret string) string {
 
 // TestCertManagerGateway: a Gateway listener whose Secret is missing says so; once the Gateway is
 // annotated, the real cert-manager's gateway-shim issues the Secret and gatebridge serves it through a
-// real Envoy; a listener with a hand-made broken Secret is reported while the other keeps serving.
+// real Envoy, across a forced renewal; a listener with a hand-made broken Secret is reported while the
+// other keeps serving.
 func TestCertManagerGateway(t *testing.T) {
 	s := startCertManagerStack(t, "gateway-shop-edge", "app-a", "app-c")
 	listenerA := httpsListener("https-a", "a.example.com", "a-tls")
@@ -46,10 +47,11 @@ func TestCertManagerGateway(t *testing.T) {
 		}
 	})
 
+	var revision int64
 	var serial *big.Int
 	t.Run("cert-manager's gateway-shim issues it: served over HTTPS, ResolvedRefs=True", func(t *testing.T) {
 		s.apply(t, edgeGateway(issuerAnnotation, listenerA))
-		_, serial = s.issued(t, "a-tls", 1)
+		revision, serial = s.issued(t, "a-tls", 1)
 		eventually(t, "HTTPS with the issued certificate", func() error { return s.servesIssued("a.example.com", "app-a", serial) })
 		eventually(t, "ResolvedRefs=True", func() error {
 			return s.listenerCondition("edge", "https-a", "ResolvedRefs", metav1.ConditionTrue, "ResolvedRefs")
@@ -59,6 +61,10 @@ func TestCertManagerGateway(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+
+	t.Run("a forced renewal changes the served certificate, a connection opened before stays open", func(t *testing.T) {
+		serial = s.renewKeepingConnection(t, "a.example.com", "app-a", "a-tls", revision, serial)
+	})
 
 	t.Run("a Secret with a mismatched key: its listener reports it, the other keeps serving", func(t *testing.T) {
 		// cert-manager is told to leave that listener alone, or it would overwrite the Secret.

@@ -46,36 +46,7 @@ func TestCertManagerIngress(t *testing.T) {
 	}
 
 	t.Run("a forced renewal changes the served certificate, a connection opened before stays open", func(t *testing.T) {
-		conn := s.dialKeepAlive(t, "a.example.com")
-		if e, err := conn.get("/before"); err != nil || e.Backend != "app-a" {
-			t.Fatalf("request before the renewal: %q %v", e.Backend, err)
-		}
-		pid := s.h.envoy.Pid()
-		modified, err := s.h.stat("listener_manager.listener_modified")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.cm.Renew(s.ctx, "shop", "a-tls"); err != nil {
-			t.Fatal(err)
-		}
-		_, renewed := s.issued(t, "a-tls", revision+1)
-		if renewed.Cmp(serial) == 0 {
-			t.Fatalf("the renewal kept serial %x", serial)
-		}
-		eventually(t, "new connections get the renewed certificate", func() error { return s.servesIssued("a.example.com", "app-a", renewed) })
-		if e, err := conn.get("/after"); err != nil || e.Backend != "app-a" || e.Path != "/after" {
-			t.Errorf("request on the connection opened before the renewal: %q %q %v", e.Backend, e.Path, err)
-		}
-		if got := conn.serial(); got.Cmp(serial) != 0 {
-			t.Errorf("the open connection's certificate serial is %x, want the old %x", got, serial)
-		}
-		if s.h.envoy.Pid() != pid || !s.h.envoy.Running() {
-			t.Error("Envoy was restarted")
-		}
-		if now, err := s.h.stat("listener_manager.listener_modified"); err != nil || now != modified {
-			t.Errorf("listeners were modified by the renewal (%d → %d, %v): the certificate must come over SDS alone", modified, now, err)
-		}
-		serial = renewed
+		serial = s.renewKeepingConnection(t, "a.example.com", "app-a", "a-tls", revision, serial)
 	})
 
 	t.Run("a Secret with a mismatched key leaves the other hosts serving", func(t *testing.T) {
@@ -96,4 +67,41 @@ func TestCertManagerIngress(t *testing.T) {
 			t.Error("c.example.com answers over HTTPS")
 		}
 	})
+}
+
+// renewKeepingConnection forces the renewal of Certificate shop/secret (at revision, serving serial to
+// host) while a keep-alive connection to host is open, checks that new connections get the renewed
+// certificate over SDS alone and that the open connection keeps working, and returns the new serial.
+func (s *cmStack) renewKeepingConnection(t *testing.T, host, backend, secret string, revision int64, serial *big.Int) *big.Int {
+	t.Helper()
+	conn := s.dialKeepAlive(t, host)
+	if e, err := conn.get("/before"); err != nil || e.Backend != backend {
+		t.Fatalf("request before the renewal: %q %v", e.Backend, err)
+	}
+	pid := s.h.envoy.Pid()
+	modified, err := s.h.stat("listener_manager.listener_modified")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cm.Renew(s.ctx, "shop", secret); err != nil {
+		t.Fatal(err)
+	}
+	_, renewed := s.issued(t, secret, revision+1)
+	if renewed.Cmp(serial) == 0 {
+		t.Fatalf("the renewal kept serial %x", serial)
+	}
+	eventually(t, "new connections get the renewed certificate", func() error { return s.servesIssued(host, backend, renewed) })
+	if e, err := conn.get("/after"); err != nil || e.Backend != backend || e.Path != "/after" {
+		t.Errorf("request on the connection opened before the renewal: %q %q %v", e.Backend, e.Path, err)
+	}
+	if got := conn.serial(); got.Cmp(serial) != 0 {
+		t.Errorf("the open connection's certificate serial is %x, want the old %x", got, serial)
+	}
+	if s.h.envoy.Pid() != pid || !s.h.envoy.Running() {
+		t.Error("Envoy was restarted")
+	}
+	if now, err := s.h.stat("listener_manager.listener_modified"); err != nil || now != modified {
+		t.Errorf("listeners were modified by the renewal (%d → %d, %v): the certificate must come over SDS alone", modified, now, err)
+	}
+	return renewed
 }
