@@ -56,7 +56,7 @@ moddir=$("$GO" list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
 mkdir -p "$tmp/crds"
 cp "$moddir"/deploy/crds/*.yaml "$tmp/crds/"
 chmod 0644 "$tmp"/crds/*.yaml
-"$tmp/cert-manager" -h 2>&1 | head -n 1 >&2
+"$tmp/cert-manager" --version >&2
 
 # Move into place only when everything built, so that an interrupted build is never mistaken for a
 # finished one; the stamp goes last.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -67,6 +68,7 @@ type options struct {
 	workers      int
 	featureGates string
 	readyFile    string
+	version      bool
 }
 
 func main() {
@@ -74,6 +76,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cert-manager: %v\n", err)
 		os.Exit(2)
+	}
+	if opts.version {
+		fmt.Println(version())
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -105,6 +111,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&c.CertificateRequestMaximumBackoffDuration, "certificate-request-maximum-backoff-duration", 32*time.Hour, "longest wait after failed issuances")
 	fs.StringVar(&o.featureGates, "feature-gates", "", "cert-manager feature gates, A=true,B=false")
 	fs.StringVar(&o.readyFile, "ready-file", "", "file written once the informer caches are synced and the controllers run")
+	fs.BoolVar(&o.version, "version", false, "print the cert-manager version and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,6 +123,19 @@ func parseFlags(args []string) (options, error) {
 	c.DefaultAutoCertificateAnnotations = splitList(autoAnnotations)
 	setFixedOptions(c)
 	return o, nil
+}
+
+// version names the cert-manager module this runner was built with.
+func version() string {
+	const module = "github.com/cert-manager/cert-manager"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == module {
+				return "cert-manager " + dep.Version + " (controllers only: gatebridge's test runner)"
+			}
+		}
+	}
+	return "cert-manager (unknown version)"
 }
 
 // setFixedOptions sets the options cert-manager's own command defaults and these tests never change.
