@@ -55,6 +55,25 @@ type Ingress struct {
 // families are checked in order; a key belongs to the first family whose prefix it has.
 var families = []*family{nginxFamily, certManagerFamily, gatebridgeFamily}
 
+// noEffect reports a value of an unsupported key that asks for nothing: an allow-list of every address
+// (cert-manager puts one on each of its ACME solver Ingresses) restricts nothing, so not honouring it
+// loses nothing and deserves no warning.
+func noEffect(key, value string) bool {
+	if key != NginxPrefix+"whitelist-source-range" && key != NginxPrefix+"allowlist-source-range" {
+		return false
+	}
+	all4, all6 := false, false
+	for _, r := range strings.Split(value, ",") {
+		switch strings.TrimSpace(r) {
+		case "0.0.0.0/0":
+			all4 = true
+		case "::/0":
+			all6 = true
+		}
+	}
+	return all4 && all6
+}
+
 // ParseIngress reads the annotations of an Ingress. Findings are sorted by key.
 func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
 	var out Ingress
@@ -69,7 +88,7 @@ func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
 			switch {
 			case !f.known[name]:
 				findings = append(findings, Finding{Key: key, Kind: Unknown, Message: "unknown " + f.name + " annotation; it has no effect"})
-			case !f.supported[name]:
+			case !f.supported[name] && !noEffect(key, annotations[key]):
 				findings = append(findings, Finding{Key: key, Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"})
 			}
 			break

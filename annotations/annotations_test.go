@@ -32,6 +32,15 @@ func TestParseIngress(t *testing.T) {
 			},
 		},
 		{
+			name: "an allow-list of every address restricts nothing: no finding (cert-manager's solver Ingresses)",
+			in:   map[string]string{NginxPrefix + "whitelist-source-range": "0.0.0.0/0,::/0"},
+		},
+		{
+			name:     "a real allow-list is unsupported",
+			in:       map[string]string{NginxPrefix + "whitelist-source-range": "0.0.0.0/0,10.0.0.0/8"},
+			findings: []Finding{{Key: NginxPrefix + "whitelist-source-range", Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"}},
+		},
+		{
 			name:     "unknown cert-manager and gatebridge keys",
 			in:       map[string]string{"cert-manager.io/isuer": "x", Prefix + "nope": "1"},
 			findings: []Finding{{Key: "cert-manager.io/isuer", Kind: Unknown, Message: "unknown cert-manager annotation; it has no effect"}, {Key: Prefix + "nope", Kind: Unknown, Message: "unknown gatebridge annotation; it has no effect"}},

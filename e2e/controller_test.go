@@ -170,7 +170,6 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	})
 }
 
-
 // noteEvent reports whether Ingress shop/name has exactly one Event of reason, seen once, from gatebridge.
 func noteEvent(ctx context.Context, cluster *kubetest.Cluster, name, reason string) error {
 	list, err := cluster.Client.CoreV1().Events("shop").List(ctx, metav1.ListOptions{
