@@ -18,7 +18,12 @@ var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
 
 // CacheDir is the directory hack/k8s/build.sh builds into: $GATEBRIDGE_CACHE, else
 // $XDG_CACHE_HOME/gatebridge, else $HOME/.cache/gatebridge, then k8s-<Version>.
-func CacheDir() (string, error) {
+func CacheDir() (string, error) { return ToolCacheDir("k8s-" + Version) }
+
+// ToolCacheDir is the folder of one built tool under gatebridge's cache: $GATEBRIDGE_CACHE, else
+// $XDG_CACHE_HOME/gatebridge, else $HOME/.cache/gatebridge, then name (the hack/*/build.sh scripts
+// follow the same rule).
+func ToolCacheDir(name string) (string, error) {
 	base := os.Getenv("GATEBRIDGE_CACHE")
 	if base == "" {
 		xdg := os.Getenv("XDG_CACHE_HOME")
@@ -31,15 +36,25 @@ func CacheDir() (string, error) {
 		}
 		base = filepath.Join(xdg, "gatebridge")
 	}
-	return filepath.Join(base, "k8s-"+Version), nil
+	return filepath.Join(base, name), nil
 }
 
 // BinDir returns the directory of the control plane binaries ($GATEBRIDGE_K8S_BIN or CacheDir), or an
 // error telling how to build them when one is missing.
 func BinDir() (string, error) {
-	dir := os.Getenv(BinEnv)
+	dir, err := ToolDir(BinEnv, CacheDir, binaries...)
+	if err != nil {
+		return "", fmt.Errorf("kubernetes %s binaries (run `make k8s` to build them, or set %s): %w", Version, BinEnv, err)
+	}
+	return dir, nil
+}
+
+// ToolDir returns the folder named by the environment variable env, else cacheDir(), after checking
+// that each of binaries is an executable file there.
+func ToolDir(env string, cacheDir func() (string, error), binaries ...string) (string, error) {
+	dir := os.Getenv(env)
 	if dir == "" {
-		d, err := CacheDir()
+		d, err := cacheDir()
 		if err != nil {
 			return "", err
 		}
@@ -56,8 +71,7 @@ func BinDir() (string, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("kubernetes %s binaries missing in %s (run `make k8s` to build them, or set %s): %w",
-			Version, dir, BinEnv, errors.Join(missing...))
+		return dir, fmt.Errorf("missing in %s: %w", dir, errors.Join(missing...))
 	}
 	return dir, nil
 }
