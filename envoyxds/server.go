@@ -167,7 +167,13 @@ func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (vers
 // snapshotOf makes a snapshot whose version is a hash of its content, so equal configurations are
 // never pushed twice. Validate checks its consistency (and more) before it is served.
 func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
+	// Every type is present, empty or not: a type missing from the snapshot has no version, so the
+	// cache never answers an Envoy's first request for it and a fleet with nothing to serve is never
+	// acked (its Gateway would wait for Programmed forever).
 	byType := map[string][]types.Resource{}
+	for _, typ := range []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.SecretType} {
+		byType[typ] = []types.Resource{}
+	}
 	h := sha256.New()
 	add := func(typ string, m proto.Message) error {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
