@@ -28,8 +28,9 @@ type attachment struct {
 // parentResult is the outcome of one parentRef of ours.
 type parentResult struct {
 	ref gwapiv1.ParentReference
-	// allowed are the listeners the parentRef selects and whose allowedRoutes take the route: the
-	// route counts in their attachedRoutes once it is accepted, whatever their own status.
+	// allowed are the listeners the parentRef selects, whose allowedRoutes take the route and which
+	// share a hostname with it: the route counts in their attachedRoutes once it is accepted, whatever
+	// their own status.
 	allowed []*listenerInfo
 	// attachments are where the route is served: allowed, ready listeners with a common hostname.
 	attachments []attachment
@@ -76,8 +77,7 @@ func (t *translator) attachRoute(rc routeCommon, gateways map[nsName]*gatewayInf
 
 func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1.ParentReference) parentResult {
 	res := parentResult{ref: pr}
-	selected := 0
-	hostnameMatch := false
+	selected, allowing := 0, 0
 	for _, l := range gw.listeners {
 		if pr.SectionName != nil && *pr.SectionName != l.spec.Name {
 			continue
@@ -89,9 +89,12 @@ func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1
 		if !t.listenerAllows(gw, l, rc) {
 			continue
 		}
-		res.allowed = append(res.allowed, l)
+		allowing++
 		hosts := routeHostnames(l.hostname(), rc.hostnames)
-		hostnameMatch = hostnameMatch || len(hosts) > 0
+		if len(hosts) == 0 {
+			continue // no hostname in common: not attached to this listener
+		}
+		res.allowed = append(res.allowed, l)
 		if !l.ready {
 			continue
 		}
@@ -102,9 +105,9 @@ func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1
 	switch {
 	case selected == 0:
 		res.problem = &refProblem{gwapiv1.RouteReasonNoMatchingParent, "no listener of the Gateway matches the parentRef's sectionName and port"}
-	case len(res.allowed) == 0:
+	case allowing == 0:
 		res.problem = &refProblem{gwapiv1.RouteReasonNotAllowedByListeners, "no listener selected by the parentRef allows this route's kind and namespace"}
-	case !hostnameMatch:
+	case len(res.allowed) == 0:
 		res.problem = &refProblem{gwapiv1.RouteReasonNoMatchingListenerHostname, "no hostname of the route matches a listener's hostname"}
 	}
 	if res.problem != nil {
