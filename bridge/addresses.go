@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/gatebridge/gatebridge/annotations"
 	"github.com/gatebridge/gatebridge/convert"
 )
 
@@ -258,5 +259,5 @@ func ingressClassName(ing *networkingv1.Ingress) string {
 	if ing.Spec.IngressClassName != nil {
 		return *ing.Spec.IngressClassName
 	}
-	return ing.Annotations["kubernetes.io/ingress.class"]
+	return ing.Annotations[annotations.ClassAnnotation]
 }

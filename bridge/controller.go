@@ -283,7 +283,7 @@ func (c *Controller) translateOptions(in *convert.Input) (convert.Options, map[s
 	maps.Copy(opts.GatewayAddresses, got.gateways)
 	opts.GatewayAddressErrors = got.errors
 	opts.IngressClassAddresses = got.classes
-	c.metrics.addressesFailed.Add(float64(len(got.errors)))
+	c.metrics.unaddressed.Set(float64(len(got.errors)))
 	return opts, got.bind
 }
 

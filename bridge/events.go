@@ -37,13 +37,19 @@ func newNoteEvents(ctx context.Context, kube kubernetes.Interface) *noteEvents {
 // record emits the notes not emitted at the previous call and returns how many it emitted. Notes about
 // objects not in the input (they were deleted meanwhile) are dropped.
 func (e *noteEvents) record(in *convert.Input, notes []convert.Note) int {
-	objects := objectReferences(in)
+	var objects map[convert.ObjectRef]*corev1.ObjectReference // indexed only when a note is new
 	now := make(map[convert.Note]bool, len(notes))
 	n := 0
 	for _, note := range notes {
 		now[note] = true
+		if e.seen[note] {
+			continue
+		}
+		if objects == nil {
+			objects = objectReferences(in)
+		}
 		ref, ok := objects[note.Object]
-		if e.seen[note] || !ok {
+		if !ok {
 			continue
 		}
 		e.recorder.Event(ref, note.Type, note.Reason, note.Message)

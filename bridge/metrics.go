@@ -21,17 +21,17 @@ import (
 type metrics struct {
 	registry *prometheus.Registry
 
-	reconciles      *prometheus.CounterVec // by result: ok, error
-	reconcileTime   prometheus.Histogram
-	statusWrites    prometheus.Counter
-	pushes          *prometheus.CounterVec // by fleet
-	acks            *prometheus.CounterVec // by fleet
-	nacks           *prometheus.CounterVec // by fleet
-	changeToAck     prometheus.Histogram
-	objects         *prometheus.GaugeVec // by kind and state
-	leader          prometheus.Gauge
-	eventsRecorded  prometheus.Counter
-	addressesFailed prometheus.Counter
+	reconciles     *prometheus.CounterVec // by result: ok, error
+	reconcileTime  prometheus.Histogram
+	statusWrites   prometheus.Counter
+	pushes         *prometheus.CounterVec // by fleet
+	acks           *prometheus.CounterVec // by fleet
+	nacks          *prometheus.CounterVec // by fleet
+	changeToAck    prometheus.Histogram
+	objects        *prometheus.GaugeVec // by kind and state
+	leader         prometheus.Gauge
+	eventsRecorded prometheus.Counter
+	unaddressed    prometheus.Gauge
 }
 
 func newMetrics(server *envoyxds.Server) *metrics {
@@ -70,8 +70,8 @@ func newMetrics(server *envoyxds.Server) *metrics {
 		eventsRecorded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gatebridge_events_total", Help: "Events recorded on objects for translation notes.",
 		}),
-		addressesFailed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gatebridge_address_allocation_failures_total", Help: "Gateways that got no address from the pool.",
+		unaddressed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gatebridge_gateways_without_address", Help: "Gateways the last rebuild could give no usable address.",
 		}),
 	}
 	connected := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -84,7 +84,7 @@ func newMetrics(server *envoyxds.Server) *metrics {
 		return float64(n)
 	})
 	m.registry.MustRegister(m.reconciles, m.reconcileTime, m.statusWrites, m.pushes, m.acks, m.nacks, m.changeToAck,
-		m.objects, m.leader, m.eventsRecorded, m.addressesFailed, connected,
+		m.objects, m.leader, m.eventsRecorded, m.unaddressed, connected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
