@@ -147,6 +147,15 @@ func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now meta
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.waiting = 0
+	live := make(map[convert.ObjectRef]bool, len(in.Gateways))
+	for i := range in.Gateways {
+		live[convert.ObjectRef{Kind: "Gateway", Namespace: in.Gateways[i].Namespace, Name: in.Gateways[i].Name}] = true
+	}
+	for ref := range a.programmed {
+		if !live[ref] { // deleted: a Gateway made again under its name starts at generation 1
+			delete(a.programmed, ref)
+		}
+	}
 	for i := range in.Gateways {
 		g := &in.Gateways[i]
 		ref := convert.ObjectRef{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}
