@@ -70,7 +70,7 @@ func TestProgrammedWaitsForAck(t *testing.T) {
 		t.Fatal("an ack already recorded by the server did not count")
 	}
 	a.holdUnacked(&convert.Input{}, &convert.Status{}, metav1.Now()) // the Gateway is deleted
-	publish("v4", 1)                                                  // and made again under its name
+	publish("v4", 1)                                                 // and made again under its name
 	if ok, _ := programmed(); ok {
 		t.Fatal("a Gateway made again under a deleted one's name is Programmed before any ack")
 	}
