@@ -69,24 +69,44 @@ type Verdict struct {
 	NotBefore, NotAfter time.Time
 }
 
-// Verdicts holds the Verdict of each Secret by "namespace/name".
-type Verdicts map[string]Verdict
-
-// Validate checks every Secret at now (see Check) and gives, by "namespace/name", whether it can be
-// served or why not.
-func Validate(secrets []corev1.Secret, now time.Time) Verdicts {
-	out := make(Verdicts, len(secrets))
-	for i := range secrets {
-		s := &secrets[i]
-		out[s.Namespace+"/"+s.Name] = Check(s, now)
-	}
-	return out
+// Verdicts judges Secrets at one instant, each only when asked about and at most once: a cluster holds
+// many TLS Secrets that no Ingress or Gateway names, and parsing them would be wasted work.
+type Verdicts struct {
+	now     time.Time
+	secrets map[string]*corev1.Secret
+	checked map[string]Verdict
 }
 
-// Err is why the Secret name ("namespace/name") cannot be served, or nil; a Secret that was not
-// validated does not exist.
-func (v Verdicts) Err(name string) error {
-	verdict, ok := v[name]
+// Validate makes the Verdicts of secrets at now (see Check), by "namespace/name". It parses nothing: a
+// Secret is checked when Err or Material first asks about it.
+func Validate(secrets []corev1.Secret, now time.Time) *Verdicts {
+	v := &Verdicts{now: now, secrets: make(map[string]*corev1.Secret, len(secrets)), checked: map[string]Verdict{}}
+	for i := range secrets {
+		s := &secrets[i]
+		v.secrets[s.Namespace+"/"+s.Name] = s
+	}
+	return v
+}
+
+// verdict checks the Secret name ("namespace/name") the first time it is asked about; ok is false when
+// no such Secret exists.
+func (v *Verdicts) verdict(name string) (Verdict, bool) {
+	if verdict, ok := v.checked[name]; ok {
+		return verdict, true
+	}
+	s, ok := v.secrets[name]
+	if !ok {
+		return Verdict{}, false
+	}
+	verdict := Check(s, v.now)
+	v.checked[name] = verdict
+	return verdict, true
+}
+
+// Err is why the Secret name ("namespace/name") cannot be served, or nil; a Secret that was not given
+// to Validate does not exist.
+func (v *Verdicts) Err(name string) error {
+	verdict, ok := v.verdict(name)
 	if !ok {
 		return NotFound(name)
 	}
@@ -95,7 +115,7 @@ func (v Verdicts) Err(name string) error {
 
 // Material returns the material of the usable Secrets among names, sorted by name, and an error for
 // each of the others.
-func (v Verdicts) Material(names []string) ([]model.TLSSecret, []error) {
+func (v *Verdicts) Material(names []string) ([]model.TLSSecret, []error) {
 	var out []model.TLSSecret
 	var errs []error
 	for _, name := range names {
@@ -103,20 +123,24 @@ func (v Verdicts) Material(names []string) ([]model.TLSSecret, []error) {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, v[name].Material)
+		out = append(out, v.checked[name].Material)
 	}
 	slices.SortFunc(out, func(a, b model.TLSSecret) int { return cmp.Compare(a.Name, b.Name) })
 	return slices.CompactFunc(out, func(a, b model.TLSSecret) bool { return a.Name == b.Name }), errs
 }
 
-// NextChange is the earliest validity bound after now among the Secrets: when a usable certificate
-// expires or a not yet valid one becomes valid, the verdicts change. It is zero when nothing will
-// change by itself.
-func (v Verdicts) NextChange(now time.Time) time.Time {
+// NextChange is the earliest validity bound after the instant of the Verdicts among the Secrets asked
+// about: when a usable certificate expires or a not yet valid one becomes valid, their verdicts change.
+// Secrets nobody asked about cannot change an answer. It is zero when nothing will change by itself,
+// and when validity is not checked (a zero instant).
+func (v *Verdicts) NextChange() time.Time {
 	var next time.Time
-	for _, verdict := range v {
+	if v.now.IsZero() {
+		return next
+	}
+	for _, verdict := range v.checked {
 		for _, t := range []time.Time{verdict.NotBefore.Add(-clockSkew), verdict.NotAfter.Add(time.Second)} {
-			if t.After(now) && (next.IsZero() || t.Before(next)) {
+			if t.After(v.now) && (next.IsZero() || t.Before(next)) {
 				next = t
 			}
 		}

@@ -145,22 +145,46 @@ func TestVerdicts(t *testing.T) {
 
 func TestNextChange(t *testing.T) {
 	now := date(2026, 1, 1)
-	v := Verdicts{
+	v := &Verdicts{now: now, checked: map[string]Verdict{
 		"ns/long":   {NotBefore: date(2025, 1, 1), NotAfter: date(2027, 1, 1)},
 		"ns/short":  {NotBefore: date(2025, 6, 1), NotAfter: date(2026, 2, 1)},
 		"ns/future": {NotBefore: date(2026, 3, 1), NotAfter: date(2026, 4, 1)},
 		"ns/soon":   {NotBefore: date(2026, 1, 1).Add(2 * clockSkew), NotAfter: date(2026, 4, 1)},
 		"ns/gone":   {NotBefore: date(2024, 1, 1), NotAfter: date(2025, 1, 1)},
 		"ns/none":   {},
-	}
-	if got, want := v.NextChange(now), now.Add(clockSkew); !got.Equal(want) {
+	}}
+	if got, want := v.NextChange(), now.Add(clockSkew); !got.Equal(want) {
 		t.Errorf("NextChange = %s, want %s (when the soon valid certificate is taken)", got, want)
 	}
-	delete(v, "ns/soon")
-	if got, want := v.NextChange(now), date(2026, 2, 1).Add(time.Second); !got.Equal(want) {
+	delete(v.checked, "ns/soon")
+	if got, want := v.NextChange(), date(2026, 2, 1).Add(time.Second); !got.Equal(want) {
 		t.Errorf("NextChange = %s, want %s (just after the short certificate expires)", got, want)
 	}
-	if got := (Verdicts{"ns/gone": v["ns/gone"]}).NextChange(now); !got.IsZero() {
+	if got := (&Verdicts{now: now, checked: map[string]Verdict{"ns/gone": v.checked["ns/gone"]}}).NextChange(); !got.IsZero() {
 		t.Errorf("NextChange with only expired certificates = %s, want zero", got)
+	}
+	if got := (&Verdicts{checked: v.checked}).NextChange(); !got.IsZero() {
+		t.Errorf("NextChange without a clock = %s, want zero", got)
+	}
+}
+
+// TestVerdictsOnDemand checks that a Secret is judged only once asked about: one that nobody names
+// costs no parsing and does not wake translation when its certificate expires.
+func TestVerdictsOnDemand(t *testing.T) {
+	now := time.Now()
+	cert, key := issue(t, now.Add(-time.Hour), now.Add(time.Hour))
+	unnamedCert, unnamedKey := issue(t, now.Add(-time.Hour), now.Add(time.Minute))
+	v := Validate([]corev1.Secret{tlsSecret("named", cert, key), tlsSecret("unnamed", unnamedCert, unnamedKey)}, now)
+	if got := v.NextChange(); !got.IsZero() {
+		t.Errorf("NextChange before any question = %s, want zero", got)
+	}
+	if err := v.Err("ns/named"); err != nil {
+		t.Fatalf("Err of a usable Secret: %v", err)
+	}
+	if _, ok := v.checked["ns/unnamed"]; ok || len(v.checked) != 1 {
+		t.Errorf("checked %d Secrets, want only ns/named", len(v.checked))
+	}
+	if got, want := v.NextChange(), now.Add(time.Hour).Truncate(time.Second).Add(time.Second); !got.Equal(want) {
+		t.Errorf("NextChange = %s, want %s (when ns/named expires; ns/unnamed was never asked about)", got, want)
 	}
 }

@@ -35,7 +35,8 @@ type Input struct {
 	Services        []corev1.Service
 	EndpointSlices  []discoveryv1.EndpointSlice
 	Namespaces      []corev1.Namespace
-	// Secrets holds the Secrets that Ingresses and Gateways name (and only those, in a cluster).
+	// Secrets holds the TLS Secrets Ingresses and Gateways may name (in a cluster, every Secret of type
+	// kubernetes.io/tls); Translate parses only those that are named.
 	Secrets []corev1.Secret
 }
 

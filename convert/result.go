@@ -117,8 +117,9 @@ type Result struct {
 	Snapshot model.Snapshot
 	Status   Status
 	Notes    []Note
-	// SecretsChange is when a TLS Secret's certificate expires or becomes valid (zero if none will, or
-	// Options.Now was not set): translation must run again then, even if no object changes.
+	// SecretsChange is when the certificate of a TLS Secret the input names expires or becomes valid
+	// (zero if none will, or Options.Now was not set): translation must run again then, even if no
+	// object changes.
 	SecretsChange time.Time `json:"-"`
 }
 

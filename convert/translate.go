@@ -44,9 +44,7 @@ func Translate(in Input, opts Options) Result {
 		return cmp.Or(compareRefs(a.Object, b.Object), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Message, b.Message))
 	})
 	t.result.Notes = slices.Compact(t.result.Notes)
-	if !opts.Now.IsZero() {
-		t.result.SecretsChange = t.secrets.NextChange(opts.Now.Time)
-	}
+	t.result.SecretsChange = t.secrets.NextChange()
 	return t.result
 }
 
@@ -63,8 +61,9 @@ type translator struct {
 	vsNames     map[string]bool
 	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
 	grpcPorts map[grpcPort]bool
-	// secrets says, by "namespace/name", whether each Secret of the input can be served.
-	secrets certs.Verdicts
+	// secrets says, by "namespace/name", whether a Secret of the input can be served; each is checked
+	// when first named.
+	secrets *certs.Verdicts
 }
 
 type grpcPort struct {
