@@ -34,7 +34,29 @@ type family struct {
 	known map[string]bool
 	// supported lists the known keys gatebridge honours; the others are reported as Unsupported.
 	supported map[string]bool
-	name      string
+	// asksNothing holds, for some unsupported keys, a test of values that ask for nothing: not honouring
+	// them loses nothing, so they deserve no finding.
+	asksNothing map[string]func(value string) bool
+	name        string
+}
+
+// supportedFamily is a family whose every key (given with its prefix) is known and supported.
+func supportedFamily(name, prefix string, keys ...string) *family {
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		names = append(names, strings.TrimPrefix(k, prefix))
+	}
+	set := keySet(names...)
+	return &family{name: name, prefix: prefix, known: set, supported: set}
+}
+
+// unsupported reports whether the value of the known key name is not honoured and asks for something.
+func (f *family) unsupported(name, value string) bool {
+	if f.supported[name] {
+		return false
+	}
+	asksNothing := f.asksNothing[name]
+	return asksNothing == nil || !asksNothing(value)
 }
 
 func keySet(keys ...string) map[string]bool {
@@ -53,26 +75,7 @@ type Ingress struct {
 }
 
 // families are checked in order; a key belongs to the first family whose prefix it has.
-var families = []*family{nginxFamily, certManagerFamily, gatebridgeFamily}
-
-// noEffect reports a value of an unsupported key that asks for nothing: an allow-list of every address
-// (cert-manager puts one on each of its ACME solver Ingresses) restricts nothing, so not honouring it
-// loses nothing and deserves no warning.
-func noEffect(key, value string) bool {
-	if key != NginxPrefix+"whitelist-source-range" && key != NginxPrefix+"allowlist-source-range" {
-		return false
-	}
-	all4, all6 := false, false
-	for _, r := range strings.Split(value, ",") {
-		switch strings.TrimSpace(r) {
-		case "0.0.0.0/0":
-			all4 = true
-		case "::/0":
-			all6 = true
-		}
-	}
-	return all4 && all6
-}
+var families = []*family{nginxFamily, certManagerFamily, certManagerACMEFamily, gatebridgeFamily}
 
 // ParseIngress reads the annotations of an Ingress. Findings are sorted by key.
 func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
@@ -88,7 +91,7 @@ func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
 			switch {
 			case !f.known[name]:
 				findings = append(findings, Finding{Key: key, Kind: Unknown, Message: "unknown " + f.name + " annotation; it has no effect"})
-			case !f.supported[name] && !noEffect(key, annotations[key]):
+			case f.unsupported(name, annotations[key]):
 				findings = append(findings, Finding{Key: key, Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"})
 			}
 			break

@@ -1,7 +1,5 @@
 package annotations
 
-import "strings"
-
 // Prefixes of cert-manager's annotations.
 const (
 	CertManagerPrefix     = "cert-manager.io/"
@@ -89,22 +87,7 @@ var certManagerACMEKeys = []string{
 // certManagerFamily holds cert-manager's annotations. cert-manager itself acts on them (it creates the
 // Certificate and the Secret); gatebridge serves the Secret it produces, so every known key is
 // supported. The certs package checks their values.
-var certManagerFamily = &family{name: "cert-manager", prefix: CertManagerPrefix, known: keysWithout(CertManagerPrefix, certManagerKeys)}
+var certManagerFamily = supportedFamily("cert-manager", CertManagerPrefix, certManagerKeys...)
 
-var certManagerACMEFamily = &family{name: "cert-manager ACME", prefix: CertManagerACMEPrefix, known: keysWithout(CertManagerACMEPrefix, certManagerACMEKeys)}
-
-func keysWithout(prefix string, keys []string) map[string]bool {
-	names := make([]string, 0, len(keys))
-	for _, k := range keys {
-		names = append(names, strings.TrimPrefix(k, prefix))
-	}
-	return keySet(names...)
-}
-
-// init completes the families and adds the ACME one to those ParseIngress checks (its prefix is not
-// a prefix of any other family's).
-func init() {
-	certManagerFamily.supported = certManagerFamily.known
-	certManagerACMEFamily.supported = certManagerACMEFamily.known
-	families = append(families, certManagerACMEFamily)
-}
+// certManagerACMEFamily holds the keys of acme.cert-manager.io/, supported as the others.
+var certManagerACMEFamily = supportedFamily("cert-manager ACME", CertManagerACMEPrefix, certManagerACMEKeys...)

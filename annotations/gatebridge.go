@@ -3,9 +3,4 @@ package annotations
 // Prefix is the prefix of gatebridge's own annotations, used only where no common annotation exists.
 const Prefix = "gatebridge.dev/"
 
-var gatebridgeFamily = &family{
-	name:      "gatebridge",
-	prefix:    Prefix,
-	known:     keySet("endpoints"),
-	supported: keySet("endpoints"),
-}
+var gatebridgeFamily = supportedFamily("gatebridge", Prefix, EndpointsAnnotation)

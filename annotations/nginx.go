@@ -1,5 +1,7 @@
 package annotations
 
+import "strings"
+
 // NginxPrefix is the prefix of ingress-nginx's annotations.
 const NginxPrefix = "nginx.ingress.kubernetes.io/"
 
@@ -45,4 +47,23 @@ var nginxFamily = &family{
 		"server-tokens", "disable-proxy-intercept-errors", "custom-http-errors-cache",
 	),
 	supported: keySet(),
+	asksNothing: map[string]func(string) bool{
+		"whitelist-source-range": allowsEveryAddress,
+		"allowlist-source-range": allowsEveryAddress,
+	},
+}
+
+// allowsEveryAddress reports an allow-list of every address (cert-manager puts one on each of its ACME
+// solver Ingresses): it restricts nothing.
+func allowsEveryAddress(value string) bool {
+	all4, all6 := false, false
+	for _, r := range strings.Split(value, ",") {
+		switch strings.TrimSpace(r) {
+		case "0.0.0.0/0":
+			all4 = true
+		case "::/0":
+			all6 = true
+		}
+	}
+	return all4 && all6
 }
