@@ -79,12 +79,6 @@ func ownerListener(gw *gatewayInfo, port gwapiv1.PortNumber, host string) *liste
 	return owner
 }
 
-// hostCovers reports whether routes for hostname general also serve requests for host: "*" covers
-// everything, a wildcard covers the names (and narrower wildcards) below it.
-func hostCovers(general, host string) bool {
-	return general == host || general == "*" || (isWildcard(general) && wildcardCovers(general, host))
-}
-
 // entriesForHost gathers what a VirtualService for one hostname serves: the routes of that hostname,
 // then those of the wildcards that cover it (the most specific hostname first, as the specification
 // orders them), taking only routes that came through the listener that owns the hostname.
@@ -92,11 +86,7 @@ func (t *translator) entriesForHost(key httpBucketKey) []httpEntry {
 	owner := ownerListener(key.gw, key.port, key.host)
 	var out []httpEntry
 	for _, general := range coveringHosts(key.host) {
-		k := httpBucketKey{gw: key.gw, port: key.port, host: general}
-		if !hostCovers(general, key.host) {
-			continue
-		}
-		for _, e := range t.httpBuckets[k] {
+		for _, e := range t.httpBuckets[httpBucketKey{gw: key.gw, port: key.port, host: general}] {
 			if owner == nil || e.listener == owner {
 				out = append(out, e)
 			}
@@ -117,8 +107,8 @@ func (t *translator) entriesForHost(key httpBucketKey) []httpEntry {
 	})
 }
 
-// coveringHosts lists the hostnames whose routes could serve host: itself, "*", and the wildcard of
-// every domain above it ("*.b.c" and "*.c" for "a.b.c" or "*.b.c").
+// coveringHosts lists the hostnames whose routes also serve host: itself, "*", and the wildcard of
+// every domain above it ("*.b.c" and "*.c" for "a.b.c"; "*.c" for "*.b.c"). Each covers host.
 func coveringHosts(host string) []string {
 	out := []string{host}
 	for i := 0; i < len(host); i++ {
