@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
 )
 
@@ -45,7 +46,7 @@ type CertManager struct {
 	LogPath string
 
 	cluster *kubetest.Cluster
-	*process
+	proc    *childproc.Process
 }
 
 // Start applies cert-manager's CRDs to cluster, starts cert-manager against it and waits until its
@@ -61,7 +62,7 @@ func Start(t testing.TB, cluster *kubetest.Cluster, opts Options) *CertManager {
 	defer cancel()
 	cm, err := StartContext(ctx, cluster, bin, t.TempDir(), opts)
 	if cm != nil {
-		logOnFailure(t, cm.process)
+		logOnFailure(t, cm.proc)
 	}
 	if err != nil {
 		t.Fatalf("start cert-manager %s: %v", Version, err)
@@ -92,14 +93,19 @@ func StartContext(ctx context.Context, cluster *kubetest.Cluster, bin, dir strin
 	if len(opts.ACMENameservers) > 0 {
 		args = append(args, "--acme-http01-solver-nameservers="+strings.Join(opts.ACMENameservers, ","))
 	}
-	logPath := filepath.Join(dir, "cert-manager.log")
-	p, err := startProcess("cert-manager", filepath.Join(bin, runnerBin), append(args, opts.Args...), nil, logPath)
+	p, err := startProcess(runnerBin, bin, dir, append(args, opts.Args...), nil)
 	if err != nil {
 		return nil, err
 	}
-	cm := &CertManager{ClusterResourceNamespace: ns, LogPath: logPath, cluster: cluster, process: p}
+	cm := &CertManager{ClusterResourceNamespace: ns, LogPath: p.LogPath, cluster: cluster, proc: p}
 	return cm, cm.waitReady(ctx, ready)
 }
+
+// Stop stops cert-manager: SIGTERM, then SIGKILL after a grace period. It is safe to call more than once.
+func (cm *CertManager) Stop() { cm.proc.Stop(stopGrace) }
+
+// Exited returns an error when cert-manager is no longer running, nil while it runs.
+func (cm *CertManager) Exited() error { return cm.proc.Exited() }
 
 // ApplyCRDs applies the CRDs of the build in bin and waits until they are established.
 func ApplyCRDs(ctx context.Context, cluster *kubetest.Cluster, bin string) error {
@@ -144,7 +150,7 @@ func (cm *CertManager) waitReady(ctx context.Context, path string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for cert-manager's informers to sync: %w; its log:\n%s", ctx.Err(), cm.LogTail(4096))
+			return fmt.Errorf("wait for cert-manager's informers to sync: %w; its log:\n%s", ctx.Err(), cm.proc.LogTail(4096))
 		case <-tick.C:
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
@@ -53,7 +54,8 @@ func StartPebble(t testing.TB, opts PebbleOptions) *Pebble {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ports, err := freePorts(4)
+	// The DNS port serves UDP too: a UDP port taken by then makes challtestsrv exit, which waitReady reports.
+	ports, err := childproc.FreePorts(4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,19 +63,18 @@ func StartPebble(t testing.TB, opts PebbleOptions) *Pebble {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dns, err := startProcess(ChallTestSrvBin, filepath.Join(bin, ChallTestSrvBin), []string{
+	dns, err := startProcess(ChallTestSrvBin, bin, dir, []string{
 		"-dnsserver", p.DNS, "-management", "127.0.0.1:" + strconv.Itoa(ports[3]),
 		"-defaultIPv4", cmp.Or(opts.Address, "127.0.0.1"), "-defaultIPv6", "",
 		"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "",
-	}, nil, filepath.Join(dir, ChallTestSrvBin+".log"))
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logOnFailure(t, dns)
 	// No random sleep before a validation and no random bad-nonce errors: the test waits for neither.
 	env := []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0"}
-	pebble, err := startProcess(PebbleBin, filepath.Join(bin, PebbleBin), []string{"-config", cfg, "-dnsserver", p.DNS}, env,
-		filepath.Join(dir, PebbleBin+".log"))
+	pebble, err := startProcess(PebbleBin, bin, dir, []string{"-config", cfg, "-dnsserver", p.DNS}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func writePebbleConfig(dir string, ports []int, httpPort int) (*Pebble, string, 
 }
 
 // waitReady waits until the DNS server answers addr for a test name and Pebble serves its directory.
-func (p *Pebble) waitReady(ctx context.Context, addr string, procs ...*process) error {
+func (p *Pebble) waitReady(ctx context.Context, addr string, procs ...*childproc.Process) error {
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp", p.DNS)
 	}}
@@ -197,22 +198,6 @@ func (p *Pebble) get(ctx context.Context, url string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return b, nil
-}
-
-// freePorts returns n distinct TCP ports free on 127.0.0.1 at the time of the call. The DNS port is
-// used for UDP and TCP both; a UDP port taken by then makes challtestsrv exit, which StartPebble
-// reports.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // ACMEClusterIssuer is the manifest of an ACME ClusterIssuer called name, registered with pebble and

@@ -3,6 +3,7 @@
 package envoyproc
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/gatebridge/gatebridge/envoyxds"
+	"github.com/gatebridge/gatebridge/internal/childproc"
 )
 
 // ErrNotFound means no Envoy binary was found.
@@ -55,12 +57,9 @@ type Options struct {
 	LogLevel string
 }
 
-// Process is a running Envoy.
+// Process is a running Envoy; its log is in LogPath.
 type Process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	// LogPath is the file Envoy writes its log to.
-	LogPath string
+	*childproc.Process
 }
 
 // Start writes the bootstrap of the Envoy and starts it.
@@ -80,40 +79,18 @@ func Start(opts Options) (*Process, error) {
 	if err := os.WriteFile(bpath, bootstrap, 0o644); err != nil {
 		return nil, fmt.Errorf("write bootstrap: %w", err)
 	}
-	logPath := filepath.Join(opts.Dir, "envoy.log")
-	logFile, err := os.Create(logPath)
+	args := []string{"-c", bpath, "--disable-hot-restart", "-l", cmp.Or(opts.LogLevel, "warning")}
+	p, err := childproc.Start("envoy", bin, args, nil, filepath.Join(opts.Dir, "envoy.log"))
 	if err != nil {
-		return nil, fmt.Errorf("create envoy log: %w", err)
+		return nil, err
 	}
-	defer logFile.Close()
-	level := opts.LogLevel
-	if level == "" {
-		level = "warning"
-	}
-	cmd := exec.Command(bin, "-c", bpath, "--disable-hot-restart", "-l", level)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = childAttributes()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start envoy: %w", err)
-	}
-	p := &Process{cmd: cmd, done: make(chan struct{}), LogPath: logPath}
-	go func() {
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
+	return &Process{p}, nil
 }
-
-// Pid is the process id of the Envoy.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Done is closed once the Envoy has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Running reports whether the Envoy process is still there.
 func (p *Process) Running() bool {
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return false
 	default:
 		return true
@@ -121,10 +98,7 @@ func (p *Process) Running() bool {
 }
 
 // Stop kills the Envoy and waits for it.
-func (p *Process) Stop() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
+func (p *Process) Stop() { p.Process.Stop(0) }
 
 // Log returns what the Envoy logged so far.
 func (p *Process) Log() string {

@@ -2,23 +2,22 @@ package envoyproc
 
 import (
 	"errors"
-	"net"
 	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/gatebridge/gatebridge/envoyxds"
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/eventually"
 )
 
 func bootstrapFor(t *testing.T) envoyxds.BootstrapOptions {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := childproc.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return envoyxds.BootstrapOptions{Fleet: "test", XDS: "127.0.0.1:1", AdminPort: uint32(l.Addr().(*net.TCPAddr).Port)}
+	return envoyxds.BootstrapOptions{Fleet: "test", XDS: "127.0.0.1:1", AdminPort: uint32(ports[0])}
 }
 
 // TestStartStop starts a real Envoy when one is installed, and checks that Stop ends it and Running

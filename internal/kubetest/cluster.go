@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/gatebridge/gatebridge/internal/childproc"
 )
 
 // DefaultControllers are the kube-controller-manager controllers a gateway controller's tests need.
@@ -58,7 +60,7 @@ type Cluster struct {
 	serviceAccounts bool
 
 	mu    sync.Mutex
-	procs []*process // in start order
+	procs []*childproc.Process // in start order
 }
 
 // Start starts a control plane for a test and stops it when the test ends, printing the end of each
@@ -139,7 +141,7 @@ func (c *Cluster) Stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		c.procs[i].stop()
+		c.procs[i].Stop(stopGrace)
 	}
 }
 
@@ -149,12 +151,12 @@ func (c *Cluster) LogTails(max int64) string {
 	defer c.mu.Unlock()
 	var b strings.Builder
 	for _, p := range c.procs {
-		fmt.Fprintf(&b, "===== %s log (%s) =====\n%s\n", p.name, p.logPath, tailFile(p.logPath, max))
+		fmt.Fprintf(&b, "===== %s log (%s) =====\n%s\n", p.Name, p.LogPath, p.LogTail(max))
 	}
 	return b.String()
 }
 
-func (c *Cluster) add(p *process) {
+func (c *Cluster) add(p *childproc.Process) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.procs = append(c.procs, p)
@@ -225,7 +227,7 @@ func (c *Cluster) exited() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range c.procs {
-		if err := p.exitErr(); err != nil {
+		if err := exitErr(p); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+
+	"github.com/gatebridge/gatebridge/internal/childproc"
 )
 
 // serviceClusterIPRange is the range Services get their cluster IPs from.
@@ -18,7 +20,7 @@ const serviceClusterIPRange = "10.96.0.0/16"
 
 // startEtcd starts a single-member etcd on two free loopback ports and waits until it is healthy.
 func (c *Cluster) startEtcd(ctx context.Context, bin string) (string, error) {
-	ports, err := freePorts(2)
+	ports, err := childproc.FreePorts(2)
 	if err != nil {
 		return "", err
 	}
@@ -84,7 +86,7 @@ func apiServerArgs(port int, etcdURL, dir string, creds *credentials) []string {
 // startAPIServer starts kube-apiserver on a free loopback port, makes the clients and waits for
 // /readyz.
 func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, creds *credentials, extra []string) error {
-	ports, err := freePorts(1)
+	ports, err := childproc.FreePorts(1)
 	if err != nil {
 		return err
 	}
