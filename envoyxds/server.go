@@ -24,7 +24,6 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 )
 
 // fleetHash keys the snapshot cache by fleet: every Envoy whose node cluster names the fleet gets the
@@ -71,14 +70,10 @@ type Server struct {
 	// acked lists, by fleet, the versions some Envoy acked (for some type), oldest first; a version
 	// that is NACKed later leaves the list (Envoy acks clusters and listeners of a version before it
 	// rejects its routes).
-	acked  map[string][]*cachev3.Snapshot
-	errors map[string]string
-	nodes  map[streamKey]*NodeStatus
-	// sent holds, per stream and type, the nonce and version of the latest response: a request answers
-	// a nonce (its version field names the last version accepted, not the one rejected), and the
-	// xDS server ignores answers to older nonces.
-	sent map[streamKey]map[string]sentResponse
-	obs  Observer
+	acked   map[string][]*cachev3.Snapshot
+	errors  map[string]string
+	streams map[streamKey]*streamState // open streams: one per Envoy on ADS
+	obs     Observer
 }
 
 // Observer hears what the server does, for metrics and for status that waits on Envoy. Its functions
@@ -105,6 +100,15 @@ type streamKey struct {
 	id    int64
 }
 
+// streamState is what the server knows of one stream, from its first request until it closes.
+type streamState struct {
+	node NodeStatus
+	// sent holds, by type URL, the nonce and version of the latest response: a request answers a nonce
+	// (its version field names the last version accepted, not the one rejected), and the xDS server
+	// ignores answers to older nonces.
+	sent map[string]sentResponse
+}
+
 type sentResponse struct{ nonce, version string }
 
 // NewServer makes a server; log receives one line per push, ACK and NACK (never secret material).
@@ -115,8 +119,7 @@ func NewServer(log *slog.Logger) *Server {
 		current: map[string]*cachev3.Snapshot{},
 		acked:   map[string][]*cachev3.Snapshot{},
 		errors:  map[string]string{},
-		nodes:   map[streamKey]*NodeStatus{},
-		sent:    map[streamKey]map[string]sentResponse{},
+		streams: map[streamKey]*streamState{},
 	}
 }
 
@@ -165,41 +168,36 @@ func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (vers
 }
 
 // snapshotOf makes a snapshot whose version is a hash of its content, so equal configurations are
-// never pushed twice. Validate checks its consistency (and more) before it is served.
+// never pushed twice. Each resource is marshaled and hashed once: the hashes are also the per-resource
+// versions delta streams need, which the cache would otherwise compute again. Validate checks the
+// snapshot's consistency (and more) before it is served.
 func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
 	// Every type is present, empty or not: a type missing from the snapshot has no version, so the
 	// cache never answers an Envoy's first request for it and a fleet with nothing to serve is never
 	// acked (its Gateway would wait for Programmed forever).
-	byType := map[string][]types.Resource{}
-	for _, typ := range []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.SecretType} {
-		byType[typ] = []types.Resource{}
+	byType := map[string][]types.Resource{
+		resourcev3.ListenerType: resourceList(res.Listeners),
+		resourcev3.RouteType:    resourceList(res.Routes),
+		resourcev3.ClusterType:  resourceList(res.Clusters),
+		resourcev3.EndpointType: resourceList(res.Endpoints),
+		resourcev3.SecretType:   resourceList(res.Secrets),
 	}
 	h := sha256.New()
-	add := func(typ string, m proto.Message) error {
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-		if err != nil {
-			return err
-		}
-		h.Write([]byte(typ))
-		h.Write(b)
-		byType[typ] = append(byType[typ], m.(types.Resource))
-		return nil
-	}
+	versions := map[string]map[string]string{}
 	var errs []error
-	for _, m := range res.Listeners {
-		errs = append(errs, add(resourcev3.ListenerType, m))
-	}
-	for _, m := range res.Routes {
-		errs = append(errs, add(resourcev3.RouteType, m))
-	}
-	for _, m := range res.Clusters {
-		errs = append(errs, add(resourcev3.ClusterType, m))
-	}
-	for _, m := range res.Endpoints {
-		errs = append(errs, add(resourcev3.EndpointType, m))
-	}
-	for _, m := range res.Secrets {
-		errs = append(errs, add(resourcev3.SecretType, m))
+	for _, typ := range servedTypes {
+		versions[typ] = make(map[string]string, len(byType[typ]))
+		for _, r := range byType[typ] {
+			b, err := cachev3.MarshalResource(r)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			v := cachev3.HashResource(b)
+			versions[typ][cachev3.GetResourceName(r)] = v
+			h.Write([]byte(typ))
+			h.Write([]byte(v))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return "", nil, err
@@ -209,7 +207,19 @@ func snapshotOf(res *Resources) (string, *cachev3.Snapshot, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	snap.VersionMap = versions
 	return version, snap, nil
+}
+
+// servedTypes are the resource types a snapshot holds, in the order their resources enter its version.
+var servedTypes = []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.SecretType}
+
+func resourceList[T types.Resource](ms []T) []types.Resource {
+	out := make([]types.Resource, len(ms))
+	for i, m := range ms {
+		out[i] = m
+	}
+	return out
 }
 
 // onResponse and onDeltaResponse remember the nonce and version of what a stream was sent last.
@@ -224,10 +234,7 @@ func (s *Server) onDeltaResponse(stream int64, _ *discoveryv3.DeltaDiscoveryRequ
 func (s *Server) sentResponse(key streamKey, typeURL, nonce, version string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sent[key] == nil {
-		s.sent[key] = map[string]sentResponse{}
-	}
-	s.sent[key][typeURL] = sentResponse{nonce, version}
+	s.stream(key).sent[typeURL] = sentResponse{nonce, version}
 }
 
 // onRequest and onDeltaRequest record ACKs and NACKs. After a NACK of the version being served the
@@ -248,30 +255,29 @@ func (s *Server) onDeltaRequest(stream int64, req *discoveryv3.DeltaDiscoveryReq
 func (s *Server) onAnswer(key streamKey, node *corev3.Node, typeURL, nonce, nackText string, nack bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ns := s.streamNode(key, node)
-	last, ok := s.sent[key][typeURL]
+	st := s.stream(key)
+	if node != nil { // the node is sent on the first request only
+		st.node.Node, st.node.Fleet = node.Id, fleetHash{}.ID(node)
+	}
+	last, ok := st.sent[typeURL]
 	if nonce == "" || !ok || last.nonce != nonce {
 		return
 	}
 	if nack {
-		s.nacked(ns, last.version, typeURL, nackText)
-	} else if last.version == s.versionLocked(ns.Fleet) {
-		s.ackedVersion(ns, last.version)
+		s.nacked(&st.node, last.version, typeURL, nackText)
+	} else if last.version == s.versionLocked(st.node.Fleet) {
+		s.ackedVersion(&st.node, last.version)
 	}
 }
 
-// streamNode returns the status of the Envoy on a stream (the node is sent on the first request only).
-// s.mu is held.
-func (s *Server) streamNode(key streamKey, node *corev3.Node) *NodeStatus {
-	ns := s.nodes[key]
-	if ns == nil {
-		ns = &NodeStatus{Fleet: fleetHash{}.ID(node)}
-		s.nodes[key] = ns
+// stream returns the state of a stream, made on its first request. s.mu is held.
+func (s *Server) stream(key streamKey) *streamState {
+	st := s.streams[key]
+	if st == nil {
+		st = &streamState{sent: map[string]sentResponse{}}
+		s.streams[key] = st
 	}
-	if node != nil {
-		ns.Node, ns.Fleet = node.Id, fleetHash{}.ID(node)
-	}
-	return ns
+	return st
 }
 
 // versionLocked is Version for a caller that holds s.mu.
@@ -360,9 +366,9 @@ func (s *Server) statusLocked() []FleetStatus {
 	for f, e := range s.errors {
 		get(f).Error = e
 	}
-	for _, n := range s.nodes {
-		fs := get(n.Fleet)
-		fs.Nodes = append(fs.Nodes, *n)
+	for _, st := range s.streams {
+		fs := get(st.node.Fleet)
+		fs.Nodes = append(fs.Nodes, st.node)
 	}
 	out := make([]FleetStatus, 0, len(fleets))
 	for _, f := range fleets {
@@ -376,8 +382,7 @@ func (s *Server) statusLocked() []FleetStatus {
 func (s *Server) onClosed(key streamKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.nodes, key)
-	delete(s.sent, key)
+	delete(s.streams, key)
 }
 
 // Serve serves xDS on lis until ctx ends.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -65,4 +67,33 @@ func serveADS(t *testing.T) (context.Context, *Server, string) {
 	}
 	go s.Serve(ctx, lis)
 	return ctx, s, lis.Addr().String()
+}
+
+// TestSnapshotVersionMap checks that the per-resource versions snapshotOf computes are those the cache
+// would compute for delta streams, and that the snapshot's version is a hash of its content.
+func TestSnapshotVersionMap(t *testing.T) {
+	res := goldenResources(t, "ingress-tls")
+	version, snap, err := snapshotOf(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &cachev3.Snapshot{Resources: snap.Resources}
+	if err := want.ConstructVersionMap(); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range servedTypes {
+		if len(want.VersionMap[typ]) == 0 {
+			t.Errorf("%s: no resources in the golden case", typ)
+		}
+		if diff := cmp.Diff(want.VersionMap[typ], snap.GetVersionMap(typ)); diff != "" {
+			t.Errorf("%s versions (-cache +snapshotOf):\n%s", typ, diff)
+		}
+	}
+	if again, _, err := snapshotOf(res); err != nil || again != version {
+		t.Errorf("the same resources got version %s (%v), then %s", version, err, again)
+	}
+	res.Clusters = res.Clusters[1:]
+	if other, _, err := snapshotOf(res); err != nil || other == version {
+		t.Errorf("one cluster less kept version %s (%v)", version, err)
+	}
 }
