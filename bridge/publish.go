@@ -34,7 +34,7 @@ func newPublisher(log *slog.Logger, translate convert.Options, envoy envoyxds.Op
 	return server, &publisher{server: server, translate: translate, envoy: envoy, log: log}
 }
 
-// publish translates input and pushes every fleet. Translation validates the TLS Secrets first (at
+// publish translates input and pushes every fleet. Translation validates each TLS Secret an object names (at
 // topts.Now, see certs.Check): an unusable one is a broken reference of the listener or Ingress host
 // that names it (a status condition or a note), and the snapshot carries the material of the usable
 // ones only. Notes are logged; a fleet whose update is invalid keeps its last good configuration, and
