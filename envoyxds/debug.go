@@ -19,7 +19,6 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -105,14 +104,11 @@ func (t routeTable) listenerRows(l *listenerv3.Listener, used map[string]bool) [
 	var rows []RouteRow
 	for _, fc := range l.FilterChains {
 		for _, f := range fc.Filters {
-			cfg, err := f.GetTypedConfig().UnmarshalNew()
-			if err != nil {
-				continue
-			}
-			switch c := cfg.(type) {
-			case *hcmv3.HttpConnectionManager:
-				rc := c.GetRouteConfig()
-				if name := c.GetRds().GetRouteConfigName(); name != "" {
+			hcm, tp := networkFilter(f)
+			switch {
+			case hcm != nil:
+				rc := hcm.GetRouteConfig()
+				if name := hcm.GetRds().GetRouteConfigName(); name != "" {
 					rc = t.configs[name]
 				}
 				if rc == nil || seen[rc.Name] {
@@ -120,8 +116,8 @@ func (t routeTable) listenerRows(l *listenerv3.Listener, used map[string]bool) [
 				}
 				seen[rc.Name], used[rc.Name] = true, true
 				rows = append(rows, t.configRows(port, l.Name, rc)...)
-			case *tcpproxyv3.TcpProxy:
-				rows = append(rows, t.tcpRow(port, l, fc, c))
+			case tp != nil:
+				rows = append(rows, t.tcpRow(port, l, fc, tp))
 			}
 		}
 	}
@@ -161,14 +157,7 @@ func (t routeTable) tcpRow(port uint32, l *listenerv3.Listener, fc *listenerv3.F
 	case slices.ContainsFunc(l.ListenerFilters, func(f *listenerv3.ListenerFilter) bool { return f.Name == wellknown.TlsInspector }):
 		row.Match = "tls passthrough"
 	}
-	switch c := tp.ClusterSpecifier.(type) {
-	case *tcpproxyv3.TcpProxy_Cluster:
-		row.Backends = []Backend{{Cluster: c.Cluster, Weight: 1}}
-	case *tcpproxyv3.TcpProxy_WeightedClusters:
-		for _, cw := range c.WeightedClusters.GetClusters() {
-			row.Backends = append(row.Backends, Backend{Cluster: cw.Name, Weight: cw.Weight})
-		}
-	}
+	row.Backends = tcpBackends(tp)
 	t.resolve(row.Backends, 0)
 	row.Action = backendsText(row.Backends)
 	return row

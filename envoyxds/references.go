@@ -46,12 +46,14 @@ func (r *Resources) checkReferences() error {
 				missing("listener", l.Name, "secret", secrets, name)
 			}
 			for _, f := range fc.Filters {
-				rds, proxied := filterReferences(f)
-				if rds != "" {
+				hcm, tp := networkFilter(f)
+				if rds := hcm.GetRds().GetRouteConfigName(); rds != "" {
 					missing("listener", l.Name, "route configuration", routes, rds)
 				}
-				for _, c := range proxied {
-					missing("listener", l.Name, "cluster", clusters, c)
+				for _, b := range tcpBackends(tp) {
+					if b.Cluster != "" { // a TCP proxy may name no cluster: Envoy closes its connections
+						missing("listener", l.Name, "cluster", clusters, b.Cluster)
+					}
 				}
 			}
 		}
@@ -106,23 +108,31 @@ func sdsNames(fc *listenerv3.FilterChain) []string {
 	return out
 }
 
-// filterReferences returns the route configuration an HTTP connection manager loads, or the clusters a
-// TCP proxy sends to.
-func filterReferences(f *listenerv3.Filter) (rds string, clusters []string) {
-	hcm := &hcmv3.HttpConnectionManager{}
-	if f.GetTypedConfig().UnmarshalTo(hcm) == nil {
-		return hcm.GetRds().GetRouteConfigName(), nil
+// networkFilter unpacks the network filters this package builds: an HTTP connection manager or a TCP
+// proxy (both nil for another filter).
+func networkFilter(f *listenerv3.Filter) (*hcmv3.HttpConnectionManager, *tcpproxyv3.TcpProxy) {
+	cfg, err := f.GetTypedConfig().UnmarshalNew()
+	if err != nil {
+		return nil, nil
 	}
-	tp := &tcpproxyv3.TcpProxy{}
-	if f.GetTypedConfig().UnmarshalTo(tp) == nil {
-		if c := tp.GetCluster(); c != "" {
-			return "", []string{c}
+	hcm, _ := cfg.(*hcmv3.HttpConnectionManager)
+	tp, _ := cfg.(*tcpproxyv3.TcpProxy)
+	return hcm, tp
+}
+
+// tcpBackends are the clusters a TCP proxy sends to, with their weights.
+func tcpBackends(tp *tcpproxyv3.TcpProxy) []Backend {
+	switch c := tp.GetClusterSpecifier().(type) {
+	case *tcpproxyv3.TcpProxy_Cluster:
+		return []Backend{{Cluster: c.Cluster, Weight: 1}}
+	case *tcpproxyv3.TcpProxy_WeightedClusters:
+		var out []Backend
+		for _, cw := range c.WeightedClusters.GetClusters() {
+			out = append(out, Backend{Cluster: cw.Name, Weight: cw.Weight})
 		}
-		for _, w := range tp.GetWeightedClusters().GetClusters() {
-			clusters = append(clusters, w.Name)
-		}
+		return out
 	}
-	return "", clusters
+	return nil
 }
 
 // routeClusters are the clusters a route action sends or mirrors to. The unresolved-backend name is
