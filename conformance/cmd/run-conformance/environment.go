@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -67,7 +64,10 @@ func startEnvironment(ctx context.Context, c config, log *slog.Logger) (*environ
 		return env, fmt.Errorf("start the control plane: %w", err)
 	}
 	log.Info("control plane ready", "kubeconfig", cluster.Kubeconfig, "logs", cluster.LogDir)
-	crds, err := crdBundle()
+	// The experimental channel, for the retry, port matching and mixed TLS tests. Its
+	// ValidatingAdmissionPolicy only refuses experimental CRDs over standard ones and versions before
+	// v1.5, and nothing writes a CRD after this.
+	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Experimental)
 	if err != nil {
 		return env, err
 	}
@@ -81,30 +81,6 @@ func startEnvironment(ctx context.Context, c config, log *slog.Logger) (*environ
 		return env, err
 	}
 	return env, waitGatewayClass(startCtx, cluster)
-}
-
-// crdBundle returns the experimental channel of the CRDs of the version gatebridge is built with, without
-// the ValidatingAdmissionPolicy that guards upgrades: the suite needs one channel at one version, and
-// the experimental one for the retry, port matching and mixed TLS tests.
-func crdBundle() ([]byte, error) {
-	files, err := gatewayapicrds.Files(gatewayapicrds.Experimental)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		if !strings.Contains(n, "_vap_") {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	var buf bytes.Buffer
-	for _, n := range names {
-		buf.WriteString("---\n")
-		buf.Write(bytes.TrimSpace(files[n]))
-		buf.WriteString("\n")
-	}
-	return buf.Bytes(), nil
 }
 
 func (e *environment) startKubelet(ctx context.Context, c config, log *slog.Logger) error {

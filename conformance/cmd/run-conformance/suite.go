@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/gateway-api/pkg/features"
 )
 
@@ -43,11 +45,7 @@ func suiteArgs(c config) []string {
 	default:
 		claimed = strings.Split(c.features, ",")
 	}
-	var exempt []string
-	for f := range features.SetsToNamesSet(features.MeshCoreFeatures, features.MeshExtendedFeatures) {
-		exempt = append(exempt, string(f))
-	}
-	slices.Sort(exempt)
+	exempt := sortedNames(features.MeshCoreFeatures, features.MeshExtendedFeatures)
 	args := []string{
 		"-test.v", "-test.timeout=60m", "-test.run=^TestConformance$",
 		"--gateway-class=" + gatewayClass,
@@ -63,12 +61,7 @@ func suiteArgs(c config) []string {
 		"--contact=https://github.com/gatebridge/gatebridge/issues",
 	}
 	if len(skippedTests) > 0 {
-		skip := make([]string, 0, len(skippedTests))
-		for name := range skippedTests {
-			skip = append(skip, name)
-		}
-		slices.Sort(skip)
-		args = append(args, "--skip-tests="+strings.Join(skip, ","))
+		args = append(args, "--skip-tests="+strings.Join(slices.Sorted(maps.Keys(skippedTests)), ","))
 	}
 	if c.report != "" {
 		args = append(args, "--report-output="+c.report)
@@ -82,14 +75,8 @@ func suiteArgs(c config) []string {
 // coreFeatures are the core features of the profiles, which a profile enables by itself; they are
 // passed too so that the suite does not look for them in the GatewayClass's status.
 func coreFeatures() []string {
-	set := features.SetsToNamesSet(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures,
+	return sortedNames(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures,
 		features.ReferenceGrantCoreFeatures, features.TLSRouteCoreFeatures, features.GRPCRouteCoreFeatures)
-	out := make([]string, 0, set.Len())
-	for f := range set {
-		out = append(out, string(f))
-	}
-	slices.Sort(out)
-	return out
 }
 
 // allExtended is the -features value that tests every extended feature of the profiles.
@@ -97,15 +84,14 @@ const allExtended = "extended"
 
 // extendedFeatures are the extended features of the profiles.
 func extendedFeatures() []string {
-	set := features.SetsToNamesSet(features.GatewayExtendedFeatures, features.HTTPRouteExtendedFeatures,
+	return sortedNames(features.GatewayExtendedFeatures, features.HTTPRouteExtendedFeatures,
 		features.BackendTLSPolicyCoreFeatures, features.BackendTLSPolicyExtendedFeatures,
 		features.TLSRouteExtendedFeatures, features.GRPCRouteExtendedFeatures)
-	out := make([]string, 0, set.Len())
-	for f := range set {
-		out = append(out, string(f))
-	}
-	slices.Sort(out)
-	return out
+}
+
+// sortedNames returns the names of the features of some feature sets, sorted, without repeats.
+func sortedNames(fs ...sets.Set[features.Feature]) []string {
+	return names(sets.List(features.SetsToNamesSet(fs...)))
 }
 
 func names(fs []features.FeatureName) []string {
