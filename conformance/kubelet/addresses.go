@@ -28,8 +28,7 @@ type addressPool struct {
 }
 
 func newAddressPool(prefix netip.Prefix) *addressPool {
-	// The first host address of every /24 is skipped: x.y.0.0 and x.y.z.0 look like network addresses.
-	return &addressPool{prefix: prefix.Masked(), next: prefix.Masked().Addr().Next()}
+	return &addressPool{prefix: prefix.Masked(), next: prefix.Masked().Addr()}
 }
 
 func (p *addressPool) take() (netip.Addr, error) {
@@ -38,6 +37,7 @@ func (p *addressPool) take() (netip.Addr, error) {
 	for p.prefix.Contains(p.next) {
 		a := p.next
 		p.next = p.next.Next()
+		// x.y.z.0 and x.y.z.255 are skipped: they look like network and broadcast addresses.
 		if b := a.As4(); b[3] == 0 || b[3] == 255 {
 			continue
 		}

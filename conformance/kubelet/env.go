@@ -7,7 +7,6 @@ import (
 	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -47,36 +46,24 @@ func (k *Kubelet) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar
 		ref := src.SecretKeyRef
 		s, err := k.opts.Client.CoreV1().Secrets(pod.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
 		if err != nil {
-			return optionalKey(err, ref.Optional, "secret "+ref.Name)
+			return "", absent(err, ref.Optional, "secret "+ref.Name)
 		}
 		if v, ok := s.Data[ref.Key]; ok {
 			return string(v), nil
 		}
-		return optionalKey(nil, ref.Optional, "key "+ref.Key+" of secret "+ref.Name)
+		return "", absent(nil, ref.Optional, "key "+ref.Key+" of secret "+ref.Name)
 	case src.ConfigMapKeyRef != nil:
 		ref := src.ConfigMapKeyRef
 		cm, err := k.opts.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
 		if err != nil {
-			return optionalKey(err, ref.Optional, "configmap "+ref.Name)
+			return "", absent(err, ref.Optional, "configmap "+ref.Name)
 		}
 		if v, ok := cm.Data[ref.Key]; ok {
 			return v, nil
 		}
-		return optionalKey(nil, ref.Optional, "key "+ref.Key+" of configmap "+ref.Name)
+		return "", absent(nil, ref.Optional, "key "+ref.Key+" of configmap "+ref.Name)
 	}
 	return "", fmt.Errorf("this kind of valueFrom is %w", errUnsupported)
-}
-
-// optionalKey turns a missing Secret, ConfigMap or key into an empty value when it is optional, and
-// into errNotYet otherwise.
-func optionalKey(err error, optional *bool, what string) (string, error) {
-	if err != nil && !apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("get %s: %w", what, err)
-	}
-	if optional != nil && *optional {
-		return "", nil
-	}
-	return "", fmt.Errorf("%s: %w", what, errNotYet)
 }
 
 // fieldValue returns a field of the pod named by a fieldRef path.

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 )
 
 // leaseRenewal is how often the Node's Lease is renewed, as a real kubelet does.
@@ -119,7 +120,6 @@ func (k *Kubelet) listenAPI() (net.Listener, error) {
 // registerNode creates the Node (or takes over one of the same name) and reports it Ready, reachable at
 // the kubelet API's address.
 func (k *Kubelet) registerNode(ctx context.Context, port int) error {
-	host, _, _ := net.SplitHostPort(k.opts.APIAddress)
 	nodes := k.opts.Client.CoreV1().Nodes()
 	node, err := nodes.Get(ctx, k.opts.NodeName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -146,7 +146,7 @@ func (k *Kubelet) registerNode(ctx context.Context, port int) error {
 			Message: "conformance kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
 		Addresses: []corev1.NodeAddress{
-			{Type: corev1.NodeInternalIP, Address: host},
+			{Type: corev1.NodeInternalIP, Address: k.hostIP},
 			{Type: corev1.NodeHostName, Address: k.opts.NodeName},
 		},
 		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(port)}},
@@ -177,11 +177,7 @@ func (k *Kubelet) renewLease(ctx context.Context) {
 	}
 }
 
-func (k *Kubelet) renewOnce(ctx context.Context, leases interface {
-	Get(context.Context, string, metav1.GetOptions) (*coordinationv1.Lease, error)
-	Create(context.Context, *coordinationv1.Lease, metav1.CreateOptions) (*coordinationv1.Lease, error)
-	Update(context.Context, *coordinationv1.Lease, metav1.UpdateOptions) (*coordinationv1.Lease, error)
-}) error {
+func (k *Kubelet) renewOnce(ctx context.Context, leases coordinationv1client.LeaseInterface) error {
 	now := metav1.NewMicroTime(time.Now())
 	duration := int32(40)
 	lease, err := leases.Get(ctx, k.opts.NodeName, metav1.GetOptions{})

@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestImageName(t *testing.T) {
@@ -73,6 +76,32 @@ func TestProjectKeysWaitsForAMissingKey(t *testing.T) {
 	got, err := projectKeys(data, []corev1.KeyToPath{{Key: "tls.crt", Path: "crt"}}, "secret s")
 	if err != nil || string(got["crt"]) != "c" {
 		t.Fatalf("projectKeys = %v, %v", got, err)
+	}
+}
+
+func TestAbsent(t *testing.T) {
+	yes, no := true, false
+	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "s")
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "s", errors.New("no"))
+	for _, tc := range []struct {
+		name     string
+		err      error
+		optional *bool
+		notYet   bool // errNotYet; otherwise another error, or none when ok
+		ok       bool
+	}{
+		{"missing key", nil, nil, true, false},
+		{"missing optional key", nil, &yes, false, true},
+		{"missing object", notFound, &no, true, false},
+		{"missing optional object", notFound, &yes, false, true},
+		{"object not readable", forbidden, &yes, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := absent(tc.err, tc.optional, "secret s")
+			if tc.ok != (err == nil) || errors.Is(err, errNotYet) != tc.notYet {
+				t.Errorf("absent = %v", err)
+			}
+		})
 	}
 }
 

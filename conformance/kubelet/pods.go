@@ -3,6 +3,7 @@ package kubelet
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,17 +46,14 @@ func (k *Kubelet) watchPods(ctx context.Context) error {
 		<-ctx.Done()
 		queue.ShutDown()
 	}()
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for range workers {
-		go func() {
-			defer func() { done <- struct{}{} }()
+		wg.Go(func() {
 			for k.processNext(ctx, queue, pods.Lister()) {
 			}
-		}()
+		})
 	}
-	for range workers {
-		<-done
-	}
+	wg.Wait()
 	return nil
 }
 

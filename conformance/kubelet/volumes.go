@@ -17,6 +17,18 @@ import (
 // suite creates some after the Deployments that use them, so the kubelet waits, as a real one does.
 var errNotYet = errors.New("not there yet")
 
+// absent says what a missing Secret, ConfigMap or key (err nil or NotFound) means: nothing when it is
+// optional (an empty value, no files), errNotYet otherwise. Any other error of getting it is returned.
+func absent(err error, optional *bool, what string) error {
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("get %s: %w", what, err)
+	}
+	if optional != nil && *optional {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, errNotYet)
+}
+
 // serviceAccountVolume is the prefix of the projected volume the ServiceAccount admission adds to
 // every pod; the echo backend never reads it, so it is left empty.
 const serviceAccountVolume = "kube-api-access-"
@@ -58,28 +70,16 @@ func (k *Kubelet) writeVolumes(ctx context.Context, pod *corev1.Pod, dir string)
 
 func (k *Kubelet) secretFiles(ctx context.Context, ns string, src *corev1.SecretVolumeSource) (map[string][]byte, error) {
 	s, err := k.opts.Client.CoreV1().Secrets(ns).Get(ctx, src.SecretName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		if src.Optional != nil && *src.Optional {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("secret %s: %w", src.SecretName, errNotYet)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("get secret %s: %w", src.SecretName, err)
+		return nil, absent(err, src.Optional, "secret "+src.SecretName)
 	}
 	return projectKeys(s.Data, src.Items, "secret "+src.SecretName)
 }
 
 func (k *Kubelet) configMapFiles(ctx context.Context, ns string, src *corev1.ConfigMapVolumeSource) (map[string][]byte, error) {
 	cm, err := k.opts.Client.CoreV1().ConfigMaps(ns).Get(ctx, src.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		if src.Optional != nil && *src.Optional {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("configmap %s: %w", src.Name, errNotYet)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("get configmap %s: %w", src.Name, err)
+		return nil, absent(err, src.Optional, "configmap "+src.Name)
 	}
 	data := make(map[string][]byte, len(cm.Data)+len(cm.BinaryData))
 	for key, v := range cm.Data {
