@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -139,19 +140,13 @@ func ensureNamespace(ctx context.Context, cluster *kubetest.Cluster, name string
 
 // waitReady waits for the ready file that cert-manager writes once its informers have synced.
 func (cm *CertManager) waitReady(ctx context.Context, path string) error {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return nil
-		}
-		if err := cm.Exited(); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for cert-manager's informers to sync: %w; its log:\n%s", ctx.Err(), cm.proc.LogTail(4096))
-		case <-tick.C:
-		}
+	err := poll(ctx, "cert-manager's informers to sync", func(context.Context) error {
+		_, err := os.Stat(path)
+		return err
+	}, cm.proc)
+	var exited *childproc.ExitError
+	if err != nil && !errors.As(err, &exited) { // still running but not synced in time: say why
+		return fmt.Errorf("%w; its log:\n%s", err, cm.proc.LogTail(4096))
 	}
+	return err
 }

@@ -92,13 +92,13 @@ func (cm *CertManager) NewCA(ctx context.Context, name string) (*CA, error) {
 // WaitClusterIssuer waits until ClusterIssuer name is Ready (for an ACME issuer: its account is
 // registered with the ACME server).
 func (cm *CertManager) WaitClusterIssuer(ctx context.Context, name string) error {
-	return cm.poll(ctx, "ClusterIssuer "+name+" Ready", func(ctx context.Context) error {
+	return poll(ctx, "ClusterIssuer "+name+" Ready", func(ctx context.Context) error {
 		issuer, err := cm.cluster.Dynamic.Resource(clusterIssuerResource).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
 		return conditionTrue(issuer, "Ready")
-	})
+	}, cm.proc)
 }
 
 // Leaf returns the first certificate of tls.crt in Secret namespace/name.
@@ -123,7 +123,8 @@ func (cm *CertManager) Leaf(ctx context.Context, namespace, name string) (*x509.
 // that does not exist yet is waited for too.
 func (cm *CertManager) WaitCertificate(ctx context.Context, namespace, name string, minRevision int64) (int64, error) {
 	var revision int64
-	err := cm.poll(ctx, fmt.Sprintf("Certificate %s/%s Ready at revision %d or later", namespace, name, minRevision), func(ctx context.Context) error {
+	what := fmt.Sprintf("Certificate %s/%s Ready at revision %d or later", namespace, name, minRevision)
+	err := poll(ctx, what, func(ctx context.Context) error {
 		crt, err := cm.cluster.Dynamic.Resource(certificateResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -139,7 +140,7 @@ func (cm *CertManager) WaitCertificate(ctx context.Context, namespace, name stri
 			return fmt.Errorf("revision %d", revision)
 		}
 		return nil
-	})
+	}, cm.proc)
 	return revision, err
 }
 
@@ -198,24 +199,4 @@ func conditionTrue(obj *unstructured.Unstructured, typ string) error {
 		return nil
 	}
 	return fmt.Errorf("%s %s: no condition %s", obj.GetKind(), obj.GetName(), typ)
-}
-
-// poll calls check every 100 ms until it returns nil, cert-manager exits or ctx ends.
-func (cm *CertManager) poll(ctx context.Context, what string, check func(context.Context) error) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check(ctx)
-		if err == nil {
-			return nil
-		}
-		if exited := cm.Exited(); exited != nil {
-			return fmt.Errorf("wait for %s: %w", what, exited)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %s: %w (last: %w)", what, ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
 }

@@ -140,30 +140,14 @@ func (p *Pebble) waitReady(ctx context.Context, addr string, procs ...*childproc
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp", p.DNS)
 	}}
-	check := func() error {
+	return poll(ctx, "pebble", func(ctx context.Context) error {
 		got, err := resolver.LookupHost(ctx, "probe.example.com")
 		if err != nil || len(got) != 1 || got[0] != addr {
 			return fmt.Errorf("DNS answers %v (%v), want %s", got, err, addr)
 		}
 		_, err = p.get(ctx, p.Directory)
 		return err
-	}
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		for _, proc := range procs {
-			if exited := proc.Exited(); exited != nil {
-				return exited
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for pebble: %w (last: %w)", ctx.Err(), err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	}, procs...)
 }
 
 // Roots returns a pool of Pebble's root certificate, which the certificates it issues chain to. Pebble

@@ -1,6 +1,8 @@
 package cmtest
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,4 +27,26 @@ func logOnFailure(t testing.TB, p *childproc.Process) {
 			t.Logf("===== %s log (%s) =====\n%s", p.Name, p.LogPath, p.LogTail(16<<10))
 		}
 	})
+}
+
+// poll calls check every 100 ms until it returns nil, one of procs exits or ctx ends.
+func poll(ctx context.Context, what string, check func(context.Context) error, procs ...*childproc.Process) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := check(ctx)
+		if err == nil {
+			return nil
+		}
+		for _, p := range procs {
+			if exited := p.Exited(); exited != nil {
+				return fmt.Errorf("wait for %s: %w", what, exited)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s: %w (last: %w)", what, ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
 }
