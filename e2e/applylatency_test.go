@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatebridge/gatebridge/internal/bench"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
-	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
 // BenchmarkApplyToAnswer measures the time from the server-side apply of a new route (the request
@@ -17,16 +16,10 @@ import (
 // Envoy's update. Each iteration applies one more route; ns/op is the mean, and p50-ms, p90-ms and
 // max-ms the distribution.
 func BenchmarkApplyToAnswer(b *testing.B) {
-	cluster := kubetest.Start(b, kubetest.Options{})
-	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Standard)
-	if err != nil {
-		b.Fatal(err)
-	}
 	api := startBackend(b, "api")
-	if _, err := cluster.Apply(b.Context(), append(crds, "---\n"+controllerManifests+"---\n"+service("shop", "api", api.addr)...)); err != nil {
-		b.Fatal(err)
-	}
-	gateway, ingress := startControllerFleets(b, cluster)
+	_, cluster, gw := startCluster(b, kubetest.Options{}, controllerManifests+"---\n"+service("shop", "api", api.addr))
+	f := startControllerFleets(b, cluster, gw)
+	gateway, ingress := f.gateway, f.ingress
 	// The routes already there answer first: the fleets' listeners exist before any timing.
 	for host, h := range map[string]*harness{"route.example.com": gateway, "ingress.example.com": ingress} {
 		if err := pollAnswer(b.Context(), h, host); err != nil {

@@ -14,12 +14,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/internal/cmtest"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
-	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
 // solverLabel marks the HTTP-01 solver pods cert-manager creates.
@@ -94,32 +92,15 @@ type acmeStack struct {
 
 func startACMEStack(t *testing.T) *acmeStack {
 	t.Helper()
-	cluster := kubetest.Start(t, kubetest.Options{ControllerManager: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	t.Cleanup(cancel)
-	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Standard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The namespace first: cert-manager's solver pods need its default ServiceAccount.
-	if err := cluster.CreateNamespace(ctx, "shop"); err != nil {
-		t.Fatal(err)
-	}
-	base := string(crds) + "\n---\n" + ingressClass + "---\n" + gatewayClass + "---\napiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n---\n" +
-		service("shop", "app", startBackend(t, "app").addr)
-	if _, err := cluster.Apply(ctx, []byte(base)); err != nil {
-		t.Fatal(err)
-	}
+	// cert-manager's solver pods need the namespace's default ServiceAccount.
+	ctx, cluster, gw := startCluster(t, kubetest.Options{ControllerManager: true}, ingressClass+"---\n"+gatewayClass+
+		"---\napiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n---\n"+service("shop", "app", startBackend(t, "app").addr))
 	pebble := cmtest.StartPebble(t, cmtest.PebbleOptions{})
 	cm := cmtest.Start(t, cluster, cmtest.Options{GatewayAPI: true, ACMENameservers: []string{pebble.DNS}})
 	solvers := &solverKubelet{cluster: cluster, namespace: "shop", node: "node-1", seen: map[string]bool{}}
 	go solvers.run(ctx, t)
-	gw, err := gwclient.NewForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctrl := bridge.NewController(bridge.ControllerOptions{Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: acmeHarness(t).envoyOptions()})
-	return &acmeStack{ctx: ctx, cluster: cluster, cm: cm, pebble: pebble, solvers: solvers, xds: serve(t, ctrl.Run)}
+	_, xds := serveController(t, cluster, gw, bridge.ControllerOptions{Envoy: acmeHarness(t).envoyOptions()})
+	return &acmeStack{ctx: ctx, cluster: cluster, cm: cm, pebble: pebble, solvers: solvers, xds: xds}
 }
 
 // acmeHarness is a harness whose Envoy binds ports 80 and 443 themselves: Pebble and cert-manager's

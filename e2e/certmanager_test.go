@@ -20,7 +20,6 @@ import (
 	"github.com/gatebridge/gatebridge/internal/cmtest"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
 	"github.com/gatebridge/gatebridge/internal/pki"
-	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
 // cmStack is a real control plane with the real cert-manager (a CA ClusterIssuer "e2e-ca" ready),
@@ -38,34 +37,21 @@ type cmStack struct {
 // and a Service per backend name (each a running backend) exist.
 func startCertManagerStack(t *testing.T, fleet string, backends ...string) *cmStack {
 	t.Helper()
-	// The garbage collector removes CertificateRequests of older revisions, as cert-manager expects.
-	cluster := kubetest.Start(t, kubetest.Options{ControllerManager: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	t.Cleanup(cancel)
-	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Standard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifests := string(crds) + "\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" + ingressClass + "---\n" + gatewayClass
+	manifests := ingressClass + "---\n" + gatewayClass
 	for _, name := range backends {
 		manifests += "---\n" + service("shop", name, startBackend(t, name).addr)
 	}
-	if _, err := cluster.Apply(ctx, []byte(manifests)); err != nil {
-		t.Fatal(err)
-	}
+	// The garbage collector removes CertificateRequests of older revisions, as cert-manager expects.
+	ctx, cluster, gw := startCluster(t, kubetest.Options{ControllerManager: true}, manifests)
 	// The Gateway API CRDs come first: cert-manager refuses --enable-gateway-api without them.
 	cm := cmtest.Start(t, cluster, cmtest.Options{GatewayAPI: true})
 	ca, err := cm.NewCA(ctx, "e2e-ca")
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gwclient.NewForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := newHarness(t)
-	ctrl := bridge.NewController(bridge.ControllerOptions{Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: h.envoyOptions()})
-	h.startEnvoy(fleet, serve(t, ctrl.Run))
+	_, xds := serveController(t, cluster, gw, bridge.ControllerOptions{Envoy: h.envoyOptions()})
+	h.startEnvoy(fleet, xds)
 	return &cmStack{ctx: ctx, cluster: cluster, cm: cm, ca: ca, gw: gw, h: h}
 }
 

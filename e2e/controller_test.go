@@ -8,75 +8,38 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/gatebridge/gatebridge/bridge"
-	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
-	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
-var controllerManifests = `apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-` + ingressClass + `---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: shop, namespace: shop}
-spec:
-  ingressClassName: gatebridge
-  rules:
-  - host: ingress.example.com
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}
----
-` + gatewayManifests + `---
-` + httpRoute("shop", "web", "route.example.com", "api")
+// controllerManifests are what the controller tests serve: an Ingress and an HTTPRoute on the Gateway
+// shop/web, both to the Service api.
+var controllerManifests = ingressClass + "---\n" + hostIngress("shop", "ingress.example.com", "api") + "---\n" +
+	gatewayManifests + "---\n" + httpRoute("shop", "web", "route.example.com", "api")
 
 // TestControllerThroughEnvoy runs gatebridge as a controller against a real kube-apiserver and two
 // real Envoys (the Ingress fleet and a Gateway's fleet), and follows changes made through the API.
 func TestControllerThroughEnvoy(t *testing.T) {
-	cluster := kubetest.Start(t, kubetest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Standard)
-	if err != nil {
-		t.Fatal(err)
-	}
 	api, other := startBackend(t, "api"), startBackend(t, "other")
-	if _, err := cluster.Apply(ctx, append(crds, "---\n"+controllerManifests+"---\n"+service("shop", "api", api.addr)...)); err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gwclient.NewForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	gatewayEnvoy := newHarness(t)
-	gatewayEnvoy.ports[81] = freePort(t) // the Ingress fleet's HTTP port
-	ingressEnvoy := *gatewayEnvoy
-	ingressEnvoy.httpPort, ingressEnvoy.adminPort = 81, freePort(t)
+	ctx, cluster, gw := startCluster(t, kubetest.Options{}, controllerManifests+"---\n"+service("shop", "api", api.addr))
 	health, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctrl := bridge.NewController(bridge.ControllerOptions{
-		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gatewayEnvoy.envoyOptions(), HealthListener: health,
-		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444, IngressAddresses: []string{"192.0.2.10"}},
-	})
-	xds := serve(t, ctrl.Run)
+	f := serveControllerFleets(t, cluster, gw, health)
+	ctrl, gatewayEnvoy, ingressEnvoy := f.ctrl, f.gateway, f.ingress
 	healthURL := "http://" + health.Addr().String()
 
 	t.Run("no Envoy has acked: the Gateway is not Programmed yet", func(t *testing.T) {
 		eventually(t, "Programmed=False Pending", func() error { return gatewayProgrammed(ctx, gw, metav1.ConditionFalse, "Pending") })
 		eventually(t, "ready", func() error { return httpOK(healthURL + "/readyz") })
 	})
-	gatewayEnvoy.startEnvoy("gateway-shop-web", xds)
-	ingressEnvoy.startEnvoy("ingress-gatebridge", xds)
+	f.startEnvoys()
 	t.Run("the Envoy acked: Programmed", func(t *testing.T) {
 		eventually(t, "Programmed=True", func() error { return gatewayProgrammed(ctx, gw, metav1.ConditionTrue, "Programmed") })
 	})

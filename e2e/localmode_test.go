@@ -17,7 +17,6 @@ import (
 
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
-	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
 // gatewayPool is the address pool of local mode: inside the namespace every address of it is local.
@@ -25,32 +24,22 @@ const gatewayPool = "10.250.0.0/16"
 
 // localModeManifests are three Gateways of the pool: web takes the first free address, fixed asks
 // for one of the pool, outside asks for one the pool cannot give.
-var localModeManifests = gatewayManifests + `---
-apiVersion: gateway.networking.k8s.io/v1
+var localModeManifests = gatewayManifests + "---\n" + addressedGateway("fixed", "10.250.9.9", 8080) + "---\n" +
+	addressedGateway("outside", "192.0.2.1", 80) + "---\n" +
+	httpRoute("web", "web", "route.example.com", "api") + "---\n" + httpRoute("fixed", "fixed", "fixed.example.com", "api")
+
+// addressedGateway is the manifest of a Gateway of shop with one HTTP listener on port that asks for
+// the IP address address.
+func addressedGateway(name, address string, port int) string {
+	return fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
-metadata: {name: fixed, namespace: shop}
+metadata: {name: %s, namespace: shop}
 spec:
   gatewayClassName: gatebridge
-  addresses: [{type: IPAddress, value: 10.250.9.9}]
-  listeners: [{name: http, protocol: HTTP, port: 8080}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: outside, namespace: shop}
-spec:
-  gatewayClassName: gatebridge
-  addresses: [{type: IPAddress, value: 192.0.2.1}]
-  listeners: [{name: http, protocol: HTTP, port: 80}]
----
-` + httpRoute("web", "web", "route.example.com", "api") + `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: fixed, namespace: shop}
-spec:
-  parentRefs: [{name: fixed}]
-  hostnames: [fixed.example.com]
-  rules: [{backendRefs: [{name: api, port: 80}]}]
-`
+  addresses: [{type: IPAddress, value: %s}]
+  listeners: [{name: http, protocol: HTTP, port: %d}]
+`, name, address, port)
+}
 
 // TestLocalModeInNetworkNamespace runs the controller as in local mode: Gateways get addresses from a
 // pool, the controller starts and supervises an Envoy per fleet which binds the Gateway's address and
@@ -61,30 +50,12 @@ func TestLocalModeInNetworkNamespace(t *testing.T) {
 		return
 	}
 	setUpPodNetwork(t)
-	cluster := kubetest.Start(t, kubetest.Options{ControllerManager: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Standard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.CreateNamespace(ctx, "shop"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.Apply(ctx, append(crds, "---\n"+localModeManifests+"---\n"+podManifests...)); err != nil {
-		t.Fatal(err)
-	}
+	ctx, cluster, gw := startCluster(t, kubetest.Options{ControllerManager: true}, localModeManifests+"---\n"+podManifests)
 	(&kubelet{cluster: cluster, namespace: "shop", node: "node-1"}).run(ctx, t, "api-1", "10.244.1.1")
-	gw, err := gwclient.NewForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctrl := bridge.NewController(bridge.ControllerOptions{
-		Kube: cluster.Client, Gateway: gw, Log: testLog(),
+	ctrl, _ := serveController(t, cluster, gw, bridge.ControllerOptions{
 		Addressing:  bridge.Addressing{Pool: netip.MustParsePrefix(gatewayPool)},
 		LocalEnvoys: &bridge.LocalEnvoys{Dir: t.TempDir()},
 	})
-	serve(t, ctrl.Run)
 
 	t.Run("each Gateway answers on its own address once Programmed", func(t *testing.T) {
 		for _, tc := range []struct{ gateway, host, addr string }{

@@ -17,12 +17,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
-	"github.com/gatebridge/gatebridge/bridge"
-	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
-	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
 // netnsEnv marks the run of the test binary inside its private network namespace.
@@ -140,25 +136,12 @@ func setUpPodNetwork(t *testing.T) {
 // testPodsBehindServices serves an Ingress and an HTTPRoute whose Service selects pods on pod
 // addresses, and follows the pods as they go and come.
 func testPodsBehindServices(t *testing.T) {
-	cluster := kubetest.Start(t, kubetest.Options{ControllerManager: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	crds, err := gatewayapicrds.Bundle(gatewayapicrds.Standard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The namespace first: pods need its default ServiceAccount.
-	if err := cluster.CreateNamespace(ctx, "shop"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.Apply(ctx, append(crds, "---\n"+controllerManifests+"---\n"+podManifests...)); err != nil {
-		t.Fatal(err)
-	}
+	ctx, cluster, gw := startCluster(t, kubetest.Options{ControllerManager: true}, controllerManifests+"---\n"+podManifests)
 	pods := &kubelet{cluster: cluster, namespace: "shop", node: "node-1"}
 	pods.run(ctx, t, "api-1", "10.244.1.1")
 	pods.run(ctx, t, "api-2", "10.244.1.2")
-	gateway, ingress := startControllerFleets(t, cluster)
-	fleets := map[string]*harness{"route.example.com": gateway, "ingress.example.com": ingress}
+	f := startControllerFleets(t, cluster, gw)
+	fleets := map[string]*harness{"route.example.com": f.gateway, "ingress.example.com": f.ingress}
 
 	t.Run("the Ingress and the HTTPRoute reach both pods", func(t *testing.T) {
 		eventually(t, "endpointslice", func() error { return sliceAddresses(ctx, cluster, "10.244.1.1", "10.244.1.2") })
@@ -182,29 +165,6 @@ func testPodsBehindServices(t *testing.T) {
 			eventually(t, host, func() error { return servedBy(h, host, "api-2", "api-3") })
 		}
 	})
-}
-
-// startControllerFleets runs gatebridge as a controller of cluster with the Envoys of two fleets: the
-// Gateway shop/web's, and the Ingress fleet's (on Gateway port 81).
-func startControllerFleets(t testing.TB, cluster *kubetest.Cluster) (gateway, ingress *harness) {
-	t.Helper()
-	gw, err := gwclient.NewForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gateway = newHarness(t)
-	gateway.ports[81] = freePort(t)
-	ingress = new(harness)
-	*ingress = *gateway
-	ingress.httpPort, ingress.adminPort = 81, freePort(t)
-	ctrl := bridge.NewController(bridge.ControllerOptions{
-		Kube: cluster.Client, Gateway: gw, Log: testLog(), Envoy: gateway.envoyOptions(),
-		Translate: convert.Options{IngressHTTPPort: 81, IngressHTTPSPort: 444, IngressAddresses: []string{"192.0.2.10"}},
-	})
-	xds := serve(t, ctrl.Run)
-	gateway.startEnvoy("gateway-shop-web", xds)
-	ingress.startEnvoy("ingress-gatebridge", xds)
-	return gateway, ingress
 }
 
 // kubelet plays the kubelet of one Node: it reports pods running and ready with their IP, and runs
