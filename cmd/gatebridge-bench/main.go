@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatebridge/gatebridge/internal/bench"
+	"github.com/gatebridge/gatebridge/internal/benchgen"
 )
 
 type config struct {
@@ -47,7 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("gatebridge-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
-	sizes := fs.String("sizes", "100,1000,10000", "numbers of HTTPRoutes and of Ingresses to translate")
+	sizes := fs.String("sizes", joinInts(benchgen.Sizes), "numbers of HTTPRoutes and of Ingresses to translate")
 	fs.DurationVar(&cfg.minTime, "benchtime", time.Second, "minimum time spent timing each stage of each size")
 	fs.BoolVar(&cfg.skipEnvoy, "skip-envoy", false, "skip the edit latency through a real Envoy")
 	fs.IntVar(&cfg.edits, "edits", 20, "edits timed per background size")
@@ -76,6 +77,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return cfg, nil
 }
 
+// joinInts writes ns as parseInts reads them.
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
 // parseInts reads a comma-separated list of non-negative numbers.
 func parseInts(s string) ([]int, error) {
 	var out []int
@@ -95,7 +105,7 @@ func parseInts(s string) ([]int, error) {
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Translation, per run (convert = convert.Translate; envoyxds = envoyxds.Translate of the fleet + Validate):\n\n")
 	var rows []bench.TranslationRow
-	for _, k := range bench.Kinds {
+	for _, k := range benchgen.Kinds {
 		for _, n := range cfg.sizes {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -40,12 +40,12 @@ func TestSummarize(t *testing.T) {
 
 func TestMeasureTranslation(t *testing.T) {
 	tests := []struct {
-		kind   Kind
+		kind   benchgen.Kind
 		n      int
 		routes int
 	}{
-		{Kinds[0], 10, 10*3 + 4*2},
-		{Kinds[1], 10, 10*3 + 5},
+		{benchgen.Kinds[0], 10, 10*3 + 4*2},
+		{benchgen.Kinds[1], 10, 10*3 + 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind.Name, func(t *testing.T) {

@@ -12,20 +12,6 @@ import (
 	"github.com/gatebridge/gatebridge/internal/benchgen"
 )
 
-// Kind is one kind of generated input.
-type Kind struct {
-	Name     string
-	Generate func(n int) convert.Input
-	// Fleet is the fleet that serves the generated objects.
-	Fleet string
-}
-
-// Kinds are the inputs the benchmark translates.
-var Kinds = []Kind{
-	{"HTTPRoute", benchgen.HTTPRoutes, benchgen.GatewayFleet},
-	{"Ingress", benchgen.Ingresses, benchgen.IngressFleet},
-}
-
 // TranslationRow is what translating n objects of one kind costs, per run.
 type TranslationRow struct {
 	Kind string
@@ -78,9 +64,9 @@ func liveHeap[T any](f func() T) uint64 {
 	return after.HeapAlloc - before.HeapAlloc
 }
 
-// MeasureTranslation translates n generated objects of a kind through both stages, each repeatedly for
+// MeasureTranslation translates n generated objects of kind k through both stages, each repeatedly for
 // at least minTime. Generating the input is not measured.
-func MeasureTranslation(k Kind, n int, minTime time.Duration) (TranslationRow, error) {
+func MeasureTranslation(k benchgen.Kind, n int, minTime time.Duration) (TranslationRow, error) {
 	in := k.Generate(n)
 	row := TranslationRow{Kind: k.Name, N: n}
 	var res convert.Result

@@ -35,6 +35,22 @@ const (
 	ServicePort = 80
 )
 
+// Kind is one kind of generated input and the fleet that serves it.
+type Kind struct {
+	Name     string
+	Generate func(n int) convert.Input
+	Fleet    string
+}
+
+// Kinds are the kinds of generated input: HTTPRoutes of the Gateway, Ingresses of the IngressClass.
+var Kinds = []Kind{
+	{"HTTPRoute", HTTPRoutes, GatewayFleet},
+	{"Ingress", Ingresses, IngressFleet},
+}
+
+// Sizes are the numbers of objects of a kind that benchmarks translate.
+var Sizes = []int{100, 1000, 10000}
+
 // created is the creation time of the first object; each later object is one second younger, so that
 // "oldest wins" rules have a deterministic order.
 var created = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
