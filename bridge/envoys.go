@@ -105,7 +105,7 @@ func (s *supervisor) run(ctx context.Context, fleet string) {
 				return
 			case <-p.Done():
 				s.setPID(fleet, 0)
-				err = fmt.Errorf("exited; its log ends: %s", tail(p.Log(), 600))
+				err = fmt.Errorf("exited; its log ends: %s", p.LogTail(600))
 			}
 		}
 		if time.Since(began) > time.Minute {
@@ -151,11 +151,4 @@ func (s *supervisor) start(fleet string) (*envoyproc.Process, error) {
 			Fleet: fleet, NodeID: fleet + "-local", XDS: s.xds, Delta: s.opts.Delta,
 		},
 	})
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }

@@ -70,6 +70,9 @@ func (p *publisher) publish(ctx context.Context, input convert.Input) (convert.R
 			_, err = p.server.Update(ctx, fleet, resources)
 		}
 		p.versions[fleet] = p.server.Version(fleet)
+		if err == nil && !slices.Contains(current, fleet) {
+			p.server.Retire(fleet) // gone: served empty from now on, nothing to fall back to
+		}
 		if err != nil {
 			p.log.Error("configuration not pushed; the fleet keeps its last good one", "fleet", fleet, "error", err)
 			if firstErr == nil {

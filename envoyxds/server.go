@@ -167,6 +167,17 @@ func (s *Server) Update(ctx context.Context, fleet string, res *Resources) (vers
 	return version, nil
 }
 
+// Retire drops what the server remembers of a fleet that is now served an empty configuration: the
+// acked snapshots it could fall back on (up to maxAcked full configurations) and its last error. The
+// empty configuration stays, for its Envoys still connected. Without this, every fleet that ever
+// existed (a Gateway created and deleted) would keep its old snapshots for good.
+func (s *Server) Retire(fleet string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.acked, fleet)
+	delete(s.errors, fleet)
+}
+
 // snapshotOf makes a snapshot whose version is a hash of its content, so equal configurations are
 // never pushed twice. Each resource is marshaled and hashed once: the hashes are also the per-resource
 // versions delta streams need, which the cache would otherwise compute again. Validate checks the

@@ -97,3 +97,30 @@ func TestSnapshotVersionMap(t *testing.T) {
 		t.Errorf("one cluster less kept version %s (%v)", version, err)
 	}
 }
+
+// TestRetireForgetsAFleet checks that a fleet served nothing any more keeps no snapshot to fall back on
+// and no error, while its empty configuration stays served.
+func TestRetireForgetsAFleet(t *testing.T) {
+	s := NewServer(discardLog())
+	ctx := context.Background()
+	if _, err := s.Update(ctx, "gone", goldenResources(t, "ingress-tls")); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.acked["gone"] = append(s.acked["gone"], s.current["gone"]) // as an Envoy's ack records it
+	s.errors["gone"] = "an earlier update was refused"
+	s.mu.Unlock()
+	empty, err := s.Update(ctx, "gone", &Resources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Retire("gone")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.acked["gone"]) != 0 || s.errors["gone"] != "" {
+		t.Errorf("after Retire: %d acked snapshots, error %q; want none", len(s.acked["gone"]), s.errors["gone"])
+	}
+	if v := s.versionLocked("gone"); v != empty {
+		t.Errorf("served version %q after Retire, want the empty configuration's %q", v, empty)
+	}
+}

@@ -4,14 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/eventually"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
@@ -126,57 +124,39 @@ func TestLeaderFailover(t *testing.T) {
 // replica is one controller process.
 type replica struct {
 	name    string
-	cmd     *exec.Cmd
+	proc    *childproc.Process
 	metrics string // base URL of /metrics, /healthz, /readyz
-	done    chan struct{}
 }
 
 // startReplica runs `gatebridge controller` with leader election (short Lease times) in a process of
 // its own; the test stops it at the end.
 func startReplica(t *testing.T, kubeconfig, name string) *replica {
 	t.Helper()
-	ports := freeTCPPorts(t, 2)
-	r := &replica{name: name, metrics: "http://127.0.0.1:" + ports[1], done: make(chan struct{})}
-	r.cmd = exec.Command(os.Args[0], "controller", "--kubeconfig", kubeconfig,
-		"--xds", "127.0.0.1:"+ports[0], "--metrics-address", "127.0.0.1:"+ports[1], "--debug-address", "",
-		"--leader-elect", "--leader-election-namespace", "gatebridge-system", "--leader-election-identity", name,
-		"--leader-election-lease-duration", "3s", "--leader-election-renew-deadline", "2s", "--leader-election-retry-period", "500ms")
-	r.cmd.Env = append(os.Environ(), runMainEnv+"=1")
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logFile, err := os.Create(logPath)
+	ports, err := childproc.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
-	if err := r.cmd.Start(); err != nil {
+	xds, metrics := fmt.Sprint(ports[0]), fmt.Sprint(ports[1])
+	r := &replica{name: name, metrics: "http://127.0.0.1:" + metrics}
+	args := []string{"controller", "--kubeconfig", kubeconfig,
+		"--xds", "127.0.0.1:" + xds, "--metrics-address", "127.0.0.1:" + metrics, "--debug-address", "",
+		"--leader-elect", "--leader-election-namespace", "gatebridge-system", "--leader-election-identity", name,
+		"--leader-election-lease-duration", "3s", "--leader-election-renew-deadline", "2s", "--leader-election-retry-period", "500ms"}
+	r.proc, err = childproc.Start(name, os.Args[0], args, []string{runMainEnv + "=1"}, filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		_ = r.cmd.Wait()
-		logFile.Close()
-		close(r.done)
-	}()
 	t.Cleanup(func() {
-		_ = r.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-r.done:
-		case <-time.After(10 * time.Second):
-			_ = r.cmd.Process.Kill()
-			<-r.done
-		}
+		r.proc.Stop(10 * time.Second)
 		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("log of %s:\n%s", name, tailLines(string(b), 40))
+			t.Logf("log of %s:\n%s", name, r.proc.LogTail(8<<10))
 		}
 	})
 	return r
 }
 
 // kill ends the process at once: it cannot release its Lease.
-func (r *replica) kill() {
-	_ = r.cmd.Process.Kill()
-	<-r.done
-}
+func (r *replica) kill() { r.proc.Stop(0) }
 
 func (r *replica) get(path string) error {
 	resp, err := http.Get(r.metrics + path)
@@ -237,26 +217,4 @@ func routeAccepted(ctx context.Context, gw gwclient.Interface, name string) erro
 func waitFor(t *testing.T, what string, check func() error) {
 	t.Helper()
 	eventually.Within(t, 30*time.Second, what, check)
-}
-
-func freeTCPPorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		out = append(out, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
-	}
-	return out
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
