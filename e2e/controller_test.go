@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +32,14 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := serveControllerFleets(t, cluster, gw, health)
+	// The controller's Gateway API status writes are recorded: the API server keeps the resourceVersion
+	// of a write that changes nothing, so the objects cannot show a redundant one.
+	var writes kubetest.StatusWrites
+	recorded, err := gwclient.NewForConfig(writes.Wrap(cluster.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := serveControllerFleets(t, cluster, recorded, health)
 	ctrl, gatewayEnvoy, ingressEnvoy := f.ctrl, f.gateway, f.ingress
 	healthURL := "http://" + health.Addr().String()
 
@@ -72,10 +80,7 @@ func TestControllerThroughEnvoy(t *testing.T) {
 	})
 
 	t.Run("a Service's endpoints change", func(t *testing.T) {
-		before, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		before := writes.Len()
 		if _, err := cluster.Apply(ctx, []byte(service("shop", "api", other.addr))); err != nil {
 			t.Fatal(err)
 		}
@@ -87,9 +92,8 @@ func TestControllerThroughEnvoy(t *testing.T) {
 		})
 		// The sync that served the new endpoint has also written status by the time Last shows it.
 		eventually(t, "the sync of the change is complete", func() error { return syncedEndpoint(ctrl, other.addr) })
-		after, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
-		if err != nil || after.ResourceVersion != before.ResourceVersion {
-			t.Errorf("the route's status was written again though it did not change (resourceVersion %s → %s, %v)", before.ResourceVersion, after.ResourceVersion, err)
+		if w := writes.Since(before); slices.Contains(w, "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/shop/status") {
+			t.Errorf("the route's status was written again though it did not change (status writes since the change: %v)", w)
 		}
 	})
 
