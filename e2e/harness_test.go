@@ -21,19 +21,20 @@ import (
 
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/envoyxds"
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/envoyproc"
 	eventuallypkg "github.com/gatebridge/gatebridge/internal/eventually"
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
 
+// freePort returns a TCP port free on 127.0.0.1 for Envoy or a backend to bind.
 func freePort(t testing.TB) uint32 {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := childproc.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return uint32(l.Addr().(*net.TCPAddr).Port)
+	return uint32(ports[0])
 }
 
 // harness is gatebridge in standalone mode on a folder, and one Envoy of one fleet.

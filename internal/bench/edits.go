@@ -17,6 +17,7 @@ import (
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/envoyxds"
 	"github.com/gatebridge/gatebridge/internal/benchgen"
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/envoyproc"
 )
 
@@ -119,11 +120,13 @@ func startRig(ctx context.Context, opts EditOptions) (r *rig, err error) {
 	if err := r.writeBase(opts.Background, backend.addr); err != nil {
 		return nil, err
 	}
-	xdsAddr, err := r.startStandalone(ctx, opts)
+	// Envoy's port for Gateway port 80 and its admin port.
+	ports, err := childproc.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	adminPort, err := freePort()
+	r.httpPort = uint32(ports[0])
+	xdsAddr, err := r.startStandalone(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +135,7 @@ func startRig(ctx context.Context, opts EditOptions) (r *rig, err error) {
 		return nil, fmt.Errorf("create envoy folder: %w", err)
 	}
 	r.envoy, err = envoyproc.Start(envoyproc.Options{
-		Bootstrap: envoyxds.BootstrapOptions{Fleet: editFleet, XDS: xdsAddr, AdminPort: adminPort},
+		Bootstrap: envoyxds.BootstrapOptions{Fleet: editFleet, XDS: xdsAddr, AdminPort: uint32(ports[1])},
 		Dir:       envoyDir,
 	})
 	if err != nil {
@@ -162,18 +165,13 @@ spec: {ports: [{name: http, port: 80}]}
 	return r.write("echo.yaml", []byte(echo))
 }
 
-// startStandalone serves the folder over xDS on a free local port and maps Gateway port 80 to another.
+// startStandalone serves the folder over xDS on a free local port and maps Gateway port 80 to r.httpPort.
 func (r *rig) startStandalone(ctx context.Context, opts EditOptions) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	r.httpPort = port
 	sa := bridge.NewStandalone(bridge.StandaloneOptions{
 		Dir: r.dir, Poll: opts.Poll, Log: opts.Log,
 		Envoy: envoyxds.Options{BindAddress: "127.0.0.1", ListenPort: func(p uint32) uint32 {
 			if p == 80 {
-				return port
+				return r.httpPort
 			}
 			return p + 20000
 		}},
@@ -302,12 +300,3 @@ func startBackend() (*backend, error) {
 }
 
 func (b *backend) Close() error { return b.srv.Close() }
-
-func freePort() (uint32, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return uint32(l.Addr().(*net.TCPAddr).Port), nil
-}
