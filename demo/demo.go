@@ -129,13 +129,11 @@ type Demo struct {
 // once Envoy serves the shop over HTTP and HTTPS. Stop ends it all.
 func Start(ctx context.Context, opts Options) (*Demo, error) {
 	o := opts.withDefaults()
-	bin := o.EnvoyBinary
-	if bin == "" {
+	if o.EnvoyBinary == "" {
 		var err error
-		if bin, err = envoyproc.Binary(); err != nil {
+		if o.EnvoyBinary, err = envoyproc.Binary(); err != nil {
 			return nil, err
 		}
-		o.EnvoyBinary = bin
 	}
 	if err := checkPortsFree(o); err != nil {
 		return nil, err
