@@ -72,6 +72,10 @@ type Ingress struct {
 	// Class is the value of the legacy kubernetes.io/ingress.class annotation; HasClass says it is set.
 	Class    string
 	HasClass bool
+	// Routing holds the ingress-nginx settings the Istio networking API can express (nginx_routing*.go).
+	Routing NginxRouting
+	// Policy holds the ingress-nginx settings served by gatebridge's own route policies (nginx_policy*.go).
+	Policy NginxPolicy
 }
 
 // families are checked in order; a key belongs to the first family whose prefix it has.
@@ -82,6 +86,8 @@ func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
 	var out Ingress
 	out.Class, out.HasClass = parseClass(annotations)
 	var findings []Finding
+	out.Routing, findings = parseNginxRouting(annotations, findings)
+	out.Policy, findings = parseNginxPolicy(annotations, findings)
 	for key := range annotations {
 		for _, f := range families {
 			name, ok := strings.CutPrefix(key, f.prefix)

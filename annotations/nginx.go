@@ -46,11 +46,21 @@ var nginxFamily = &family{
 		"global-rate-limit-window", "global-rate-limit-key", "global-rate-limit-ignored-cidrs",
 		"server-tokens", "disable-proxy-intercept-errors", "custom-http-errors-cache",
 	),
-	supported: keySet(),
+	supported: union(nginxRoutingKeys, nginxPolicyKeys),
 	asksNothing: map[string]func(string) bool{
 		"whitelist-source-range": allowsEveryAddress,
 		"allowlist-source-range": allowsEveryAddress,
 	},
+}
+
+func union(sets ...map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range sets {
+		for k := range s {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // allowsEveryAddress reports an allow-list of every address (cert-manager puts one on each of its ACME
