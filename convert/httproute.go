@@ -314,8 +314,10 @@ func mirrorPercent(m *gwapiv1.HTTPRequestMirrorFilter) *float64 {
 	return nil
 }
 
+// corsPolicy converts a CORS filter. The gateway answers every preflight itself: one from an origin not
+// allowed gets no CORS headers, and is not forwarded to the backend.
 func corsPolicy(c *gwapiv1.HTTPCORSFilter) *istionet.CorsPolicy {
-	p := &istionet.CorsPolicy{}
+	p := &istionet.CorsPolicy{UnmatchedPreflights: istionet.CorsPolicy_IGNORE}
 	for _, o := range c.AllowOrigins {
 		s := string(o)
 		if strings.Contains(s, "*") {

@@ -81,6 +81,17 @@ func TestPoliciesThroughEnvoy(t *testing.T) {
 			}
 		}
 	})
+	t.Run("CORS preflight from another origin is answered by Envoy, not forwarded", func(t *testing.T) {
+		code, hdr, e, err := h.request(http.MethodOptions, host, "/cors/x", map[string]string{
+			"Origin": "https://evil.example.net", "Access-Control-Request-Method": "PUT",
+		})
+		if err != nil || code != 200 || e.Backend != "" {
+			t.Fatalf("preflight: %d from backend %q %v, want 200 from Envoy itself", code, e.Backend, err)
+		}
+		if got := hdr.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("Access-Control-Allow-Origin = %q for a foreign origin", got)
+		}
+	})
 	t.Run("CORS from another origin gets no allow header", func(t *testing.T) {
 		code, hdr, e, err := h.request(http.MethodGet, host, "/cors/x", map[string]string{"Origin": "https://evil.example.net"})
 		if err != nil || code != 200 || e.Backend != "api" {

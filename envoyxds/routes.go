@@ -314,6 +314,9 @@ func corsPolicy(c *istionet.CorsPolicy) *corsv3.CorsPolicy {
 	if c.MaxAge != nil {
 		p.MaxAge = fmt.Sprint(int64(c.MaxAge.AsDuration().Seconds()))
 	}
+	if c.UnmatchedPreflights == istionet.CorsPolicy_IGNORE {
+		p.ForwardNotMatchingPreflights = wrapperspb.Bool(false)
+	}
 	return p
 }
 
