@@ -81,7 +81,7 @@ func (b *builder) translateRoute(r *istionet.HTTPRoute, port uint32) ([]*routev3
 			continue
 		}
 		route := &routev3.Route{Name: r.Name, Match: routeMatch(m)}
-		if err := b.routeAction(route, r); err != nil {
+		if err := b.routeAction(route, r, port); err != nil {
 			return nil, err
 		}
 		applyHeaders(r.Headers, &route.RequestHeadersToAdd, &route.RequestHeadersToRemove, &route.ResponseHeadersToAdd, &route.ResponseHeadersToRemove)
@@ -145,10 +145,10 @@ func routeMatch(m *istionet.HTTPMatchRequest) *routev3.RouteMatch {
 }
 
 // routeAction sets what a route does: a redirect, a direct response, or forwarding to weighted clusters.
-func (b *builder) routeAction(route *routev3.Route, r *istionet.HTTPRoute) error {
+func (b *builder) routeAction(route *routev3.Route, r *istionet.HTTPRoute, port uint32) error {
 	switch {
 	case r.Redirect != nil:
-		route.Action = &routev3.Route_Redirect{Redirect: redirectAction(r.Redirect)}
+		route.Action = &routev3.Route_Redirect{Redirect: redirectAction(r.Redirect, port)}
 		return nil
 	case r.DirectResponse != nil:
 		route.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: r.DirectResponse.Status}}
@@ -235,7 +235,10 @@ var redirectCodes = map[uint32]routev3.RedirectAction_RedirectResponseCode{
 	308: routev3.RedirectAction_PERMANENT_REDIRECT,
 }
 
-func redirectAction(r *istionet.HTTPRedirect) *routev3.RedirectAction {
+// redirectAction builds a redirect answered on the Gateway port port. Envoy drops the request's port
+// when the redirect names a host; a redirect that keeps the request's port therefore names it, unless it
+// is a scheme's default port, which URLs leave out.
+func redirectAction(r *istionet.HTTPRedirect, port uint32) *routev3.RedirectAction {
 	ra := &routev3.RedirectAction{ResponseCode: redirectCodes[r.RedirectCode], HostRedirect: r.Authority}
 	if r.RedirectCode == 0 {
 		ra.ResponseCode = routev3.RedirectAction_MOVED_PERMANENTLY
@@ -243,8 +246,13 @@ func redirectAction(r *istionet.HTTPRedirect) *routev3.RedirectAction {
 	if r.Scheme != "" {
 		ra.SchemeRewriteSpecifier = &routev3.RedirectAction_SchemeRedirect{SchemeRedirect: r.Scheme}
 	}
-	if p, ok := r.RedirectPort.(*istionet.HTTPRedirect_Port); ok {
+	switch p := r.RedirectPort.(type) {
+	case *istionet.HTTPRedirect_Port:
 		ra.PortRedirect = p.Port
+	case *istionet.HTTPRedirect_DerivePort:
+		if p.DerivePort == istionet.HTTPRedirect_FROM_REQUEST_PORT && r.Scheme == "" && port != 80 && port != 443 {
+			ra.PortRedirect = port
+		}
 	}
 	switch {
 	case r.Uri != "":
