@@ -61,7 +61,7 @@ func Bootstrap(o BootstrapOptions) ([]byte, error) {
 			Name:                          xdsClusterName,
 			ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
 			ConnectTimeout:                durationpb.New(time.Second),
-			TypedExtensionProtocolOptions: http2Upstream(),
+			TypedExtensionProtocolOptions: httpProtocolOptions(true, nil, &corev3.HttpProtocolOptions{}),
 			LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: xdsClusterName, Endpoints: []*endpointv3.LocalityLbEndpoints{{
 				LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 					Address: socketAddress(host, uint32(port)),

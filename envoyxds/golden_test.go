@@ -102,28 +102,45 @@ func loadModel(t *testing.T, path string) *model.Snapshot {
 	return snap
 }
 
-// testMaterial makes TLS material for every credential the Gateways of a golden case name, except
-// those whose name ends in "-missing": they stand for Secrets that are absent or invalid.
+// testMaterial makes TLS material for every credential the Gateways and DestinationRules of a golden
+// case name, except those whose name ends in "-missing": they stand for Secrets that are absent or
+// invalid. The material of a DestinationRule's credential has CA certificates too, and only them when
+// its name ends in "-ca-only".
 func testMaterial(t *testing.T, snap *model.Snapshot) []model.TLSSecret {
 	t.Helper()
 	ca, err := pki.NewCA("golden")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []model.TLSSecret
+	var names []string
 	for _, g := range snap.Gateways {
 		for _, srv := range g.Spec.Servers {
-			for _, c := range model.Credentials(srv.Tls) {
-				if strings.HasSuffix(c, "-missing") || slices.ContainsFunc(out, func(s model.TLSSecret) bool { return s.Name == c }) {
-					continue
-				}
-				leaf, err := ca.IssueNow("golden.example.com")
-				if err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, model.TLSSecret{Name: c, Cert: leaf.CertPEM, Key: leaf.KeyPEM})
-			}
+			names = append(names, model.Credentials(srv.Tls)...)
 		}
+	}
+	gateways := len(names)
+	for _, dr := range snap.DestinationRules {
+		for _, tls := range model.ClientTLS(dr.Spec) {
+			names = append(names, tls.CredentialName)
+		}
+	}
+	var out []model.TLSSecret
+	for i, c := range names {
+		if c == "" || strings.HasSuffix(c, "-missing") || slices.ContainsFunc(out, func(s model.TLSSecret) bool { return s.Name == c }) {
+			continue
+		}
+		s := model.TLSSecret{Name: c}
+		if i >= gateways {
+			s.CA = ca.CertPEM
+		}
+		if !strings.HasSuffix(c, "-ca-only") {
+			leaf, err := ca.IssueNow("golden.example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Cert, s.Key = leaf.CertPEM, leaf.KeyPEM
+		}
+		out = append(out, s)
 	}
 	return out
 }

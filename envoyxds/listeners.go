@@ -86,14 +86,14 @@ func downstreamTLS(credentials []string, alpn []string) *corev3.TransportSocket 
 	return &corev3.TransportSocket{Name: wellknown.TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: typed(ctx)}}
 }
 
-// servedCredentials are the credentials of a server that the snapshot has TLS material for. A chain
+// servedCredentials are the credentials of a server that the snapshot has a certificate and key for. A chain
 // naming a secret that SDS never delivers would keep the whole listener warming (every host of the
 // port unreachable), so a server without material gets no chain; the conversion reports the missing
 // or invalid Secret.
 func (b *builder) servedCredentials(t *istionet.ServerTLSSettings) []string {
 	var out []string
 	for _, c := range model.Credentials(t) {
-		if b.served[c] {
+		if m := b.material[c]; m != nil && len(m.Cert) > 0 && len(m.Key) > 0 {
 			out = append(out, c)
 		}
 	}

@@ -2,9 +2,11 @@ package envoyxds
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -14,7 +16,7 @@ import (
 
 // checkReferences reports every name a resource uses that the fleet's resources do not define (a route
 // configuration a listener loads over RDS, a secret it loads over SDS, a cluster a route or a TCP proxy
-// sends to, the endpoints of an EDS cluster), and every route configuration or endpoints resource
+// sends to, the endpoints of an EDS cluster, a secret a cluster's TLS context loads), and every route configuration or endpoints resource
 // nothing uses. It also checks that each secret's certificate and key parse and belong together. Envoy would otherwise wait forever for the missing resource (listeners
 // stay warming) or fail requests without saying why.
 func (r *Resources) checkReferences() error {
@@ -71,6 +73,9 @@ func (r *Resources) checkReferences() error {
 		if c.GetEdsClusterConfig() != nil {
 			missing("cluster", c.Name, "endpoints", endpoints, c.Name)
 		}
+		for _, name := range upstreamSDSNames(c) {
+			missing("cluster", c.Name, "secret", secrets, name)
+		}
 	}
 	// The xDS cache refuses a snapshot holding route configurations or endpoints nothing loads.
 	unused := func(kind string, used map[string]bool) {
@@ -83,12 +88,48 @@ func (r *Resources) checkReferences() error {
 	unused("route configuration", routes)
 	unused("endpoints", endpoints)
 	for _, s := range r.Secrets {
-		tc := s.GetTlsCertificate()
-		if _, err := tls.X509KeyPair(tc.GetCertificateChain().GetInlineBytes(), tc.GetPrivateKey().GetInlineBytes()); err != nil {
-			errs = append(errs, fmt.Errorf("%w: secret %q: certificate and key: %w", ErrInvalid, s.Name, err))
-		}
+		errs = append(errs, checkSecretMaterial(s))
 	}
 	return errors.Join(errs...)
+}
+
+// checkSecretMaterial checks that a secret's certificate and key parse and belong together, or that
+// its CA certificates parse.
+func checkSecretMaterial(s *tlsv3.Secret) error {
+	if vc := s.GetValidationContext(); vc != nil {
+		if !x509.NewCertPool().AppendCertsFromPEM(vc.GetTrustedCa().GetInlineBytes()) {
+			return fmt.Errorf("%w: secret %q: no CA certificate parses", ErrInvalid, s.Name)
+		}
+		return nil
+	}
+	tc := s.GetTlsCertificate()
+	if _, err := tls.X509KeyPair(tc.GetCertificateChain().GetInlineBytes(), tc.GetPrivateKey().GetInlineBytes()); err != nil {
+		return fmt.Errorf("%w: secret %q: certificate and key: %w", ErrInvalid, s.Name, err)
+	}
+	return nil
+}
+
+// upstreamSDSNames are the secrets a cluster's TLS context loads over SDS: certificates and CA.
+func upstreamSDSNames(c *clusterv3.Cluster) []string {
+	ts := c.GetTransportSocket()
+	if ts == nil {
+		return nil
+	}
+	ctx := &tlsv3.UpstreamTlsContext{}
+	if err := ts.GetTypedConfig().UnmarshalTo(ctx); err != nil {
+		return nil // not a TLS context of ours; validateDeep checks what it is
+	}
+	var out []string
+	for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+		out = append(out, s.Name)
+	}
+	if vc := ctx.GetCommonTlsContext().GetCombinedValidationContext().GetValidationContextSdsSecretConfig(); vc != nil {
+		out = append(out, vc.Name)
+	}
+	if vc := ctx.GetCommonTlsContext().GetValidationContextSdsSecretConfig(); vc != nil {
+		out = append(out, vc.Name)
+	}
+	return out
 }
 
 // sdsNames are the secrets a filter chain's TLS context loads over SDS.

@@ -178,6 +178,7 @@ func (b *builder) routeAction(route *routev3.Route, r *istionet.HTTPRoute, port 
 		}
 		ra.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
+	ra.HashPolicy = b.hashPolicies(r.Route)
 	if rw := r.Rewrite; rw != nil {
 		ra.PrefixRewrite = rw.Uri
 		if rw.UriRegexRewrite != nil {
@@ -220,11 +221,14 @@ func (b *builder) routeCluster(d *istionet.Destination) string {
 // destinationCluster names the cluster of a destination. For TCP proxying the unresolved-backend host
 // has a cluster of its own without endpoints, so that connections are refused.
 func (b *builder) destinationCluster(d *istionet.Destination) string {
-	port := uint32(0)
-	if d.GetPort() != nil {
-		port = d.Port.Number
-	}
-	return b.useCluster(d.Host, port)
+	ref, _ := destinationRef(d)
+	return b.useCluster(ref)
+}
+
+// destinationRef is the cluster of a destination: its host, port and subset; ok is false for the
+// unresolved-backend host.
+func destinationRef(d *istionet.Destination) (ref clusterRef, ok bool) {
+	return clusterRef{host: d.GetHost(), port: d.GetPort().GetNumber(), subset: d.GetSubset()}, !isUnresolved(d.GetHost())
 }
 
 var redirectCodes = map[uint32]routev3.RedirectAction_RedirectResponseCode{

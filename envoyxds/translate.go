@@ -47,9 +47,10 @@ type Resources struct {
 // Translate builds the resources of one fleet. It fails only on a model it cannot express (which
 // model.Validate and envoyxds.Validate catch before anything is served).
 func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error) {
-	b := &builder{snap: s, fleet: fleet, opts: opts, clusters: map[string]clusterRef{}, served: map[string]bool{}}
-	for _, sec := range s.Secrets {
-		b.served[sec.Name] = true
+	b := &builder{snap: s, fleet: fleet, opts: opts, clusters: map[string]clusterRef{}, material: map[string]*model.TLSSecret{},
+		rules: indexRules(s, fleet), upstreamSecrets: map[string]upstreamSecret{}}
+	for i := range s.Secrets {
+		b.material[s.Secrets[i].Name] = &s.Secrets[i]
 	}
 	if b.opts.BindAddress == "" {
 		b.opts.BindAddress = "0.0.0.0"
@@ -72,14 +73,19 @@ type builder struct {
 	opts     Options
 	res      Resources
 	clusters map[string]clusterRef // by cluster name
-	// served are the names of the TLS secrets the snapshot has material for.
-	served map[string]bool
+	// material is the TLS material of the snapshot, by "namespace/name".
+	material map[string]*model.TLSSecret
+	// rules are the DestinationRules the fleet takes, by host.
+	rules map[string]*hostRules
+	// upstreamSecrets are the SDS secrets the clusters' TLS contexts load, by SDS name.
+	upstreamSecrets map[string]upstreamSecret
 }
 
-// clusterRef is a Service port some route of the fleet sends to.
+// clusterRef is a Service port, and a subset of a DestinationRule, some route of the fleet sends to.
 type clusterRef struct {
-	host string
-	port uint32
+	host   string
+	port   uint32
+	subset string
 }
 
 // server is one Istio server with the Gateway it belongs to.
@@ -110,8 +116,10 @@ func routeConfigName(port uint32) string { return fmt.Sprintf("http.%d", port) }
 
 func listenerName(port uint32) string { return fmt.Sprintf("listener.%d", port) }
 
-// clusterName follows Istio's convention: outbound|port||host.
-func clusterName(host string, port uint32) string { return fmt.Sprintf("outbound|%d||%s", port, host) }
+// clusterName follows Istio's convention: outbound|port|subset|host.
+func clusterName(ref clusterRef) string {
+	return fmt.Sprintf("outbound|%d|%s|%s", ref.port, ref.subset, ref.host)
+}
 
 func (b *builder) buildPort(port uint32, servers []server) error {
 	var httpServers, tlsServers []server
@@ -173,9 +181,9 @@ func socketAddress(addr string, port uint32) *corev3.Address {
 	}}}
 }
 
-func (b *builder) useCluster(host string, port uint32) string {
-	name := clusterName(host, port)
-	b.clusters[name] = clusterRef{host: host, port: port}
+func (b *builder) useCluster(ref clusterRef) string {
+	name := clusterName(ref)
+	b.clusters[name] = ref
 	return name
 }
 

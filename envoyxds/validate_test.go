@@ -3,6 +3,7 @@ package envoyxds
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/gatebridge/gatebridge/internal/pki"
@@ -70,6 +72,17 @@ func TestValidate(t *testing.T) {
 		{name: "certificate and key of different pairs", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			r.Secrets[0].GetTlsCertificate().PrivateKey = &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: otherLeaf.KeyPEM}}
 		}, want: "certificate and key"},
+		{name: "TLS origination from DestinationRules is valid", golden: "dr-tls-origination"},
+		{name: "cluster loading a CA secret that is not served", golden: "dr-tls-origination", breakIt: func(t *testing.T, r *Resources) {
+			r.Secrets = slices.DeleteFunc(r.Secrets, func(s *tlsv3.Secret) bool { return strings.HasSuffix(s.Name, CASecretSuffix) })
+		}, want: `uses secret "shop/client-cert-cacert"`},
+		{name: "CA secret whose certificates do not parse", golden: "dr-tls-origination", breakIt: func(t *testing.T, r *Resources) {
+			for _, s := range r.Secrets {
+				if vc := s.GetValidationContext(); vc != nil {
+					vc.TrustedCa = &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: otherLeaf.KeyPEM}}
+				}
+			}
+		}, want: "no CA certificate parses"},
 		{name: "regex RE2 does not take", golden: "ingress-tls", breakIt: func(t *testing.T, r *Resources) {
 			firstRoute(t, r).Match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "/(a"}}
 		}, want: "regex"},

@@ -138,13 +138,23 @@ func (s *Snapshot) Fleets() []string {
 	return slices.Compact(out)
 }
 
-// TLSSecret is a certificate chain and its private key, named "namespace/name" as the Gateway servers'
-// credentialName(s) name it. Its bytes never go to logs.
+// TLSSecret is the TLS material of one Secret, named "namespace/name" as the Gateway servers'
+// credentialName(s) and the DestinationRules' credentialName name it: a certificate chain and its
+// private key (tls.crt, tls.key), and CA certificates (ca.crt) that DestinationRules verify backends
+// with. A Secret a DestinationRule names for SIMPLE TLS may hold CA certificates only. Its bytes never
+// go to logs.
 type TLSSecret struct {
 	Name string `json:"name"`
 	Cert []byte `json:"-"`
 	Key  []byte `json:"-"`
+	CA   []byte `json:"-"`
 }
+
+// String names the secret without its bytes, so that printing it cannot leak them.
+func (s TLSSecret) String() string { return "TLSSecret(" + s.Name + ")" }
+
+// GoString is String, for %#v.
+func (s TLSSecret) GoString() string { return s.String() }
 
 // Credentials are the TLS Secrets ("namespace/name") a server names: credentialNames, or else
 // credentialName.
@@ -158,4 +168,28 @@ func Credentials(t *istionet.ServerTLSSettings) []string {
 		return []string{t.CredentialName}
 	}
 	return nil
+}
+
+// ClientTLS lists the TLS settings of a DestinationRule at every level: its traffic policy and each
+// port's, then each subset's and each of its ports'.
+func ClientTLS(dr *istionet.DestinationRule) []*istionet.ClientTLSSettings {
+	var out []*istionet.ClientTLSSettings
+	add := func(tp *istionet.TrafficPolicy) {
+		if tp == nil {
+			return
+		}
+		if tp.Tls != nil {
+			out = append(out, tp.Tls)
+		}
+		for _, pl := range tp.PortLevelSettings {
+			if pl.GetTls() != nil {
+				out = append(out, pl.Tls)
+			}
+		}
+	}
+	add(dr.GetTrafficPolicy())
+	for _, ss := range dr.GetSubsets() {
+		add(ss.GetTrafficPolicy())
+	}
+	return out
 }
