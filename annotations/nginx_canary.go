@@ -1,0 +1,52 @@
+package annotations
+
+import (
+	"regexp"
+)
+
+var nginxCanaryKeys = []string{"canary", "canary-weight", "canary-weight-total", "canary-by-header",
+	"canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie"}
+
+// NginxCanary makes an Ingress the canary of the Ingress (the primary) that serves the same host and
+// path: its backend takes the requests its rules select, in ingress-nginx's order (header, then cookie,
+// then weight), and the primary the rest.
+type NginxCanary struct {
+	Enabled bool
+	// Weight of WeightTotal (default 100) requests go to the canary.
+	Weight, WeightTotal int
+	// Header selects the canary: with HeaderValue when the header has that value, with HeaderPattern
+	// (RE2) when it matches, otherwise when it is "always" ("never" selects the primary).
+	Header, HeaderValue, HeaderPattern string
+	// Cookie selects the canary when the cookie is "always", the primary when it is "never".
+	Cookie string
+}
+
+func (p *nginxParser) canary() NginxCanary {
+	c := NginxCanary{Enabled: p.bool("canary", false)}
+	if !c.Enabled {
+		p.unused("has no effect without canary: \"true\"", nginxCanaryKeys[1:]...)
+		return c
+	}
+	c.WeightTotal = p.int("canary-weight-total", 1, 100)
+	c.Weight = p.int("canary-weight", 0, 0)
+	c.Header, _ = p.value("canary-by-header")
+	c.Cookie, _ = p.value("canary-by-cookie")
+	if c.Header == "" {
+		p.unused("has no effect without canary-by-header", "canary-by-header-value", "canary-by-header-pattern")
+		return c
+	}
+	c.HeaderValue, _ = p.value("canary-by-header-value")
+	pattern, _ := p.value("canary-by-header-pattern")
+	switch {
+	case pattern == "":
+	case c.HeaderValue != "":
+		p.invalid("canary-by-header-pattern", "canary-by-header-value takes precedence")
+	default:
+		if _, err := regexp.Compile(pattern); err != nil {
+			p.invalid("canary-by-header-pattern", "%q is not an RE2 regular expression: %v", pattern, err)
+		} else {
+			c.HeaderPattern = pattern
+		}
+	}
+	return c
+}
