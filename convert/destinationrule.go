@@ -1,16 +1,21 @@
 package convert
 
 import (
+	"maps"
+	"slices"
+
 	istionet "istio.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/model"
 )
 
-// destinationRuleFor says how Envoy talks to a backend whose ports speak HTTP/2 in clear text (h2c, or
-// gRPC): UPGRADE. It returns nil when every port is HTTP/1.1 or opaque. TLS origination is not derived
-// from appProtocol (a passthrough TLSRoute to such a port must not be wrapped twice); BackendTLSPolicy
-// and annotations ask for it explicitly. The rule does not depend on the fleet, so its Fleet is empty.
-func destinationRuleFor(svc model.Service) *model.DestinationRule {
+// destinationRuleFor says how Envoy talks to a backend Service. Its ports that speak HTTP/2 in clear
+// text (h2c, or gRPC) get UPGRADE. TLS origination is not derived from appProtocol (a passthrough
+// TLSRoute to such a port must not be wrapped twice); BackendTLSPolicy and annotations ask for it
+// explicitly: subsets carry what Ingress annotations ask (ingress_backend.go), and the routes of those
+// Ingresses name them. It returns nil when there is nothing to say. The rule does not depend on the
+// fleet, so its Fleet is empty.
+func destinationRuleFor(svc model.Service, subsets []*istionet.Subset, subsetSources []string) *model.DestinationRule {
 	var ports []*istionet.TrafficPolicy_PortTrafficPolicy
 	for _, p := range svc.Ports {
 		pp := &istionet.TrafficPolicy_PortTrafficPolicy{Port: &istionet.PortSelector{Number: p.Number}}
@@ -24,11 +29,26 @@ func destinationRuleFor(svc model.Service) *model.DestinationRule {
 		}
 		ports = append(ports, pp)
 	}
-	if len(ports) == 0 {
+	if len(ports) == 0 && len(subsets) == 0 {
 		return nil
 	}
-	return &model.DestinationRule{
-		Meta: model.Meta{Name: svc.Name + "-gatebridge", Namespace: svc.Namespace, Sources: []string{"Service/" + svc.Namespace + "/" + svc.Name}},
-		Spec: &istionet.DestinationRule{Host: svc.Host, TrafficPolicy: &istionet.TrafficPolicy{PortLevelSettings: ports}},
+	spec := &istionet.DestinationRule{Host: svc.Host, Subsets: subsets}
+	if len(ports) > 0 {
+		spec.TrafficPolicy = &istionet.TrafficPolicy{PortLevelSettings: ports}
 	}
+	sources := append([]string{"Service/" + svc.Namespace + "/" + svc.Name}, subsetSources...)
+	slices.Sort(sources)
+	return &model.DestinationRule{
+		Meta: model.Meta{Name: svc.Name + "-gatebridge", Namespace: svc.Namespace, Sources: sources},
+		Spec: spec,
+	}
+}
+
+// of returns the subsets Ingresses ask of a Service, sorted by name, and the Ingresses that ask.
+func (s *ingressSubsets) of(svc nsName) ([]*istionet.Subset, []string) {
+	var out []*istionet.Subset
+	for _, name := range slices.Sorted(maps.Keys(s.subsets[svc])) {
+		out = append(out, s.subsets[svc][name])
+	}
+	return out, sortedSet(s.sources[svc])
 }

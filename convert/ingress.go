@@ -30,6 +30,8 @@ const (
 	ReasonInvalidSecret          = "InvalidSecret"
 	ReasonUnsupportedAnnotation  = "UnsupportedAnnotation"
 	ReasonUnknownAnnotation      = "UnknownAnnotation"
+	ReasonInvalidAnnotation      = "InvalidAnnotation"
+	ReasonApproximatedAnnotation = "ApproximatedAnnotation"
 )
 
 // ingressFleet gathers the Ingresses of one class: they share one Envoy fleet, one Istio Gateway and
@@ -37,6 +39,13 @@ const (
 type ingressFleet struct {
 	class     string
 	ingresses []*networkingv1.Ingress
+	// settings are what the annotations of each Ingress ask for.
+	settings map[*networkingv1.Ingress]annotations.Ingress
+}
+
+// routing returns the ingress-nginx routing settings of an Ingress of the fleet.
+func (f *ingressFleet) routing(ing *networkingv1.Ingress) annotations.NginxRouting {
+	return f.settings[ing].Routing
 }
 
 // ingressPath is one path of one Ingress rule, with what it takes to order and build it.
@@ -48,6 +57,8 @@ type ingressPath struct {
 	what    string // where the path was declared, for notes and route names
 	// isDefault marks a spec.defaultBackend: it takes only what no rule path of the host takes.
 	isDefault bool
+	// canary is the backend of the canary Ingress of this path, if any (ingress_canary.go).
+	canary *canaryBackend
 }
 
 // ingressClassOf returns the class an Ingress is served under, and whether gatebridge serves it at all.
@@ -98,16 +109,13 @@ func (t *translator) translateIngresses() {
 			continue
 		}
 		if fleets[class] == nil {
-			fleets[class] = &ingressFleet{class: class}
+			fleets[class] = &ingressFleet{class: class, settings: map[*networkingv1.Ingress]annotations.Ingress{}}
 		}
 		fleets[class].ingresses = append(fleets[class].ingresses, ing)
+		fleets[class].settings[ing] = settings
 		t.result.Status.Ingresses[ingressRef(ing)] = t.ingressStatus(class)
 		for _, f := range findings {
-			reason := ReasonUnsupportedAnnotation
-			if f.Kind == annotations.Unknown {
-				reason = ReasonUnknownAnnotation
-			}
-			t.note(ingressRef(ing), NoteWarning, reason, "annotation %s: %s", f.Key, f.Message)
+			t.note(ingressRef(ing), NoteWarning, findingReason(f.Kind), "annotation %s: %s", f.Key, f.Message)
 		}
 	}
 	for _, class := range slices.Sorted(maps.Keys(fleets)) {
@@ -115,6 +123,19 @@ func (t *translator) translateIngresses() {
 		slices.SortFunc(f.ingresses, func(a, b *networkingv1.Ingress) int { return olderFirst(&a.ObjectMeta, &b.ObjectMeta) })
 		t.translateIngressFleet(f)
 	}
+}
+
+// findingReason is the reason of the note about an annotation that is not honoured exactly.
+func findingReason(kind annotations.FindingKind) string {
+	switch kind {
+	case annotations.Unknown:
+		return ReasonUnknownAnnotation
+	case annotations.Invalid:
+		return ReasonInvalidAnnotation
+	case annotations.Approximated:
+		return ReasonApproximatedAnnotation
+	}
+	return ReasonUnsupportedAnnotation
 }
 
 func ingressRef(ing *networkingv1.Ingress) ObjectRef {
@@ -145,12 +166,56 @@ func IngressFleet(class string) string { return "ingress-" + class }
 func (t *translator) translateIngressFleet(f *ingressFleet) {
 	fleet := ingressFleetName(f.class)
 	gwName := fleet
-	hosts := map[string][]ingressPath{}
+	c := t.collectIngressFleet(f)
+	tlsServers := dropPassthroughHosts(t.ingressTLSServers(f), c.passthrough)
+	tlsHosts := serverHosts(tlsServers)
+	regexHosts := regexHosts(f, c.hosts)
+	gwRef := t.opts.IngressNamespace + "/" + gwName
+	for _, host := range slices.Sorted(maps.Keys(c.hosts)) {
+		h := ingressHost{fleet: fleet, gwRef: gwRef, name: host, tls: tlsHosts[host], regex: regexHosts[host]}
+		t.buildIngressHost(f, h, c.hosts[host])
+	}
+	servers := []*istionet.Server{{
+		Name:  "http",
+		Port:  &istionet.Port{Number: t.opts.IngressHTTPPort, Protocol: "HTTP", Name: "http"},
+		Hosts: []string{"*"},
+	}}
+	servers = append(servers, tlsServers...)
+	servers = append(servers, t.buildPassthrough(fleet, gwRef, c.passthrough)...)
+	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
+		Meta: model.Meta{Name: gwName, Namespace: t.opts.IngressNamespace, Fleet: fleet, Origin: model.OriginIngress, Sources: ingressSources(f.ingresses)},
+		Spec: &istionet.Gateway{Selector: map[string]string{model.FleetLabel: fleet}, Servers: servers},
+	})
+}
+
+// fleetCollection is what the Ingresses of a fleet ask for, by host.
+type fleetCollection struct {
+	hosts map[string][]ingressPath
+	// passthrough holds, by host, the path "/" whose backend takes the host's TLS connections.
+	passthrough map[string]ingressPath
+}
+
+// collectIngressFleet gathers the paths of every Ingress of a fleet by host: rule paths (the oldest
+// Ingress owns a host and path), then default backends, then canaries merged into the paths they share.
+func (t *translator) collectIngressFleet(f *ingressFleet) fleetCollection {
+	c := fleetCollection{hosts: map[string][]ingressPath{}, passthrough: map[string]ingressPath{}}
 	claimed := map[string]*networkingv1.Ingress{} // host + type + path -> the Ingress that owns it
 	defaultBackends := map[string]ingressPath{}   // host -> default backend of the oldest Ingress of that host
+	nginxDefaults := map[string]ingressPath{}     // host -> default-backend annotation of the oldest Ingress
 	var catchAll *ingressPath
+	var canaries []*networkingv1.Ingress
 	for _, ing := range f.ingresses {
-		ruleHosts := t.collectIngressPaths(ing, hosts, claimed)
+		r := f.routing(ing)
+		switch {
+		case r.Canary.Enabled:
+			canaries = append(canaries, ing)
+			continue
+		case r.Hosts.SSLPassthrough:
+			t.collectPassthrough(ing, c.passthrough)
+			continue
+		}
+		ruleHosts := t.collectIngressPaths(ing, c.hosts, claimed)
+		t.collectNginxDefaultBackend(ing, r.Hosts.DefaultBackend, ruleHosts, nginxDefaults)
 		if ing.Spec.DefaultBackend == nil {
 			continue
 		}
@@ -172,23 +237,12 @@ func (t *translator) translateIngressFleet(f *ingressFleet) {
 		catchAll.host = "*"
 		defaultBackends["*"] = *catchAll
 	}
+	maps.Copy(defaultBackends, nginxDefaults)
 	for h, db := range defaultBackends {
-		hosts[h] = append(hosts[h], db)
+		c.hosts[h] = append(c.hosts[h], db)
 	}
-	gwRef := t.opts.IngressNamespace + "/" + gwName
-	for _, host := range slices.Sorted(maps.Keys(hosts)) {
-		t.buildIngressHost(fleet, gwRef, host, hosts[host])
-	}
-	servers := []*istionet.Server{{
-		Name:  "http",
-		Port:  &istionet.Port{Number: t.opts.IngressHTTPPort, Protocol: "HTTP", Name: "http"},
-		Hosts: []string{"*"},
-	}}
-	servers = append(servers, t.ingressTLSServers(f)...)
-	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
-		Meta: model.Meta{Name: gwName, Namespace: t.opts.IngressNamespace, Fleet: fleet, Origin: model.OriginIngress, Sources: ingressSources(f.ingresses)},
-		Spec: &istionet.Gateway{Selector: map[string]string{model.FleetLabel: fleet}, Servers: servers},
-	})
+	t.mergeCanaries(f, canaries, c.hosts)
+	return c
 }
 
 func ingressSources(ings []*networkingv1.Ingress) []string {
@@ -268,23 +322,43 @@ func compareIngressPaths(a, b ingressPath) int {
 	)
 }
 
-func (t *translator) buildIngressHost(fleet, gwRef, host string, paths []ingressPath) {
-	slices.SortStableFunc(paths, compareIngressPaths)
-	vs := &istionet.VirtualService{Hosts: []string{host}, Gateways: []string{gwRef}}
+// ingressHost is one host of an Ingress fleet and what its paths share.
+type ingressHost struct {
+	fleet, gwRef, name string
+	// tls says the host is served over HTTPS with a usable Secret.
+	tls bool
+	// regex says some Ingress of the host asks for regex paths (use-regex, rewrite-target).
+	regex bool
+}
+
+func (t *translator) buildIngressHost(f *ingressFleet, h ingressHost, paths []ingressPath) {
+	if h.regex {
+		slices.SortStableFunc(paths, compareRegexPaths)
+	} else {
+		slices.SortStableFunc(paths, compareIngressPaths)
+	}
+	vs := &istionet.VirtualService{Hosts: []string{h.name}, Gateways: []string{h.gwRef}}
 	sources := map[string]bool{}
+	if root, ing := t.appRootRoute(f, h.name, paths); root != nil {
+		sources[ingressRef(ing).String()] = true
+		vs.Http = append(vs.Http, root)
+	}
 	for _, p := range paths {
-		route, ok := t.ingressRoute(p)
+		routes, ok := t.ingressPathRoutes(f, h, p)
 		if !ok {
 			continue
 		}
 		sources[ingressRef(p.ing).String()] = true
-		vs.Http = append(vs.Http, expandPath(route, p.path, pathRewrite{})...)
+		if p.canary != nil {
+			sources[ingressRef(p.canary.ing).String()] = true
+		}
+		vs.Http = append(vs.Http, routes...)
 	}
 	if len(vs.Http) == 0 {
 		return
 	}
 	t.addVirtualService(model.Meta{
-		Name: fleet + "-" + hostSlug(host), Namespace: t.opts.IngressNamespace, Fleet: fleet,
+		Name: h.fleet + "-" + hostSlug(h.name), Namespace: t.opts.IngressNamespace, Fleet: h.fleet,
 		Origin: model.OriginIngress, Sources: sortedSet(sources),
 	}, vs)
 }
@@ -295,12 +369,7 @@ func (t *translator) ingressRoute(p ingressPath) (*istionet.HTTPRoute, bool) {
 	ref := ingressRef(p.ing)
 	route := &istionet.HTTPRoute{
 		Name:  fmt.Sprintf("%s/%s/%s", p.ing.Namespace, p.ing.Name, p.what),
-		Match: []*istionet.HTTPMatchRequest{{}},
-	}
-	if strings.HasPrefix(p.host, "*.") {
-		// The Ingress specification lets a wildcard stand for exactly one DNS label; Envoy's domain
-		// wildcard would take any number.
-		route.Match[0].Authority = regexMatch(`(?i)^[^.]+` + regexp.QuoteMeta(p.host[1:]) + `(:[0-9]+)?$`)
+		Match: []*istionet.HTTPMatchRequest{ingressHostMatch(p.host)},
 	}
 	if p.backend.Resource != nil {
 		t.note(ref, NoteWarning, ReasonUnsupportedBackend, "%s: resource backend %s %s is not supported; the path is not served",
@@ -311,18 +380,34 @@ func (t *translator) ingressRoute(p ingressPath) (*istionet.HTTPRoute, bool) {
 		t.note(ref, NoteWarning, ReasonUnsupportedBackend, "%s: no backend; the path is not served", p.what)
 		return nil, false
 	}
-	port, err := t.ingressServicePort(p.ing.Namespace, p.backend.Service)
+	dest, err := t.ingressDestination(p.ing.Namespace, p.backend.Service)
 	if err != nil {
 		t.note(ref, NoteWarning, ReasonBackendNotFound, "%s: %v; requests get 503", p.what, err)
 		route.DirectResponse = &istionet.HTTPDirectResponse{Status: 503}
 		return route, true
 	}
-	t.useService(p.ing.Namespace, p.backend.Service.Name)
-	route.Route = []*istionet.HTTPRouteDestination{{Destination: &istionet.Destination{
-		Host: serviceHost(p.ing.Namespace, p.backend.Service.Name, t.opts.DomainSuffix),
-		Port: &istionet.PortSelector{Number: port},
-	}}}
+	route.Route = []*istionet.HTTPRouteDestination{{Destination: dest}}
 	return route, true
+}
+
+// ingressHostMatch is the match every route of an Ingress host starts from. The Ingress specification
+// lets a wildcard stand for exactly one DNS label; Envoy's domain wildcard would take any number.
+func ingressHostMatch(host string) *istionet.HTTPMatchRequest {
+	m := &istionet.HTTPMatchRequest{}
+	if strings.HasPrefix(host, "*.") {
+		m.Authority = regexMatch(`(?i)^[^.]+` + regexp.QuoteMeta(host[1:]) + `(:[0-9]+)?$`)
+	}
+	return m
+}
+
+// ingressDestination resolves an Ingress service backend to a destination and marks the Service used.
+func (t *translator) ingressDestination(namespace string, b *networkingv1.IngressServiceBackend) (*istionet.Destination, error) {
+	port, err := t.ingressServicePort(namespace, b)
+	if err != nil {
+		return nil, err
+	}
+	t.useService(namespace, b.Name)
+	return &istionet.Destination{Host: serviceHost(namespace, b.Name, t.opts.DomainSuffix), Port: &istionet.PortSelector{Number: port}}, nil
 }
 
 // ingressServicePort resolves the port of an Ingress service backend (by number or by name).

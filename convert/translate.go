@@ -61,6 +61,8 @@ type translator struct {
 	vsNames     map[string]bool
 	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
 	grpcPorts map[grpcPort]bool
+	// subsets are the DestinationRule subsets Ingresses ask of their Services (ingress_backend.go).
+	subsets ingressSubsets
 	// secrets says, by "namespace/name", whether a Secret of the input can be served; each is checked
 	// when first named.
 	secrets *certs.Verdicts
@@ -98,7 +100,8 @@ func (t *translator) addServices() {
 			}
 		}
 		t.result.Snapshot.Services = append(t.result.Snapshot.Services, ms)
-		if dr := destinationRuleFor(ms); dr != nil {
+		subsets, sources := t.subsets.of(k)
+		if dr := destinationRuleFor(ms, subsets, sources); dr != nil {
 			t.result.Snapshot.DestinationRules = append(t.result.Snapshot.DestinationRules, *dr)
 		}
 	}

@@ -1,0 +1,158 @@
+package convert
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	istionet "istio.io/api/networking/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+)
+
+// ingressSubsets are the DestinationRule subsets Ingresses ask of their backend Services: by Service,
+// by subset name, with the Ingresses that ask for each Service's.
+type ingressSubsets struct {
+	subsets map[nsName]map[string]*istionet.Subset
+	sources map[nsName]map[string]bool
+}
+
+// ingressSubsetName names the subset that carries the backend settings of an Ingress.
+func ingressSubsetName(ing *networkingv1.Ingress) string {
+	return "ing-" + ing.Namespace + "-" + ing.Name
+}
+
+// useIngressSubset points dest, a port of Service svc, at the subset of the Service that carries the
+// backend settings of p's Ingress (backend-protocol, proxy-ssl-*, proxy-connect-timeout, affinity),
+// registering it; an Ingress that asks for none of them needs no subset. It returns false when the
+// settings cannot be honoured safely: the path must then answer 503.
+func (t *translator) useIngressSubset(dest *istionet.Destination, svc nsName, p ingressPath, r annotations.NginxRouting) bool {
+	tp, err := t.ingressTrafficPolicy(p.ing, dest.Host, r)
+	if err != nil {
+		t.note(ingressRef(p.ing), NoteWarning, ReasonInvalidSecret, "%s: %v; requests get 503", p.what, err)
+		return false
+	}
+	if tp == nil {
+		return true
+	}
+	if r.Affinity != nil && r.Affinity.CookiePath == "" && p.path.value != "/" {
+		t.note(ingressRef(p.ing), NoteWarning, ReasonApproximatedAnnotation,
+			"annotation %ssession-cookie-path is not set: the affinity cookie's path is / (ingress-nginx uses the path of each rule)", annotations.NginxPrefix)
+	}
+	s := &t.subsets
+	if s.subsets == nil {
+		s.subsets, s.sources = map[nsName]map[string]*istionet.Subset{}, map[nsName]map[string]bool{}
+	}
+	if s.subsets[svc] == nil {
+		s.subsets[svc], s.sources[svc] = map[string]*istionet.Subset{}, map[string]bool{}
+	}
+	name := ingressSubsetName(p.ing)
+	s.subsets[svc][name] = &istionet.Subset{Name: name, TrafficPolicy: tp}
+	s.sources[svc][ingressRef(p.ing).String()] = true
+	dest.Subset = name
+	return true
+}
+
+// ingressTrafficPolicy is the traffic policy of the subset of an Ingress for the Service of host, nil
+// when the Ingress asks for nothing of it.
+func (t *translator) ingressTrafficPolicy(ing *networkingv1.Ingress, host string, r annotations.NginxRouting) (*istionet.TrafficPolicy, error) {
+	tp := &istionet.TrafficPolicy{}
+	if r.Backend.HTTP2() || r.Upstream.ConnectTimeout > 0 {
+		tp.ConnectionPool = &istionet.ConnectionPoolSettings{}
+	}
+	if r.Backend.HTTP2() {
+		tp.ConnectionPool.Http = &istionet.ConnectionPoolSettings_HTTPSettings{H2UpgradePolicy: istionet.ConnectionPoolSettings_HTTPSettings_UPGRADE}
+	}
+	if d := r.Upstream.ConnectTimeout; d > 0 {
+		tp.ConnectionPool.Tcp = &istionet.ConnectionPoolSettings_TCPSettings{ConnectTimeout: durationpb.New(d)}
+	}
+	if r.Backend.TLS() {
+		tls, err := t.backendTLS(ing, r.Backend.ProxySSL, host)
+		if err != nil {
+			return nil, err
+		}
+		tp.Tls = tls
+	}
+	if r.Affinity != nil {
+		tp.LoadBalancer = cookieAffinity(r.Affinity)
+	}
+	if proto.Equal(tp, &istionet.TrafficPolicy{}) {
+		return nil, nil
+	}
+	return tp, nil
+}
+
+// errNoCA: verification is asked without a usable CA.
+var errNoCA = errors.New("proxy-ssl-verify is on but no usable proxy-ssl-secret holds the ca.crt to verify the backend with")
+
+// backendTLS is TLS origination to a backend (backend-protocol HTTPS or GRPCS). As ingress-nginx, the
+// backend's certificate is not verified unless proxy-ssl-verify is on.
+func (t *translator) backendTLS(ing *networkingv1.Ingress, ps annotations.NginxProxySSL, host string) (*istionet.ClientTLSSettings, error) {
+	tls := &istionet.ClientTLSSettings{Mode: istionet.ClientTLSSettings_SIMPLE, InsecureSkipVerify: wrapperspb.Bool(!ps.Verify)}
+	hasCA := false
+	if ps.SecretName != "" {
+		ca, pair, err := t.proxySSLSecret(ing, ps)
+		if err != nil {
+			t.note(ingressRef(ing), NoteWarning, ReasonInvalidAnnotation, "annotation %sproxy-ssl-secret: %v; it has no effect", annotations.NginxPrefix, err)
+		} else {
+			tls.CredentialName, hasCA = ps.SecretNamespace+"/"+ps.SecretName, ca
+			if pair {
+				tls.Mode = istionet.ClientTLSSettings_MUTUAL
+			}
+		}
+	}
+	if ps.Verify {
+		if !hasCA {
+			return nil, errNoCA
+		}
+		if ps.Name != "" {
+			tls.SubjectAltNames = []string{ps.Name}
+		}
+	}
+	if ps.ServerName {
+		tls.Sni = cmp.Or(ps.Name, host)
+	}
+	return tls, nil
+}
+
+// proxySSLSecret checks the Secret of proxy-ssl-secret: in the Ingress's namespace, holding ca.crt
+// and/or a client certificate pair.
+func (t *translator) proxySSLSecret(ing *networkingv1.Ingress, ps annotations.NginxProxySSL) (ca, pair bool, err error) {
+	if ps.SecretNamespace != ing.Namespace {
+		return false, false, fmt.Errorf("Secret %s/%s is not in the Ingress's namespace %s", ps.SecretNamespace, ps.SecretName, ing.Namespace)
+	}
+	for i := range t.in.Secrets {
+		s := &t.in.Secrets[i]
+		if s.Namespace != ps.SecretNamespace || s.Name != ps.SecretName {
+			continue
+		}
+		ca = len(s.Data["ca.crt"]) > 0
+		pair = len(s.Data["tls.crt"]) > 0 && len(s.Data["tls.key"]) > 0
+		if !ca && !pair {
+			return false, false, fmt.Errorf("Secret %s/%s has neither ca.crt nor tls.crt and tls.key", s.Namespace, s.Name)
+		}
+		return ca, pair, nil
+	}
+	return false, false, fmt.Errorf("Secret %s/%s not found (only Secrets of type kubernetes.io/tls are read)", ps.SecretNamespace, ps.SecretName)
+}
+
+// cookieAffinity hashes requests on a cookie that Envoy sets when the request has none.
+func cookieAffinity(a *annotations.NginxAffinity) *istionet.LoadBalancerSettings {
+	c := &istionet.LoadBalancerSettings_ConsistentHashLB_HTTPCookie{Name: a.CookieName, Path: cmp.Or(a.CookiePath, "/"), Ttl: durationpb.New(a.TTL)}
+	if a.Secure {
+		c.Attributes = append(c.Attributes, &istionet.LoadBalancerSettings_ConsistentHashLB_HTTPCookie_Attribute{Name: "Secure"})
+	}
+	if a.SameSite != "" {
+		c.Attributes = append(c.Attributes, &istionet.LoadBalancerSettings_ConsistentHashLB_HTTPCookie_Attribute{Name: "SameSite", Value: a.SameSite})
+	}
+	if a.Domain != "" {
+		c.Attributes = append(c.Attributes, &istionet.LoadBalancerSettings_ConsistentHashLB_HTTPCookie_Attribute{Name: "Domain", Value: a.Domain})
+	}
+	return &istionet.LoadBalancerSettings{LbPolicy: &istionet.LoadBalancerSettings_ConsistentHash{ConsistentHash: &istionet.LoadBalancerSettings_ConsistentHashLB{
+		HashKey: &istionet.LoadBalancerSettings_ConsistentHashLB_HttpCookie{HttpCookie: c},
+	}}}
+}
