@@ -30,7 +30,7 @@ func (p *nginxParser) affinity() *NginxAffinity {
 		p.invalid("affinity", "%q is not served (only cookie is)", v)
 		fallthrough
 	default:
-		p.unused("has no effect without affinity: cookie", nginxAffinityKeys[1:]...)
+		p.unused("needs affinity: cookie", nginxAffinityKeys[1:]...)
 		return nil
 	}
 	a := &NginxAffinity{CookieName: "INGRESSCOOKIE", Secure: p.bool("session-cookie-secure", false)}

@@ -56,7 +56,7 @@ func (p *nginxParser) backend() NginxBackend {
 		}
 	}
 	if !b.TLS() {
-		p.unused("has no effect unless backend-protocol is HTTPS or GRPCS",
+		p.unused("needs backend-protocol HTTPS or GRPCS",
 			"proxy-ssl-secret", "proxy-ssl-verify", "proxy-ssl-name", "proxy-ssl-server-name")
 		return b
 	}

@@ -24,7 +24,7 @@ type NginxCanary struct {
 func (p *nginxParser) canary() NginxCanary {
 	c := NginxCanary{Enabled: p.bool("canary", false)}
 	if !c.Enabled {
-		p.unused("has no effect without canary: \"true\"", nginxCanaryKeys[1:]...)
+		p.unused("needs canary: \"true\"", nginxCanaryKeys[1:]...)
 		return c
 	}
 	c.WeightTotal = p.int("canary-weight-total", 1, 100)
@@ -32,7 +32,7 @@ func (p *nginxParser) canary() NginxCanary {
 	c.Header, _ = p.value("canary-by-header")
 	c.Cookie, _ = p.value("canary-by-cookie")
 	if c.Header == "" {
-		p.unused("has no effect without canary-by-header", "canary-by-header-value", "canary-by-header-pattern")
+		p.unused("needs canary-by-header", "canary-by-header-value", "canary-by-header-pattern")
 		return c
 	}
 	c.HeaderValue, _ = p.value("canary-by-header-value")

@@ -32,7 +32,7 @@ var (
 
 func (p *nginxParser) cors() *NginxCORS {
 	if !p.bool("enable-cors", false) {
-		p.unused("has no effect without enable-cors: \"true\"", nginxCORSKeys[1:]...)
+		p.unused("needs enable-cors: \"true\"", nginxCORSKeys[1:]...)
 		return nil
 	}
 	return &NginxCORS{

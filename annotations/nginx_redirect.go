@@ -56,7 +56,7 @@ func (p *nginxParser) redirect() NginxRedirect {
 func (p *nginxParser) urlRedirect(name string, def uint32) *NginxURLRedirect {
 	v, ok := p.value(name)
 	if !ok || v == "" {
-		p.unused("has no effect without "+name, name+"-code")
+		p.unused("needs "+name, name+"-code")
 		return nil
 	}
 	u, err := url.Parse(v)

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	istionet "istio.io/api/networking/v1"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
@@ -123,21 +124,26 @@ func (t *translator) backendTLS(ing *networkingv1.Ingress, ps annotations.NginxP
 // and/or a client certificate pair.
 func (t *translator) proxySSLSecret(ing *networkingv1.Ingress, ps annotations.NginxProxySSL) (ca, pair bool, err error) {
 	if ps.SecretNamespace != ing.Namespace {
-		return false, false, fmt.Errorf("Secret %s/%s is not in the Ingress's namespace %s", ps.SecretNamespace, ps.SecretName, ing.Namespace)
+		return false, false, fmt.Errorf("secret %s/%s is not in the Ingress's namespace %s", ps.SecretNamespace, ps.SecretName, ing.Namespace)
 	}
 	for i := range t.in.Secrets {
 		s := &t.in.Secrets[i]
 		if s.Namespace != ps.SecretNamespace || s.Name != ps.SecretName {
 			continue
 		}
-		ca = len(s.Data["ca.crt"]) > 0
-		pair = len(s.Data["tls.crt"]) > 0 && len(s.Data["tls.key"]) > 0
+		ca = secretHas(s, "ca.crt")
+		pair = secretHas(s, corev1.TLSCertKey) && secretHas(s, corev1.TLSPrivateKeyKey)
 		if !ca && !pair {
-			return false, false, fmt.Errorf("Secret %s/%s has neither ca.crt nor tls.crt and tls.key", s.Namespace, s.Name)
+			return false, false, fmt.Errorf("secret %s/%s has neither ca.crt nor tls.crt and tls.key", s.Namespace, s.Name)
 		}
 		return ca, pair, nil
 	}
-	return false, false, fmt.Errorf("Secret %s/%s not found (only Secrets of type kubernetes.io/tls are read)", ps.SecretNamespace, ps.SecretName)
+	return false, false, fmt.Errorf("secret %s/%s not found (only Secrets of type kubernetes.io/tls are read)", ps.SecretNamespace, ps.SecretName)
+}
+
+// secretHas reports whether a Secret has a key (in data, or in stringData as a manifest may give it).
+func secretHas(s *corev1.Secret, key string) bool {
+	return len(s.Data[key]) > 0 || s.StringData[key] != ""
 }
 
 // cookieAffinity hashes requests on a cookie that Envoy sets when the request has none.
