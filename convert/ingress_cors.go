@@ -12,14 +12,17 @@ import (
 	"github.com/gatebridge/gatebridge/annotations"
 )
 
-// nginxCORSPolicy is the Istio CORS policy of enable-cors and its companions.
+// nginxCORSPolicy is the Istio CORS policy of enable-cors and its companions. As ingress-nginx answers
+// every preflight of such a path itself, so does the gateway: one from an origin not allowed gets no
+// CORS headers and does not reach the backend.
 func nginxCORSPolicy(c *annotations.NginxCORS) *istionet.CorsPolicy {
 	p := &istionet.CorsPolicy{
-		AllowMethods:     c.AllowMethods,
-		AllowHeaders:     c.AllowHeaders,
-		ExposeHeaders:    c.ExposeHeaders,
-		MaxAge:           durationpb.New(time.Duration(c.MaxAge) * time.Second),
-		AllowCredentials: wrapperspb.Bool(c.AllowCredentials),
+		UnmatchedPreflights: istionet.CorsPolicy_IGNORE,
+		AllowMethods:        c.AllowMethods,
+		AllowHeaders:        c.AllowHeaders,
+		ExposeHeaders:       c.ExposeHeaders,
+		MaxAge:              durationpb.New(time.Duration(c.MaxAge) * time.Second),
+		AllowCredentials:    wrapperspb.Bool(c.AllowCredentials),
 	}
 	for _, o := range c.AllowOrigins {
 		p.AllowOrigins = append(p.AllowOrigins, corsOrigin(o))

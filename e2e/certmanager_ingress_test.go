@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"math/big"
+	"net/http"
 	"testing"
 )
 
@@ -37,9 +38,8 @@ func TestCertManagerIngress(t *testing.T) {
 		revision, serial = s.issued(t, "a-tls", 1)
 		// getTLS verifies the chain against the CA and the name against the SNI.
 		eventually(t, "HTTPS with the issued certificate", func() error { return s.servesIssued("a.example.com", "app-a", serial) })
-		if err := s.h.answers("a.example.com", "/", "app-a"); err != nil {
-			t.Errorf("plain HTTP: %v", err)
-		}
+		// As ingress-nginx (ssl-redirect defaults to true), plain HTTP to a host with TLS is redirected.
+		expectRedirect(t, s.h, "a.example.com", "/x", http.StatusPermanentRedirect, "https://a.example.com/x")
 	})
 	if t.Failed() {
 		return

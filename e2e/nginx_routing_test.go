@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gatebridge/gatebridge/internal/pki"
+)
+
+// nginxIngress is the manifest of an Ingress of class gatebridge in shop with one path to port 80 of
+// backend, annotated with ingress-nginx annotations (keys without prefix); tlsSecret, when set, serves
+// host over HTTPS with that Secret.
+func nginxIngress(name, host, path, pathType, backend, tlsSecret string, nginx map[string]string) string {
+	var ann []string
+	for _, k := range slices.Sorted(maps.Keys(nginx)) {
+		ann = append(ann, fmt.Sprintf("nginx.ingress.kubernetes.io/%s: %q", k, nginx[k]))
+	}
+	tlsSpec := ""
+	if tlsSecret != "" {
+		tlsSpec = fmt.Sprintf("  tls: [{hosts: [%s], secretName: %s}]\n", host, tlsSecret)
+	}
+	return fmt.Sprintf(`---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: %s, namespace: shop, annotations: {%s}}
+spec:
+  ingressClassName: gatebridge
+%s  rules:
+  - host: %s
+    http: {paths: [{path: %q, pathType: %s, backend: {service: {name: %s, port: {number: 80}}}}]}
+`, name, strings.Join(ann, ", "), tlsSpec, host, path, pathType, backend)
+}
+
+// nginxRoutingIngresses exercise every ingress-nginx routing family that needs no DestinationRule.
+var nginxRoutingIngresses = ingressClass +
+	nginxIngress("regex", "regex.example.com", "/api/v[0-9]+", "ImplementationSpecific", "api", "", map[string]string{"use-regex": "true"}) +
+	nginxIngress("regex-other", "regex.example.com", "/static", "Prefix", "app", "", nil) +
+	nginxIngress("rewrite", "rewrite.example.com", "/app(/|$)(.*)", "ImplementationSpecific", "app", "",
+		map[string]string{"rewrite-target": "/$2", "app-root": "/app/home", "upstream-vhost": "app.internal", "x-forwarded-prefix": "/app"}) +
+	nginxIngress("secure", "secure.example.com", "/", "Prefix", "app", "secure-tls", nil) +
+	nginxIngress("optout", "optout.example.com", "/", "Prefix", "app", "optout-tls", map[string]string{"ssl-redirect": "false"}) +
+	nginxIngress("forced", "forced.example.com", "/", "Prefix", "app", "", map[string]string{"force-ssl-redirect": "true"}) +
+	nginxIngress("moved", "moved.example.com", "/", "Prefix", "app", "", map[string]string{"permanent-redirect": "https://new.example.com/landing"}) +
+	nginxIngress("down", "down.example.com", "/", "Prefix", "app", "", map[string]string{"temporal-redirect": "https://status.example.com/", "temporal-redirect-code": "307"}) +
+	nginxIngress("primary", "canary.example.com", "/", "Prefix", "stable", "", nil) +
+	nginxIngress("primary-api", "canary.example.com", "/api", "Prefix", "stable", "", nil) +
+	nginxIngress("canary", "canary.example.com", "/", "Prefix", "beta", "", map[string]string{"canary": "true",
+		"canary-by-header": "X-Canary", "canary-by-cookie": "beta_user", "canary-weight": "10"}) +
+	nginxIngress("canary-api", "canary.example.com", "/api", "Prefix", "beta", "", map[string]string{"canary": "true",
+		"canary-by-header": "X-Version", "canary-by-header-value": "v2"}) +
+	nginxIngress("cors", "cors.example.com", "/", "Prefix", "api", "", map[string]string{"enable-cors": "true",
+		"cors-allow-origin": "https://app.example.com", "cors-max-age": "600"}) +
+	nginxIngress("pass", "pass.example.com", "/", "Prefix", "tls-backend", "", map[string]string{"ssl-passthrough": "true"}) +
+	nginxIngress("fallback", "fallback.example.com", "/api", "Prefix", "api", "", map[string]string{"default-backend": "app"})
+
+// TestNginxRoutingThroughEnvoy sends real requests through a real Envoy programmed from Ingresses
+// carrying ingress-nginx annotations, and checks the behaviour ingress-nginx users expect of each.
+func TestNginxRoutingThroughEnvoy(t *testing.T) {
+	ca, err := pki.NewCA("e2e nginx routing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"ingress.yaml": nginxRoutingIngresses}
+	backends := map[string]*backend{}
+	for _, name := range []string{"api", "app", "stable", "beta"} {
+		backends[name] = startBackend(t, name)
+		files[name+".yaml"] = service("shop", name, backends[name].addr)
+	}
+	for _, host := range []string{"secure", "optout"} {
+		leaf, err := ca.IssueNow(host + ".example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[host+"-tls.yaml"] = tlsSecret("shop", host+"-tls", leaf)
+	}
+	passLeaf, err := ca.IssueNow("pass.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	passPair, err := tls.X509KeyPair(passLeaf.CertPEM, passLeaf.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["tls-backend.yaml"] = service("shop", "tls-backend", startTLSBackend(t, "tls-backend", passPair).addr)
+	h := start(t, "ingress-gatebridge", files)
+	eventually(t, "first configuration", func() error { return h.answers("fallback.example.com", "/api", "api") })
+
+	t.Run("use-regex", func(t *testing.T) { testNginxRegex(t, h) })
+	t.Run("rewrite", func(t *testing.T) { testNginxRewrite(t, h) })
+	t.Run("redirects", func(t *testing.T) { testNginxRedirects(t, h) })
+	t.Run("canary", func(t *testing.T) { testNginxCanary(t, h) })
+	t.Run("CORS", func(t *testing.T) { testNginxCORS(t, h, backends["api"]) })
+	t.Run("ssl-passthrough reaches the backend's own TLS", func(t *testing.T) {
+		eventually(t, "passthrough", func() error { return h.answersTLS("pass.example.com", "/p", "tls-backend", ca, passLeaf.Serial) })
+		if _, e, _, err := h.getTLS("pass.example.com", "/p", ca.Pool()); err != nil || !e.TLS {
+			t.Errorf("the backend did not terminate TLS itself: %+v %v", e, err)
+		}
+		h.expectBackend(t, "pass.example.com", "/p", http.StatusNotFound, "", "") // its HTTP paths are not served
+	})
+	t.Run("default-backend takes the paths of the host no rule takes", func(t *testing.T) {
+		h.expectBackend(t, "fallback.example.com", "/api/x", 200, "api", "/api/x")
+		h.expectBackend(t, "fallback.example.com", "/other", 200, "app", "/other")
+	})
+}
+
+func testNginxRegex(t *testing.T, h *harness) {
+	h.expectBackend(t, "regex.example.com", "/API/V2/items", 200, "api", "/API/V2/items") // case-insensitive, a prefix
+	h.expectBackend(t, "regex.example.com", "/api/vx", http.StatusNotFound, "", "")
+	// The other Ingress of the host gets regex semantics too: case-insensitive string prefix.
+	h.expectBackend(t, "regex.example.com", "/STATICfile.css", 200, "app", "/STATICfile.css")
+}
+
+func testNginxRewrite(t *testing.T, h *harness) {
+	code, _, e, err := h.get("rewrite.example.com", "/app/items/7?page=2", nil)
+	switch {
+	case err != nil || code != 200:
+		t.Fatalf("GET /app/items/7: %d %v", code, err)
+	case e.Path != "/items/7?page=2":
+		t.Errorf("the backend saw %q, want /items/7?page=2 (rewrite-target /$2)", e.Path)
+	case e.Host != "app.internal":
+		t.Errorf("the backend saw Host %q, want app.internal (upstream-vhost)", e.Host)
+	case strings.Join(e.Headers["X-Forwarded-Prefix"], ",") != "/app":
+		t.Errorf("X-Forwarded-Prefix %q, want /app", e.Headers["X-Forwarded-Prefix"])
+	}
+	h.expectBackend(t, "rewrite.example.com", "/app", 200, "app", "/")
+	expectRedirect(t, h, "rewrite.example.com", "/", http.StatusFound, "http://rewrite.example.com/app/home")
+}
+
+func testNginxRedirects(t *testing.T, h *harness) {
+	expectRedirect(t, h, "secure.example.com", "/cart?id=1", http.StatusPermanentRedirect, "https://secure.example.com/cart?id=1")
+	h.expectBackend(t, "optout.example.com", "/cart", 200, "app", "/cart")
+	expectRedirect(t, h, "forced.example.com", "/x", http.StatusPermanentRedirect, "https://forced.example.com/x")
+	expectRedirect(t, h, "moved.example.com", "/any/path", http.StatusMovedPermanently, "https://new.example.com/landing")
+	expectRedirect(t, h, "down.example.com", "/any", http.StatusTemporaryRedirect, "https://status.example.com/")
+}
+
+// expectRedirect checks that a GET through Envoy's HTTP port answers code with a Location that is
+// location, or starts with it followed by a query when location has none.
+func expectRedirect(t *testing.T, h *harness, host, path string, code int, location string) {
+	t.Helper()
+	got, header, _, err := h.get(host, path, nil)
+	if err != nil || got != code || header.Get("Location") != location {
+		t.Errorf("GET http://%s%s: %d Location %q (%v), want %d Location %q", host, path, got, header.Get("Location"), err, code, location)
+	}
+}
+
+func testNginxCanary(t *testing.T, h *harness) {
+	cases := []struct {
+		name, path string
+		header     map[string]string
+		backend    string
+	}{
+		{"header always", "/", map[string]string{"X-Canary": "always"}, "beta"},
+		{"header never wins over the cookie", "/", map[string]string{"X-Canary": "never", "Cookie": "beta_user=always"}, "stable"},
+		{"cookie always", "/", map[string]string{"Cookie": "a=b; beta_user=always"}, "beta"},
+		{"another cookie's value is not ours", "/", map[string]string{"Cookie": "xbeta_user=always; beta_user=never"}, "stable"},
+		{"header value", "/api/x", map[string]string{"X-Version": "v2"}, "beta"},
+		{"another header value", "/api/x", map[string]string{"X-Version": "v3"}, "stable"},
+	}
+	for _, tc := range cases {
+		code, _, e, err := h.get("canary.example.com", tc.path, tc.header)
+		if err != nil || code != 200 || e.Backend != tc.backend {
+			t.Errorf("%s: %d from %q (%v), want 200 from %s", tc.name, code, e.Backend, err, tc.backend)
+		}
+	}
+	counts := map[string]int{}
+	for range 200 {
+		_, _, e, err := h.get("canary.example.com", "/w", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[e.Backend]++
+	}
+	// canary-weight 10: 20 expected of 200, within 4 standard deviations of a binomial(200, 0.1).
+	if beta := counts["beta"]; beta < 3 || beta > 37 || beta+counts["stable"] != 200 {
+		t.Errorf("counts %v, want about 20 to beta and the rest to stable", counts)
+	}
+}
+
+func testNginxCORS(t *testing.T, h *harness, api *backend) {
+	preflight := map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT"}
+	code, header, _, err := h.request(http.MethodOptions, "cors.example.com", "/preflight-allowed", preflight)
+	switch {
+	case err != nil || code != 200:
+		t.Errorf("preflight: %d %v, want 200 from the gateway", code, err)
+	case header.Get("Access-Control-Allow-Origin") != "https://app.example.com":
+		t.Errorf("Access-Control-Allow-Origin %q", header.Get("Access-Control-Allow-Origin"))
+	case !strings.Contains(header.Get("Access-Control-Allow-Methods"), "PUT") || header.Get("Access-Control-Max-Age") != "600":
+		t.Errorf("preflight headers %v: want nginx's default methods and max-age 600", header)
+	case header.Get("Access-Control-Allow-Credentials") != "true":
+		t.Errorf("Access-Control-Allow-Credentials %q, want true (nginx's default)", header.Get("Access-Control-Allow-Credentials"))
+	}
+	preflight["Origin"] = "https://evil.example.com"
+	code, header, _, err = h.request(http.MethodOptions, "cors.example.com", "/preflight-denied", preflight)
+	if err != nil || header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from another origin: %d %v %v, want no CORS headers", code, header, err)
+	}
+	for _, p := range api.seen() {
+		if strings.HasPrefix(p, "/preflight") {
+			t.Errorf("the backend saw preflight %s: the gateway must answer it", p)
+		}
+	}
+}
