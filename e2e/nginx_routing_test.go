@@ -1,13 +1,20 @@
 package e2e
 
 import (
+	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/gatebridge/gatebridge/internal/pki"
 )
@@ -203,6 +210,138 @@ func testNginxCORS(t *testing.T, h *harness, api *backend) {
 	for _, p := range api.seen() {
 		if strings.HasPrefix(p, "/preflight") {
 			t.Errorf("the backend saw preflight %s: the gateway must answer it", p)
+		}
+	}
+}
+
+// TestNginxBackendsThroughEnvoy checks the ingress-nginx annotations that become DestinationRule
+// subsets, through a real Envoy to real backends: backend-protocol HTTPS (unverified by default, or
+// verified with proxy-ssl-*), GRPC, cookie affinity, and proxy-connect-timeout with
+// proxy-next-upstream-tries.
+func TestNginxBackendsThroughEnvoy(t *testing.T) {
+	backendCA, otherCA := newCA(t, "nginx backends"), newCA(t, "nginx other")
+	secure := startTLSBackend(t, "secure", keyPair(t, backendCA, "secure.internal"))
+	one, two := startBackend(t, "one"), startBackend(t, "two")
+	verified := map[string]string{"backend-protocol": "HTTPS", "proxy-ssl-secret": "shop/backend-ca", "proxy-ssl-verify": "on",
+		"proxy-ssl-name": "secure.internal", "proxy-ssl-server-name": "on"}
+	wrongCA := maps.Clone(verified)
+	wrongCA["proxy-ssl-secret"] = "shop/other-ca"
+	wrongName := maps.Clone(verified)
+	wrongName["proxy-ssl-name"] = "other.internal"
+	files := map[string]string{
+		"ingress.yaml": ingressClass +
+			nginxIngress("https", "https.example.com", "/", "Prefix", "secure", "", map[string]string{"backend-protocol": "HTTPS"}) +
+			nginxIngress("verified", "verified.example.com", "/", "Prefix", "secure", "", verified) +
+			nginxIngress("wrong-ca", "wrong-ca.example.com", "/", "Prefix", "secure", "", wrongCA) +
+			nginxIngress("wrong-name", "wrong-name.example.com", "/", "Prefix", "secure", "", wrongName) +
+			nginxIngress("grpc", "grpc.example.com", "/", "Prefix", "grpc", "", map[string]string{"backend-protocol": "GRPC"}) +
+			nginxIngress("sticky", "sticky.example.com", "/", "Prefix", "pair", "", map[string]string{"affinity": "cookie",
+				"session-cookie-name": "route", "session-cookie-max-age": "3600"}) +
+			nginxIngress("plain", "plain.example.com", "/", "Prefix", "pair", "", nil) +
+			nginxIngress("slow", "slow.example.com", "/", "Prefix", "blackhole", "", map[string]string{"proxy-connect-timeout": "1",
+				"proxy-next-upstream-tries": "2"}),
+		"secure.yaml":    service("shop", "secure", secure.addr),
+		"grpc.yaml":      service("shop", "grpc", startGRPCBackend(t)),
+		"pair.yaml":      service("shop", "pair", one.addr+","+two.addr),
+		"blackhole.yaml": service("shop", "blackhole", blackhole(t)),
+		"ca.yaml":        caSecret("shop", "backend-ca", backendCA) + "---\n" + caSecret("shop", "other-ca", otherCA),
+	}
+	h := start(t, "ingress-gatebridge", files)
+	eventually(t, "first configuration", func() error { return h.answers("plain.example.com", "/", "one") })
+
+	t.Run("HTTPS is not verified by default", func(t *testing.T) {
+		eventually(t, "https", func() error { return h.answers("https.example.com", "/x", "secure") })
+		if _, _, e, err := h.get("https.example.com", "/x", nil); err != nil || !e.TLS {
+			t.Errorf("the backend did not get TLS (TLS %t, %v)", e.TLS, err)
+		}
+	})
+	t.Run("proxy-ssl-verify checks the CA and the name", func(t *testing.T) {
+		eventually(t, "verified", func() error { return h.answers("verified.example.com", "/x", "secure") })
+		h.expectBackend(t, "wrong-ca.example.com", "/x", http.StatusServiceUnavailable, "", "")
+		h.expectBackend(t, "wrong-name.example.com", "/x", http.StatusServiceUnavailable, "", "")
+	})
+	t.Run("GRPC speaks HTTP/2 to a Service without appProtocol", func(t *testing.T) {
+		checkGRPCHealth(t, h, "grpc.example.com")
+	})
+	t.Run("cookie affinity", func(t *testing.T) { checkNginxAffinity(t, h) })
+	t.Run("connect timeout and tries", func(t *testing.T) { checkNginxConnectTimeout(t, h) })
+}
+
+// caSecret is the manifest of an Opaque Secret holding the certificate of ca as ca.crt.
+func caSecret(namespace, name string, ca *pki.CA) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\ntype: Opaque\ndata: {ca.crt: %s}\n",
+		name, namespace, base64.StdEncoding.EncodeToString(ca.CertPEM))
+}
+
+// checkGRPCHealth calls the standard gRPC health service through Envoy's HTTP port for host.
+func checkGRPCHealth(t *testing.T, h *harness, host string) {
+	t.Helper()
+	cc, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", h.ports[80]),
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority(host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || resp.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("Check through Envoy: %v %v, want SERVING", resp, err)
+	}
+}
+
+// checkNginxAffinity checks that the Service's two backends both take plain requests, and that the
+// cookie Envoy sets for the sticky Ingress (name and Max-Age from the annotations) keeps a client on one.
+func checkNginxAffinity(t *testing.T, h *harness) {
+	seen := map[string]int{}
+	for range 20 {
+		_, _, e, err := h.get("plain.example.com", "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[e.Backend]++
+	}
+	if seen["one"] == 0 || seen["two"] == 0 {
+		t.Fatalf("round robin reached %v, want both backends (else stickiness proves nothing)", seen)
+	}
+	code, header, first, err := h.get("sticky.example.com", "/", nil)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("first request: %d %v", code, err)
+	}
+	var cookie *http.Cookie
+	for _, c := range (&http.Response{Header: header}).Cookies() {
+		if c.Name == "route" {
+			cookie = c
+		}
+	}
+	if cookie == nil || cookie.MaxAge != 3600 || cookie.Path != "/" {
+		t.Fatalf("Set-Cookie %v, want route with Max-Age=3600 and Path=/", header.Values("Set-Cookie"))
+	}
+	for i := range 20 {
+		_, _, e, err := h.get("sticky.example.com", "/", map[string]string{"Cookie": "route=" + cookie.Value})
+		if err != nil || e.Backend != first.Backend {
+			t.Fatalf("request %d with the cookie went to %q (%v), want %q", i, e.Backend, err, first.Backend)
+		}
+	}
+}
+
+// checkNginxConnectTimeout sends a request to a backend that never completes a connection: with
+// proxy-connect-timeout 1 and 2 tries, Envoy answers 503 after two connect timeouts and one retry,
+// before the client gives up after 4 s (Envoy's default timeout, 5 s, would not).
+func checkNginxConnectTimeout(t *testing.T, h *harness) {
+	client := &http.Client{Timeout: 4 * time.Second}
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/", h.ports[80]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "slow.example.com"
+	if code, _, _, err := roundTrip(client, req); err != nil || code != http.StatusServiceUnavailable {
+		t.Fatalf("GET slow.example.com: %d %v, want 503 from the connect timeouts", code, err)
+	}
+	cluster := "cluster.outbound|80|ing-shop-slow|blackhole.shop.svc.cluster.local."
+	for stat, want := range map[string]int{"upstream_cx_connect_timeout": 2, "upstream_rq_retry": 1} {
+		if got, err := h.stat(cluster + stat); err != nil || got != want {
+			t.Errorf("%s: %d (%v), want %d", stat, got, err, want)
 		}
 	}
 }
