@@ -15,6 +15,12 @@ import (
 // errUsage marks a command line that cannot be run; main prints usage and exits 2.
 var errUsage = errors.New("usage")
 
+// exitCode is an outcome (not a failure) that a command reports with an exit status of its own; run
+// prints nothing for it.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
 type command struct {
 	name    string
 	summary string
@@ -24,6 +30,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"convert", "print the Istio resources (and status) that manifests translate to", runConvert},
+		{"migrate", "convert ingress-nginx Ingresses to Gateway API (or Istio) resources, with a report", runMigrate},
 		{"controller", "watch a Kubernetes API server and serve what it holds to Envoy over xDS", runController},
 		{"standalone", "serve a folder of manifests to Envoy over xDS, following edits", runStandalone},
 		{"bootstrap", "print the Envoy bootstrap of one Envoy of a fleet", runBootstrap},
@@ -61,6 +68,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
+		}
+		var code exitCode
+		switch {
+		case errors.As(err, &code):
+			return int(code)
 		default:
 			fmt.Fprintf(stderr, "gatebridge %s: %v\n", c.name, err)
 			return 1

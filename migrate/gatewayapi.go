@@ -1,0 +1,193 @@
+package migrate
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/convert"
+)
+
+type nsName struct{ namespace, name string }
+
+// gwBuilder carries one Gateway API migration.
+type gwBuilder struct {
+	opts     Options
+	in       *convert.Input
+	services map[nsName]*corev1.Service
+	// haveServices says the input holds Services at all: only then is a missing one worth a word.
+	haveServices bool
+	reports      []*ObjectReport
+	actions      map[string]bool
+	out          outputs
+}
+
+func migrateGatewayAPI(in *convert.Input, classes []*ingressClass, opts Options) (Result, error) {
+	b := &gwBuilder{opts: opts, in: in, services: map[nsName]*corev1.Service{}, actions: map[string]bool{}, haveServices: len(in.Services) > 0}
+	for i := range in.Services {
+		s := &in.Services[i]
+		b.services[nsName{s.Namespace, s.Name}] = s
+	}
+	for _, c := range classes {
+		b.migrateClass(c)
+	}
+	docs, err := b.out.documents(b.referenceGrants())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Objects: docs, Report: Report{Format: FormatGatewayAPI, Actions: slices.Sorted(maps.Keys(b.actions))}}
+	for _, r := range b.reports {
+		res.Report.Objects = append(res.Report.Objects, *r)
+	}
+	res.Report.finish()
+	return res, nil
+}
+
+func (b *gwBuilder) action(format string, args ...any) {
+	b.actions[fmt.Sprintf(format, args...)] = true
+}
+
+// classBuild is the migration of the Ingresses of one class: they share Gateways.
+type classBuild struct {
+	name  string
+	plans []*ingressPlan
+	// tls is, by host, the certificate of the oldest Ingress that names one for it.
+	tls map[string]*hostTLS
+	// listeners says, by host, where routes of that host attach.
+	listeners map[string]hostListeners
+}
+
+// hostTLS is the certificate a host is served with.
+type hostTLS struct {
+	owner *ingressPlan
+	// namespace and secret name the Secret the listener refers to.
+	namespace, secret string
+	// certManager is the signature of the cert-manager annotations of the owner ("" when cert-manager
+	// does not issue the certificate).
+	certManager string
+}
+
+// hostListeners names the Gateway and listeners of one host.
+type hostListeners struct {
+	gateway     string
+	http, https gwapiv1.SectionName
+}
+
+func (b *gwBuilder) migrateClass(c *ingressClass) {
+	cb := &classBuild{name: c.name}
+	for _, ing := range c.ingresses {
+		cb.plans = append(cb.plans, b.planIngress(ing))
+	}
+	resolveConflicts(cb.plans)
+	b.assignTLS(cb)
+	b.buildGateways(cb)
+	for _, p := range cb.plans {
+		b.buildRoutes(cb, p)
+	}
+}
+
+// planIngress reads one Ingress: annotations, paths, default backend.
+func (b *gwBuilder) planIngress(ing *networkingv1.Ingress) *ingressPlan {
+	p := &ingressPlan{ing: ing, ref: ingressRef(ing)}
+	p.report = &ObjectReport{Object: p.ref}
+	b.reports = append(b.reports, p.report)
+	p.settings, _ = annotations.ParseIngress(ing.Annotations)
+	b.planPaths(p)
+	if db := ing.Spec.DefaultBackend; db != nil {
+		if ref, ok := b.backendRef(p, "spec.defaultBackend", "", *db); ok {
+			p.defaultBackend = ref
+		}
+	}
+	for _, h := range p.hosts {
+		if isWildcard(h) {
+			p.item("spec.rules.host", Approximated, h, "wildcard host %s: a Gateway API hostname wildcard matches any number of DNS labels "+
+				"(a.b%s too, as ingress-nginx's server_name does); the Ingress specification (and gatebridge serving Ingresses) match exactly one", h, h[1:])
+		}
+	}
+	b.mapAnnotations(p)
+	return p
+}
+
+func isWildcard(host string) bool { return len(host) > 2 && host[:2] == "*." }
+
+// resolveConflicts keeps each host and path with the oldest Ingress that declares it, as ingress-nginx
+// does, then gives each host without a path for "/" the default backend of its oldest Ingress that has
+// one; the oldest default backend of all also takes the hosts no rule names.
+func resolveConflicts(plans []*ingressPlan) {
+	claimed := map[string]*ingressPlan{}
+	for _, p := range plans {
+		for _, h := range p.hosts {
+			kept := p.paths[h][:0]
+			for _, r := range p.paths[h] {
+				k := h + " " + r.key
+				if owner, ok := claimed[k]; ok && owner != p {
+					p.item(r.subject, Exact, h, "already served by Ingress %s (older): left out, as ingress-nginx leaves it out", owner.ref)
+					continue
+				}
+				claimed[k] = p
+				kept = append(kept, r)
+			}
+			p.paths[h] = kept
+		}
+	}
+	defaults := map[string]bool{}
+	var catchAll *ingressPlan
+	for _, p := range plans {
+		if p.defaultBackend == nil {
+			continue
+		}
+		if catchAll == nil {
+			catchAll = p
+			addDefault(p, "", claimed)
+		} else {
+			p.item("spec.defaultBackend", Exact, "", "serves the hosts of this Ingress's rules only: Ingress %s (older) takes the requests for other hosts", catchAll.ref)
+		}
+		for _, h := range p.hosts {
+			if h != "" && !defaults[h] {
+				defaults[h] = true
+				addDefault(p, h, claimed)
+			}
+		}
+	}
+}
+
+// addDefault adds the default backend of p as the last rule of host h, unless a path for "/" already
+// takes everything there.
+func addDefault(p *ingressPlan, h string, claimed map[string]*ingressPlan) {
+	if _, ok := claimed[h+" prefix /"]; ok {
+		return
+	}
+	if !slices.Contains(p.hosts, h) {
+		p.hosts = append(p.hosts, h)
+	}
+	p.paths[h] = append(p.paths[h], &pathRule{subject: "spec.defaultBackend", host: h, key: "prefix /", isDefault: true, rule: gwapiv1.HTTPRouteRule{
+		Matches: []gwapiv1.HTTPRouteMatch{{Path: new(pathOf(gwapiv1.PathMatchPathPrefix, "/"))}}, BackendRefs: p.defaultBackend,
+	}})
+}
+
+// routeHosts are the hosts of a plan that have at least one rule, sorted.
+func (p *ingressPlan) routeHosts() []string {
+	var out []string
+	for _, h := range p.hosts {
+		if len(p.paths[h]) > 0 {
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (p *ingressPlan) routeName(host string) string {
+	if len(p.routeHosts()) <= 1 {
+		return p.ing.Name
+	}
+	return p.ing.Name + "-" + hostSlug(host)
+}
+
+func compareHosts(a, b string) int { return cmp.Compare(a, b) }

@@ -1,0 +1,132 @@
+package migrate
+
+import (
+	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/certs"
+	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// migrateIstio translates the selected Ingresses with convert.Translate, as gatebridge serves them, and
+// prints the Istio resources; Certificates replace the cert-manager annotations (cert-manager reads none
+// on Istio resources). The report is built from the annotation findings and translation notes.
+func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Result, error) {
+	sub := convert.Input{Services: in.Services, EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, Namespaces: in.Namespaces}
+	var reports []*ObjectReport
+	byRef := map[Ref]*ObjectReport{}
+	var certificates []certs.Certificate
+	for _, c := range classes {
+		sub.IngressClasses = append(sub.IngressClasses, networkingv1.IngressClass{
+			ObjectMeta: metav1.ObjectMeta{Name: c.name},
+			Spec:       networkingv1.IngressClassSpec{Controller: convert.DefaultIngressController},
+		})
+		for _, ing := range c.ingresses {
+			cp := ing.DeepCopy()
+			delete(cp.Annotations, annotations.ClassAnnotation)
+			cp.Spec.IngressClassName = new(c.name)
+			sub.Ingresses = append(sub.Ingresses, *cp)
+			r := &ObjectReport{Object: ingressRef(ing)}
+			reports = append(reports, r)
+			byRef[r.Object] = r
+			certificates = append(certificates, istioCertificates(ing, r)...)
+			istioFindings(ing, r)
+		}
+	}
+	res := convert.Translate(sub, convert.Options{IngressNamespace: opts.GatewayNamespace})
+	for _, n := range res.Notes {
+		r := byRef[Ref{Kind: n.Object.Kind, Namespace: n.Object.Namespace, Name: n.Object.Name}]
+		if r == nil || n.Reason == convert.ReasonUnsupportedAnnotation || n.Reason == convert.ReasonUnknownAnnotation {
+			continue
+		}
+		r.Items = append(r.Items, Item{Subject: n.Reason, Outcome: noteOutcome(n.Reason), Message: n.Message})
+	}
+	docs, err := res.Snapshot.Documents(model.PrintOptions{})
+	if err != nil {
+		return Result{}, fmt.Errorf("print istio resources: %w", err)
+	}
+	for _, c := range certificates {
+		d, err := document(c.APIVersion, c.Kind, c)
+		if err != nil {
+			return Result{}, err
+		}
+		docs = append(docs, d)
+	}
+	addIstioOutputs(docs, byRef)
+	out := Result{Objects: docs, Report: Report{Format: FormatIstio}}
+	for _, r := range reports {
+		out.Report.Objects = append(out.Report.Objects, *r)
+	}
+	out.Report.finish()
+	return out, nil
+}
+
+// noteOutcome says how a translation note bears on the migration: the conflicts are resolved as
+// ingress-nginx resolves them, a missing Service answers 503 as it does; anything else is a difference.
+func noteOutcome(reason string) Outcome {
+	switch reason {
+	case convert.ReasonPathConflict, convert.ReasonDefaultBackendConflict, convert.ReasonTLSConflict, convert.ReasonBackendNotFound:
+		return Exact
+	case convert.ReasonUnsupportedBackend, convert.ReasonInvalidPath:
+		return Lost
+	}
+	return Approximated
+}
+
+// istioFindings reports the annotations gatebridge does not honour exactly, and wildcard hosts.
+func istioFindings(ing *networkingv1.Ingress, r *ObjectReport) {
+	_, findings := annotations.ParseIngress(ing.Annotations)
+	for _, f := range findings {
+		if strings.HasPrefix(f.Key, annotations.CertManagerPrefix) || strings.HasPrefix(f.Key, annotations.CertManagerACMEPrefix) {
+			continue
+		}
+		outcome := Lost
+		if f.Kind == annotations.Approximated {
+			outcome = Approximated
+		}
+		r.Items = append(r.Items, Item{Subject: f.Key, Outcome: outcome, Message: f.Message})
+	}
+	for _, rule := range ing.Spec.Rules {
+		if isWildcard(rule.Host) {
+			r.Items = append(r.Items, Item{Subject: "spec.rules.host", Outcome: Approximated, Host: rule.Host,
+				Message: fmt.Sprintf("wildcard host %s matches exactly one DNS label, as the Ingress specification says; ingress-nginx's server_name takes any number (a.b%s too)", rule.Host, rule.Host[1:])})
+		}
+	}
+}
+
+// istioCertificates are the Certificates cert-manager's ingress-shim made for the Ingress, without the
+// owner reference to it (the Ingress goes away after the migration).
+func istioCertificates(ing *networkingv1.Ingress, r *ObjectReport) []certs.Certificate {
+	wanted, _ := certs.IngressCertificates(ing, certs.ShimOptions{})
+	for i := range wanted {
+		wanted[i].Metadata.OwnerReferences = nil
+		r.Items = append(r.Items, Item{Subject: "cert-manager.io", Outcome: Exact, Message: fmt.Sprintf(
+			"Certificate %s/%s (what cert-manager's ingress-shim made from the annotations; cert-manager reads none on Istio resources)",
+			wanted[i].Metadata.Namespace, wanted[i].Metadata.Name)})
+		r.Outputs = append(r.Outputs, "Certificate/"+wanted[i].Metadata.Namespace+"/"+wanted[i].Metadata.Name)
+	}
+	return wanted
+}
+
+// addIstioOutputs lists, on each Ingress's report, the Istio resources built from it.
+func addIstioOutputs(docs []map[string]any, byRef map[Ref]*ObjectReport) {
+	for _, d := range docs {
+		meta, _ := d["metadata"].(map[string]any)
+		ann, _ := meta["annotations"].(map[string]any)
+		sources, _ := ann[model.SourcesAnnotation].(string)
+		for _, s := range strings.Split(sources, ",") {
+			parts := strings.SplitN(s, "/", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			if r := byRef[Ref{Kind: parts[0], Namespace: parts[1], Name: parts[2]}]; r != nil {
+				r.Outputs = append(r.Outputs, fmt.Sprintf("%s/%s/%s", d["kind"], meta["namespace"], meta["name"]))
+			}
+		}
+	}
+}
