@@ -13,4 +13,6 @@ func (b *gwBuilder) useRegex(p *ingressPlan) bool {
 
 // mapAnnotations carries the annotations of an Ingress over to its rules, and reports each.
 func (b *gwBuilder) mapAnnotations(p *ingressPlan) {
+	mapped := map[string]bool{}
+	reportUnmappedKeys(p, mapped)
 }

@@ -47,7 +47,7 @@ func (b *gwBuilder) assignHostTLS(cb *classBuild, p *ingressPlan, subject, h, se
 	}
 	if owner, ok := cb.tls[h]; ok {
 		if owner.owner != p || owner.secret != secret {
-			p.item(subject, Exact, h, "host already uses the certificate of Ingress %s (older), as under ingress-nginx", owner.owner.ref)
+			p.item(subject, Exact, h, "host already uses the certificate of %s (older), as under ingress-nginx", owner.owner.ref)
 		}
 		return
 	}

@@ -127,7 +127,7 @@ func resolveConflicts(plans []*ingressPlan) {
 			for _, r := range p.paths[h] {
 				k := h + " " + r.key
 				if owner, ok := claimed[k]; ok && owner != p {
-					p.item(r.subject, Exact, h, "already served by Ingress %s (older): left out, as ingress-nginx leaves it out", owner.ref)
+					p.item(r.subject, Exact, h, "already served by %s (older): left out, as ingress-nginx leaves it out", owner.ref)
 					continue
 				}
 				claimed[k] = p
@@ -146,7 +146,7 @@ func resolveConflicts(plans []*ingressPlan) {
 			catchAll = p
 			addDefault(p, "", claimed)
 		} else {
-			p.item("spec.defaultBackend", Exact, "", "serves the hosts of this Ingress's rules only: Ingress %s (older) takes the requests for other hosts", catchAll.ref)
+			p.item("spec.defaultBackend", Exact, "", "serves the hosts of this Ingress's rules only: %s (older) takes the requests for other hosts", catchAll.ref)
 		}
 		for _, h := range p.hosts {
 			if h != "" && !defaults[h] {
