@@ -52,8 +52,8 @@ func (b *gwBuilder) assignHostTLS(cb *classBuild, p *ingressPlan, subject, h, se
 		return
 	}
 	t := &hostTLS{owner: p, namespace: p.ing.Namespace, secret: secret, certManager: signature}
-	if signature != "" && p.ing.Namespace != b.opts.GatewayNamespace {
-		t.namespace, t.secret = b.opts.GatewayNamespace, p.ing.Namespace+"-"+secret
+	if gwNamespace := b.gatewayNamespace(p, signature); signature != "" && p.ing.Namespace != gwNamespace {
+		t.namespace, t.secret = gwNamespace, p.ing.Namespace+"-"+secret
 		p.item(subject, Exact, h, "cert-manager issues the certificate for the Gateway into Secret %s/%s "+
 			"(its gateway-shim issues into the Gateway's namespace only); Secret %s/%s is no longer used", t.namespace, t.secret, p.ing.Namespace, secret)
 	} else {
@@ -62,11 +62,25 @@ func (b *gwBuilder) assignHostTLS(cb *classBuild, p *ingressPlan, subject, h, se
 	cb.tls[h] = t
 }
 
+// gatewayNamespace is where the Gateway of an Ingress's hosts goes: the namespace of the Gateways, or the
+// Ingress's own when cert-manager issues its certificates from an Issuer (which serves its namespace only).
+func (b *gwBuilder) gatewayNamespace(p *ingressPlan, signature string) string {
+	if signature != "" && namespacedIssuer(p.ing.Annotations) {
+		return p.ing.Namespace
+	}
+	return b.opts.GatewayNamespace
+}
+
+func namespacedIssuer(ann map[string]string) bool {
+	kind := ann["cert-manager.io/issuer-kind"]
+	return ann["cert-manager.io/issuer"] != "" && (kind == "" || kind == certs.KindIssuer) && ann["cert-manager.io/issuer-group"] == ""
+}
+
 // gatewayGroup is the hosts that share one Gateway.
 type gatewayGroup struct {
-	name        string
-	certManager map[string]string
-	hosts       []string
+	name, namespace string
+	certManager     map[string]string
+	hosts           []string
 }
 
 // buildGateways makes the Gateways of a class: the hosts whose certificate cert-manager issues go to a
@@ -88,9 +102,11 @@ func (b *gwBuilder) buildGateways(cb *classBuild) {
 	for _, sig := range slices.Sorted(maps.Keys(bySignature)) {
 		base := cb.name
 		var ann map[string]string
+		namespace := b.opts.GatewayNamespace
 		if sig != "" {
 			ann = certManagerAnnotations(owners[sig].ing.Annotations)
 			base = uniqueName(cb.name+"-"+issuerSlug(ann), used)
+			namespace = b.gatewayNamespace(owners[sig], sig)
 		}
 		used[base] = true
 		for i, group := range shardHosts(bySignature[sig], cb.tls) {
@@ -98,7 +114,7 @@ func (b *gwBuilder) buildGateways(cb *classBuild) {
 			if i > 0 {
 				name = fmt.Sprintf("%s-%d", base, i+1)
 			}
-			b.addGateway(cb, gatewayGroup{name: name, certManager: ann, hosts: group})
+			b.addGateway(cb, gatewayGroup{name: name, namespace: namespace, certManager: ann, hosts: group})
 		}
 	}
 }
@@ -147,28 +163,32 @@ func shardHosts(hosts []string, tls map[string]*hostTLS) [][]string {
 
 func (b *gwBuilder) addGateway(cb *classBuild, g gatewayGroup) {
 	gw := &gwapiv1.Gateway{
-		ObjectMeta: metav1.ObjectMeta{Name: g.name, Namespace: b.opts.GatewayNamespace, Annotations: g.certManager},
+		ObjectMeta: metav1.ObjectMeta{Name: g.name, Namespace: g.namespace, Annotations: g.certManager},
 		Spec:       gwapiv1.GatewaySpec{GatewayClassName: gwapiv1.ObjectName(b.opts.GatewayClassName)},
 	}
 	used := map[string]bool{}
 	for _, h := range g.hosts {
-		hl := hostListeners{gateway: g.name}
+		hl := hostListeners{gateway: g.name, namespace: g.namespace}
 		hl.http = gwapiv1.SectionName(uniqueName(cmp.Or(prefixed("http-", h), "http"), used))
 		used[string(hl.http)] = true
 		gw.Spec.Listeners = append(gw.Spec.Listeners, listener(hl.http, h, gwapiv1.HTTPProtocolType, 80, nil))
 		if t := cb.tls[h]; t != nil {
 			hl.https = gwapiv1.SectionName(uniqueName("https-"+sectionSlug(h), used))
 			used[string(hl.https)] = true
-			gw.Spec.Listeners = append(gw.Spec.Listeners, listener(hl.https, h, gwapiv1.HTTPSProtocolType, 443, b.certificateRef(t)))
-			b.grantSecret(g.name, t)
+			gw.Spec.Listeners = append(gw.Spec.Listeners, listener(hl.https, h, gwapiv1.HTTPSProtocolType, 443, certificateRef(g.namespace, t)))
+			b.grantSecret(g.namespace, t)
 		}
 		cb.listeners[h] = hl
 	}
 	b.out.gateways = append(b.out.gateways, gw)
+	if g.certManager != nil {
+		b.action("cert-manager issuer %s: if it answers ACME HTTP-01 challenges with an ingress solver, give it a gatewayHTTPRoute solver "+
+			"whose parentRefs name Gateway %s/%s, or the certificates of its listeners will not renew", issuerSlug(g.certManager), g.namespace, g.name)
+	}
 	for _, p := range cb.plans {
 		for _, h := range p.routeHosts() {
-			if cb.listeners[h].gateway == g.name {
-				p.report.Outputs = append(p.report.Outputs, "Gateway/"+b.opts.GatewayNamespace+"/"+g.name)
+			if cb.listeners[h] == (hostListeners{gateway: g.name, namespace: g.namespace, http: cb.listeners[h].http, https: cb.listeners[h].https}) {
+				p.report.Outputs = append(p.report.Outputs, "Gateway/"+g.namespace+"/"+g.name)
 			}
 		}
 	}
@@ -191,9 +211,9 @@ func listener(name gwapiv1.SectionName, host string, proto gwapiv1.ProtocolType,
 	return l
 }
 
-func (b *gwBuilder) certificateRef(t *hostTLS) *gwapiv1.ListenerTLSConfig {
+func certificateRef(gwNamespace string, t *hostTLS) *gwapiv1.ListenerTLSConfig {
 	ref := gwapiv1.SecretObjectReference{Name: gwapiv1.ObjectName(t.secret)}
-	if t.namespace != b.opts.GatewayNamespace {
+	if t.namespace != gwNamespace {
 		ref.Namespace = new(gwapiv1.Namespace(t.namespace))
 	}
 	mode := gwapiv1.TLSModeTerminate
@@ -209,6 +229,9 @@ func certManagerSignature(p *ingressPlan) string {
 	}
 	ann := certManagerAnnotations(p.ing.Annotations)
 	var lines []string
+	if namespacedIssuer(ann) {
+		lines = append(lines, "namespace="+p.ing.Namespace)
+	}
 	for _, k := range slices.Sorted(maps.Keys(ann)) {
 		lines = append(lines, k+"="+ann[k])
 	}
@@ -234,8 +257,8 @@ func issuerSlug(ann map[string]string) string {
 
 // grantSecret records that a Gateway refers to a Secret of another namespace: a ReferenceGrant there
 // must allow it.
-func (b *gwBuilder) grantSecret(gateway string, t *hostTLS) {
-	if t.namespace == b.opts.GatewayNamespace {
+func (b *gwBuilder) grantSecret(gwNamespace string, t *hostTLS) {
+	if t.namespace == gwNamespace {
 		return
 	}
 	if b.out.grants == nil {

@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -75,8 +74,8 @@ type hostTLS struct {
 
 // hostListeners names the Gateway and listeners of one host.
 type hostListeners struct {
-	gateway     string
-	http, https gwapiv1.SectionName
+	gateway, namespace string
+	http, https        gwapiv1.SectionName
 }
 
 func (b *gwBuilder) migrateClass(c *ingressClass) {
@@ -189,5 +188,3 @@ func (p *ingressPlan) routeName(host string) string {
 	}
 	return p.ing.Name + "-" + hostSlug(host)
 }
-
-func compareHosts(a, b string) int { return cmp.Compare(a, b) }

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
 	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/internal/pki"
 	"github.com/gatebridge/gatebridge/model"
 )
 
@@ -38,6 +40,11 @@ func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Res
 			istioFindings(ing, r)
 		}
 	}
+	placeholders, err := placeholderSecrets(&sub)
+	if err != nil {
+		return Result{}, err
+	}
+	sub.Secrets = append(sub.Secrets, placeholders...)
 	res := convert.Translate(sub, convert.Options{IngressNamespace: opts.GatewayNamespace})
 	for _, n := range res.Notes {
 		r := byRef[Ref{Kind: n.Object.Kind, Namespace: n.Object.Namespace, Name: n.Object.Name}]
@@ -63,6 +70,42 @@ func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Res
 		out.Report.Objects = append(out.Report.Objects, *r)
 	}
 	out.Report.finish()
+	return out, nil
+}
+
+// placeholderSecrets stand for the TLS Secrets the Ingresses name that the input does not hold (manifest
+// files rarely carry them): translation then makes the HTTPS servers that name them, as it will once the
+// Secrets are there. Their bytes never reach the output: Istio resources name Secrets, nothing more.
+func placeholderSecrets(in *convert.Input) ([]corev1.Secret, error) {
+	have := map[nsName]bool{}
+	for _, s := range in.Secrets {
+		have[nsName{s.Namespace, s.Name}] = true
+	}
+	var out []corev1.Secret
+	var leaf *pki.Leaf
+	for _, ing := range in.Ingresses {
+		for _, t := range ing.Spec.TLS {
+			key := nsName{ing.Namespace, t.SecretName}
+			if t.SecretName == "" || have[key] {
+				continue
+			}
+			have[key] = true
+			if leaf == nil {
+				ca, err := pki.NewCA("gatebridge migrate placeholder")
+				if err != nil {
+					return nil, fmt.Errorf("placeholder certificate: %w", err)
+				}
+				if leaf, err = ca.IssueNow("placeholder.invalid"); err != nil {
+					return nil, fmt.Errorf("placeholder certificate: %w", err)
+				}
+			}
+			out = append(out, corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Name: t.SecretName, Namespace: ing.Namespace},
+				Type:       corev1.SecretTypeTLS,
+				Data:       map[string][]byte{corev1.TLSCertKey: leaf.CertPEM, corev1.TLSPrivateKeyKey: leaf.KeyPEM},
+			})
+		}
+	}
 	return out, nil
 }
 

@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
@@ -191,5 +190,3 @@ func hostSlug(host string) string {
 func sectionSlug(host string) string {
 	return strings.ReplaceAll(hostSlug(host), ".", "-")
 }
-
-func hostOrAny(host string) string { return cmp.Or(host, "*") }

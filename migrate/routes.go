@@ -21,23 +21,23 @@ func (b *gwBuilder) buildRoutes(cb *classBuild, p *ingressPlan) {
 		redirect := tls && b.sslRedirect(p)
 		var parents []gwapiv1.ParentReference
 		if !redirect {
-			parents = append(parents, b.parentRef(hl.gateway, hl.http))
+			parents = append(parents, parentRef(hl, hl.http))
 		}
 		if tls {
-			parents = append(parents, b.parentRef(hl.gateway, hl.https))
+			parents = append(parents, parentRef(hl, hl.https))
 		}
 		name := p.routeName(h)
 		b.addHTTPRoutes(p, h, name, parents, rules)
 		if redirect {
-			b.addHTTPRoutes(p, h, name+"-redirect", []gwapiv1.ParentReference{b.parentRef(hl.gateway, hl.http)}, redirectRules(rules))
+			b.addHTTPRoutes(p, h, name+"-redirect", []gwapiv1.ParentReference{parentRef(hl, hl.http)}, redirectRules(rules))
 			p.item("ssl-redirect", Exact, h, "HTTP requests get a 308 redirect to HTTPS, as ingress-nginx does by default for a host with TLS: HTTPRoute %s-redirect", name)
 		}
 	}
 }
 
-func (b *gwBuilder) parentRef(gateway string, section gwapiv1.SectionName) gwapiv1.ParentReference {
+func parentRef(hl hostListeners, section gwapiv1.SectionName) gwapiv1.ParentReference {
 	return gwapiv1.ParentReference{
-		Name: gwapiv1.ObjectName(gateway), Namespace: new(gwapiv1.Namespace(b.opts.GatewayNamespace)), SectionName: &section,
+		Name: gwapiv1.ObjectName(hl.gateway), Namespace: new(gwapiv1.Namespace(hl.namespace)), SectionName: &section,
 	}
 }
 

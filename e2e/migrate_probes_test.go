@@ -1,0 +1,303 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/internal/pki"
+	"github.com/gatebridge/gatebridge/migrate"
+)
+
+// probe is one request sent to both sides.
+type probe struct {
+	class, host string
+	// ruleHost is the host of the Ingress rule the probe is derived from ("" for the catch-all).
+	ruleHost string
+	path     string
+	https    bool
+	header   map[string]string
+	// repeat sends the request that many times and compares the set of backends (weighted canaries).
+	repeat int
+}
+
+func (p probe) String() string {
+	scheme := "http"
+	if p.https {
+		scheme = "https"
+	}
+	var hs []string
+	for _, k := range slices.Sorted(maps.Keys(p.header)) {
+		hs = append(hs, k+"="+p.header[k])
+	}
+	return fmt.Sprintf("%s://%s%s %v", scheme, p.host, p.path, hs)
+}
+
+// answer is what a probe observed; two answers compare with ==.
+type answer struct {
+	err                  bool
+	code                 int
+	backend, path        string
+	location, corsOrigin string
+}
+
+func (a answer) String() string {
+	if a.err {
+		return "(connection failed)"
+	}
+	return fmt.Sprintf("[%d %s %s loc=%q cors=%q]", a.code, a.backend, a.path, a.location, a.corsOrigin)
+}
+
+// probes derives the requests of every migrated Ingress.
+func (rt *corpusTrip) probes() []probe {
+	seen := map[string]bool{}
+	var out []probe
+	add := func(p probe) {
+		if !seen[p.String()] {
+			seen[p.String()] = true
+			out = append(out, p)
+		}
+	}
+	tlsHosts := map[string]bool{}
+	for _, ing := range rt.in.Ingresses {
+		for _, t := range ing.Spec.TLS {
+			for _, h := range t.Hosts {
+				tlsHosts[h] = true
+			}
+		}
+	}
+	for class := range rt.ingress {
+		add(probe{class: class, host: "unmatched-host.example.net", path: "/", repeat: 1})
+		add(probe{class: class, host: "unmatched-host.example.net", path: "/status", repeat: 1})
+	}
+	for _, r := range rt.result.Report.Objects {
+		ing := rt.findIngress(r.Object)
+		for _, rule := range ing.Spec.Rules {
+			for _, p := range rt.ruleProbes(ing, rule, tlsHosts[rule.Host]) {
+				add(p)
+			}
+		}
+	}
+	return out
+}
+
+// ruleProbes are the probes of one rule: every host form, every path form, with the headers that select
+// canaries and CORS, over HTTP and (when the host has TLS) HTTPS.
+func (rt *corpusTrip) ruleProbes(ing *networkingv1.Ingress, rule networkingv1.IngressRule, hasTLS bool) []probe {
+	class := rt.ingressOf[rule.Host]
+	hosts := []string{rule.Host}
+	switch {
+	case rule.Host == "":
+		hosts = []string{"unmatched-host.example.net"}
+	case strings.HasPrefix(rule.Host, "*."):
+		hosts = []string{"t1" + rule.Host[1:], "a.b" + rule.Host[1:]}
+	}
+	paths := []string{"/", "/no-such-path-xyz"}
+	if rule.HTTP != nil {
+		for _, ip := range rule.HTTP.Paths {
+			paths = append(paths, pathForms(ip.Path)...)
+		}
+	}
+	headers := rt.selectorHeaders(rule.Host)
+	var out []probe
+	for _, h := range hosts {
+		for _, path := range paths {
+			for _, hdr := range headers {
+				repeat := 1
+				if rt.weighted(rule.Host) {
+					repeat = 40
+				}
+				out = append(out, probe{class: class, host: h, ruleHost: rule.Host, path: path, header: hdr, repeat: repeat})
+				if hasTLS {
+					out = append(out, probe{class: class, host: h, ruleHost: rule.Host, path: path, header: hdr, repeat: repeat, https: true})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// pathForms are the path itself (its literal start for a regex), a sub-path and a longer string.
+func pathForms(path string) []string {
+	if i := strings.IndexAny(path, "()[]|$^*+?.\\{}"); i >= 0 {
+		path = path[:i]
+	}
+	path = "/" + strings.TrimLeft(path, "/")
+	base := strings.TrimSuffix(path, "/")
+	return []string{path, base + "/sub/item", base + "x", base + "/"}
+}
+
+// selectorHeaders are the header sets to send to a host: none, and those that pick a canary or send a
+// CORS origin.
+func (rt *corpusTrip) selectorHeaders(host string) []map[string]string {
+	out := []map[string]string{nil}
+	for _, ing := range rt.in.Ingresses {
+		if !hasRuleHost(&ing, host) {
+			continue
+		}
+		a := ing.Annotations
+		if h := a[annotations.NginxPrefix+"canary-by-header"]; h != "" {
+			out = append(out, map[string]string{h: cmpOr(a[annotations.NginxPrefix+"canary-by-header-value"], "always")}, map[string]string{h: "never"})
+		}
+		if c := a[annotations.NginxPrefix+"canary-by-cookie"]; c != "" {
+			out = append(out, map[string]string{"Cookie": c + "=always"})
+		}
+		if a[annotations.NginxPrefix+"enable-cors"] == "true" {
+			out = append(out, map[string]string{"Origin": "https://app.example.com"}, map[string]string{"Origin": "https://evil.example.org"})
+		}
+	}
+	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func hasRuleHost(ing *networkingv1.Ingress, host string) bool {
+	return slices.ContainsFunc(ing.Spec.Rules, func(r networkingv1.IngressRule) bool { return r.Host == host })
+}
+
+// weighted says whether a canary of the host takes a share of the requests.
+func (rt *corpusTrip) weighted(host string) bool {
+	for _, ing := range rt.in.Ingresses {
+		if hasRuleHost(&ing, host) && ing.Annotations[annotations.NginxPrefix+"canary-weight"] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (rt *corpusTrip) ingressSide(p probe) *harness { return rt.ingress[p.class] }
+
+// gatewaySide is the Envoy of the Gateway with a listener for the probe's rule host, or else the
+// class's own Gateway (its listener without hostname takes every other host).
+func (rt *corpusTrip) gatewaySide(p probe) *harness {
+	for fleet, hosts := range rt.listenerHosts {
+		if p.ruleHost != "" && slices.Contains(hosts, p.ruleHost) {
+			return rt.gateway[fleet]
+		}
+	}
+	return rt.gateway["gateway-"+migrate.DefaultGatewayNamespace+"-"+p.class]
+}
+
+// send sends the probe and summarises what came back.
+func (h *harness) send(p probe, ca *pki.CA) answer {
+	if h == nil {
+		return answer{err: true}
+	}
+	var backends []string
+	var a answer
+	for range p.repeat {
+		a = h.sendOnce(p, ca)
+		if !slices.Contains(backends, a.backend) {
+			backends = append(backends, a.backend)
+		}
+	}
+	slices.Sort(backends)
+	a.backend = strings.Join(backends, "|")
+	return a
+}
+
+func (h *harness) sendOnce(p probe, ca *pki.CA) answer {
+	scheme, port := "http", h.ports[80]
+	client := h.client
+	if p.https {
+		scheme, port = "https", h.ports[443]
+		tr := &http.Transport{
+			TLSClientConfig: &tls.Config{ServerName: p.host, RootCAs: ca.Pool()},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", port))
+			},
+		}
+		defer tr.CloseIdleConnections()
+		client = &http.Client{Transport: tr, Timeout: 5 * time.Second, CheckRedirect: h.client.CheckRedirect}
+	}
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, port, p.path), nil)
+	if err != nil {
+		return answer{err: true}
+	}
+	if p.https {
+		req.URL.Host = p.host
+	}
+	req.Host = p.host
+	for k, v := range p.header {
+		req.Header.Set(k, v)
+	}
+	code, hdr, e, err := roundTrip(client, req)
+	if err != nil {
+		return answer{err: true}
+	}
+	return answer{code: code, backend: e.Backend, path: e.Path, location: hdr.Get("Location"), corsOrigin: hdr.Get("Access-Control-Allow-Origin")}
+}
+
+// waitReady waits until every Envoy of both sides has its listeners, routes included, active.
+func (rt *corpusTrip) waitReady() {
+	for _, h := range slices.Concat(slices.Collect(maps.Values(rt.ingress)), slices.Collect(maps.Values(rt.gateway))) {
+		eventually(rt.t, "listeners active", func() error {
+			active, err := h.stat("listener_manager.total_listeners_active")
+			if err != nil {
+				return err
+			}
+			warming, err := h.stat("listener_manager.total_listeners_warming")
+			if err != nil || active == 0 || warming > 0 {
+				return fmt.Errorf("%d listeners active, %d warming (%v)", active, warming, err)
+			}
+			return nil
+		})
+	}
+}
+
+// explained says why a difference is expected: a setting of an Ingress of the probe's host that the
+// report declares approximated or lost, or a gap of the reference (an annotation gatebridge does not
+// serve for Ingresses, so that the Ingress side is not what ingress-nginx would do); "" when nothing
+// explains it.
+func (rt *corpusTrip) explained(p probe, before, after answer) string {
+	if !ingressSideRedirects() && !p.https && after.code == http.StatusPermanentRedirect && after.location == "https://"+p.host+p.path {
+		return "reference gap: gatebridge does not yet redirect HTTP to HTTPS for Ingress hosts with TLS; ingress-nginx does, as the migration does"
+	}
+	for _, r := range rt.result.Report.Objects {
+		ing := rt.findIngress(r.Object)
+		if !rt.concerns(ing, p) {
+			continue
+		}
+		for _, it := range r.Items {
+			if it.Outcome != migrate.Exact && (it.Host == "" || it.Host == p.ruleHost) {
+				return fmt.Sprintf("report: %s %s: %s", r.Object, it.Subject, it.Outcome)
+			}
+		}
+		if gaps := rt.gaps[ing.Namespace+"/"+ing.Name]; len(gaps) > 0 {
+			return fmt.Sprintf("reference gap of %s: %s", r.Object, gaps[0])
+		}
+	}
+	return ""
+}
+
+// concerns says whether an Ingress can decide the answer to a probe: it has the probe's rule host, or the
+// probe is for a host no rule names and the Ingress has a default backend or rules without a host.
+func (rt *corpusTrip) concerns(ing *networkingv1.Ingress, p probe) bool {
+	if rt.ingressOf[p.ruleHost] != p.class {
+		return false
+	}
+	if p.ruleHost != "" {
+		return hasRuleHost(ing, p.ruleHost)
+	}
+	return ing.Spec.DefaultBackend != nil || hasRuleHost(ing, "")
+}
+
+// ingressSideRedirects says whether gatebridge serves ingress-nginx's ssl-redirect for Ingresses.
+func ingressSideRedirects() bool {
+	_, findings := annotations.ParseIngress(map[string]string{annotations.NginxPrefix + "ssl-redirect": "true"})
+	return !slices.ContainsFunc(findings, func(f annotations.Finding) bool { return f.Kind == annotations.Unsupported })
+}

@@ -1,0 +1,260 @@
+package e2e
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gatebridge/gatebridge/bridge"
+	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/internal/pki"
+	"github.com/gatebridge/gatebridge/migrate"
+)
+
+// TestMigrateRoundTrip serves the Ingress corpus of migrate/testdata through real Envoys twice: as
+// Ingresses, and as the Gateway API resources gatebridge migrate makes of them. Every Ingress gets the
+// same requests on both sides (each host, each path, a sub-path, a longer string, a path no rule takes,
+// HTTP and HTTPS, canary headers and cookies, a CORS origin); any difference in status, backend, path the
+// backend saw, redirect Location or CORS headers fails the test unless the migration report declared a
+// setting of an Ingress of that host approximated or lost.
+func TestMigrateRoundTrip(t *testing.T) {
+	rt := newRoundTrip(t)
+	probes := rt.probes()
+	if len(probes) < 100 {
+		t.Fatalf("only %d probes: the corpus was not read", len(probes))
+	}
+	rt.waitReady()
+	var differences, predicted, answered int
+	for _, p := range probes {
+		before, after := rt.ingressSide(p).send(p, rt.ca), rt.gatewaySide(p).send(p, rt.ca)
+		if before.code == http.StatusOK {
+			answered++
+		}
+		if before == after {
+			continue
+		}
+		differences++
+		if why := rt.explained(p, before, after); why != "" {
+			predicted++
+			t.Logf("%s: %s -> %s (%s)", p, before, after, why)
+			continue
+		}
+		t.Errorf("%s: served as Ingress %s, migrated %s: a difference the report does not predict", p, before, after)
+	}
+	if answered < len(probes)/3 {
+		t.Errorf("only %d of %d probes answered 200 as Ingresses: the corpus is not served", answered, len(probes))
+	}
+	t.Logf("%d probes, %d answered 200 as Ingresses, %d differences, %d of them predicted by the report or the reference's own gaps", len(probes), answered, differences, predicted)
+}
+
+// corpusTrip is the corpus served both ways.
+type corpusTrip struct {
+	t      *testing.T
+	in     convert.Input
+	result migrate.Result
+	ca     *pki.CA
+	// ingress and gateway hold one Envoy per fleet; ingressOf and gatewayOf find the fleet of a host.
+	ingress, gateway map[string]*harness
+	ingressOf        map[string]string
+	listenerHosts    map[string][]string // gateway fleet -> listener hostnames ("" for none)
+	// gaps are, by Ingress, the annotations gatebridge itself does not serve for Ingresses: the
+	// reference is not ingress-nginx there.
+	gaps map[string][]string
+}
+
+func newRoundTrip(t *testing.T) *corpusTrip {
+	files, err := filepath.Glob("../migrate/testdata/*.in.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("corpus: %v", err)
+	}
+	in, err := convert.LoadPaths("default", files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &corpusTrip{t: t, in: in, ingress: map[string]*harness{}, gateway: map[string]*harness{}, ingressOf: map[string]string{},
+		listenerHosts: map[string][]string{}}
+	if rt.result, err = migrate.Migrate(in, migrate.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if rt.ca, err = pki.NewCA("e2e migrate"); err != nil {
+		t.Fatal(err)
+	}
+	common := rt.backendsAndSecrets()
+	rt.serveIngresses(common)
+	rt.serveGateways(common)
+	return rt
+}
+
+// backendsAndSecrets starts one backend per Service of the corpus (named namespace/name) and returns the
+// Services pointing at them, with the manifests of one certificate for every TLS host under the name of
+// each Secret either side uses.
+func (rt *corpusTrip) backendsAndSecrets() map[string]string {
+	files := map[string]string{}
+	for _, svc := range rt.in.Services {
+		b := startBackend(rt.t, svc.Namespace+"/"+svc.Name)
+		s := svc.DeepCopy()
+		s.Annotations = map[string]string{"gatebridge.dev/endpoints": b.addr}
+		files["svc-"+svc.Namespace+"-"+svc.Name+".yaml"] = rt.manifest(s)
+	}
+	return files
+}
+
+func (rt *corpusTrip) manifest(obj any) string {
+	b, err := yaml.Marshal(obj)
+	if err != nil {
+		rt.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// certificate issues one certificate for every TLS host of the corpus.
+func (rt *corpusTrip) secret(namespace, name string, hosts []string) string {
+	leaf, err := rt.ca.IssueNow(hosts...)
+	if err != nil {
+		rt.t.Fatal(err)
+	}
+	return tlsSecret(namespace, name, leaf)
+}
+
+// serveIngresses serves the migrated Ingresses as gatebridge serves Ingresses: one Envoy per class.
+func (rt *corpusTrip) serveIngresses(common map[string]string) {
+	files := maps.Clone(common)
+	classes := map[string]bool{}
+	for _, r := range rt.result.Report.Objects {
+		ing := rt.findIngress(r.Object)
+		class := cmp.Or(ing.Annotations["kubernetes.io/ingress.class"], ptrValue(ing.Spec.IngressClassName), migrate.DefaultIngressClass)
+		classes[class] = true
+		files["ing-"+ing.Namespace+"-"+ing.Name+".yaml"] = rt.manifest(ing)
+		for _, rule := range ing.Spec.Rules {
+			rt.ingressOf[rule.Host] = class
+		}
+		for _, tls := range ing.Spec.TLS {
+			files["secret-"+ing.Namespace+"-"+tls.SecretName+".yaml"] = rt.secret(ing.Namespace, tls.SecretName, tls.Hosts)
+		}
+	}
+	for class := range classes {
+		files["class-"+class+".yaml"] = fmt.Sprintf("apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: %s}\nspec: {controller: gatebridge.dev/ingress-controller}\n", class)
+	}
+	dir := rt.writeFolder(files)
+	for class := range classes {
+		rt.ingress[class] = rt.startFleet(dir, convert.IngressFleet(class))
+	}
+	rt.gaps = ingressSideGaps(rt.t, files)
+}
+
+// serveGateways serves the migration's output: one Envoy per Gateway.
+func (rt *corpusTrip) serveGateways(common map[string]string) {
+	files := maps.Clone(common)
+	files["gatewayclass.yaml"] = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: gatebridge}\nspec: {controllerName: gatebridge.dev/gateway-controller}\n"
+	var fleets []string
+	secretHosts := map[[2]string][]string{}
+	for i, doc := range rt.result.Objects {
+		files[fmt.Sprintf("out-%03d.yaml", i)] = rt.manifest(doc)
+		if doc["kind"] != "Gateway" {
+			continue
+		}
+		var gw struct {
+			Metadata struct{ Name, Namespace string }
+			Spec     struct {
+				Listeners []struct {
+					Hostname string
+					TLS      *struct {
+						CertificateRefs []struct{ Name, Namespace string }
+					} `json:"tls"`
+				}
+			}
+		}
+		if err := yaml.Unmarshal([]byte(rt.manifest(doc)), &gw); err != nil {
+			rt.t.Fatal(err)
+		}
+		fleet := "gateway-" + gw.Metadata.Namespace + "-" + gw.Metadata.Name
+		fleets = append(fleets, fleet)
+		for _, l := range gw.Spec.Listeners {
+			rt.listenerHosts[fleet] = append(rt.listenerHosts[fleet], l.Hostname)
+			for _, ref := range tlsRefs(l.TLS) {
+				key := [2]string{cmp.Or(ref.Namespace, gw.Metadata.Namespace), ref.Name}
+				secretHosts[key] = append(secretHosts[key], l.Hostname)
+			}
+		}
+	}
+	for key, hosts := range secretHosts {
+		files["gwsecret-"+key[0]+"-"+key[1]+".yaml"] = rt.secret(key[0], key[1], hosts)
+	}
+	dir := rt.writeFolder(files)
+	for _, fleet := range fleets {
+		rt.gateway[fleet] = rt.startFleet(dir, fleet)
+	}
+}
+
+func tlsRefs(tls *struct {
+	CertificateRefs []struct{ Name, Namespace string }
+}) []struct{ Name, Namespace string } {
+	if tls == nil {
+		return nil
+	}
+	return tls.CertificateRefs
+}
+
+func ptrValue(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// writeFolder writes files into a new folder.
+func (rt *corpusTrip) writeFolder(files map[string]string) string {
+	dir := rt.t.TempDir()
+	h := &harness{t: rt.t, dir: dir}
+	for name, content := range files {
+		h.write(name, content)
+	}
+	return dir
+}
+
+// startFleet serves the folder in standalone mode to one Envoy of fleet. Each fleet has its own
+// standalone server: the local ports of a server's Envoys are the same for every fleet.
+func (rt *corpusTrip) startFleet(dir, fleet string) *harness {
+	h := newHarness(rt.t)
+	sa := bridge.NewStandalone(bridge.StandaloneOptions{Dir: dir, Poll: time.Minute, Log: testLog(), Envoy: h.envoyOptions()})
+	h.startEnvoy(fleet, serve(rt.t, sa.Run))
+	return h
+}
+
+func (rt *corpusTrip) findIngress(ref migrate.Ref) *networkingv1.Ingress {
+	for i := range rt.in.Ingresses {
+		ing := &rt.in.Ingresses[i]
+		if ing.Namespace == ref.Namespace && ing.Name == ref.Name {
+			return ing
+		}
+	}
+	rt.t.Fatalf("%s is not in the corpus", ref)
+	return nil
+}
+
+// ingressSideGaps lists, by Ingress, the ingress-nginx annotations gatebridge's own Ingress translation
+// reports as unsupported.
+func ingressSideGaps(t *testing.T, files map[string]string) map[string][]string {
+	var in convert.Input
+	for name, content := range files {
+		if err := in.Decode(name, strings.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gaps := map[string][]string{}
+	for _, n := range convert.Translate(in, convert.Options{}).Notes {
+		if n.Reason == convert.ReasonUnsupportedAnnotation {
+			key := n.Object.Namespace + "/" + n.Object.Name
+			gaps[key] = append(gaps[key], n.Message)
+		}
+	}
+	return gaps
+}
