@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -124,6 +126,11 @@ func noteOutcome(reason string) Outcome {
 // istioFindings reports the annotations gatebridge does not honour exactly, and wildcard hosts.
 func istioFindings(ing *networkingv1.Ingress, r *ObjectReport) {
 	_, findings := annotations.ParseIngress(ing.Annotations)
+	for _, key := range slices.Sorted(maps.Keys(ing.Annotations)) {
+		if strings.HasPrefix(key, annotations.NginxPrefix) && !slices.ContainsFunc(findings, func(f annotations.Finding) bool { return f.Key == key }) {
+			r.Items = append(r.Items, Item{Subject: key, Outcome: Exact, Message: "served by gatebridge as ingress-nginx serves it"})
+		}
+	}
 	for _, f := range findings {
 		if strings.HasPrefix(f.Key, annotations.CertManagerPrefix) || strings.HasPrefix(f.Key, annotations.CertManagerACMEPrefix) {
 			continue
