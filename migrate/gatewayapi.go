@@ -119,17 +119,27 @@ func isWildcard(host string) bool { return len(host) > 2 && host[:2] == "*." }
 // does, then gives each host without a path for "/" the default backend of its oldest Ingress that has
 // one; the oldest default backend of all also takes the hosts no rule names.
 func resolveConflicts(plans []*ingressPlan) {
+	type claim struct {
+		plan *ingressPlan
+		rule *pathRule
+	}
 	claimed := map[string]*ingressPlan{}
+	rules := map[string]claim{}
 	for _, p := range plans {
 		for _, h := range p.hosts {
 			kept := p.paths[h][:0]
 			for _, r := range p.paths[h] {
 				k := h + " " + r.key
-				if owner, ok := claimed[k]; ok && owner != p {
+				owner, ok := claimed[k]
+				switch {
+				case ok && owner != p && p.settings.Routing.Canary.Enabled:
+					mergeCanary(owner, rules[k].rule, p, r)
+					continue
+				case ok && owner != p:
 					p.item(r.subject, Exact, h, "already served by %s (older): left out, as ingress-nginx leaves it out", owner.ref)
 					continue
 				}
-				claimed[k] = p
+				claimed[k], rules[k] = p, claim{p, r}
 				kept = append(kept, r)
 			}
 			p.paths[h] = kept

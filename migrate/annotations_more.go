@@ -1,0 +1,54 @@
+package migrate
+
+import (
+	"strings"
+
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+)
+
+var corsKeys = []string{"enable-cors", "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers", "cors-allow-credentials", "cors-max-age"}
+
+func (b *gwBuilder) mapCORS(p *ingressPlan, done reporter) {
+	c := p.settings.Routing.CORS
+	if c == nil {
+		return
+	}
+	f := &gwapiv1.HTTPCORSFilter{AllowCredentials: new(c.AllowCredentials), MaxAge: int32(c.MaxAge)}
+	for _, o := range c.AllowOrigins {
+		f.AllowOrigins = append(f.AllowOrigins, gwapiv1.CORSOrigin(o))
+	}
+	for _, m := range c.AllowMethods {
+		f.AllowMethods = append(f.AllowMethods, gwapiv1.HTTPMethodWithWildcard(strings.ToUpper(m)))
+	}
+	for _, h := range c.AllowHeaders {
+		f.AllowHeaders = append(f.AllowHeaders, gwapiv1.HTTPHeaderName(h))
+	}
+	for _, h := range c.ExposeHeaders {
+		f.ExposeHeaders = append(f.ExposeHeaders, gwapiv1.HTTPHeaderName(h))
+	}
+	p.eachRule(func(r *pathRule) {
+		if !hasRedirect(r.rule) {
+			r.rule.Filters = append(r.rule.Filters, gwapiv1.HTTPRouteFilter{Type: gwapiv1.HTTPRouteFilterCORS, CORS: f})
+		}
+	})
+	done(Exact, "%s", []any{"the CORS filter of each rule (Gateway API experimental channel) with the same origins, methods, headers, credentials and max age"}, corsKeys...)
+}
+
+func (b *gwBuilder) mapBackend(p *ingressPlan, done reporter) {
+	be := p.settings.Routing.Backend
+	switch be.Protocol {
+	case "", annotations.BackendHTTP:
+	case annotations.BackendGRPC, annotations.BackendH2C:
+		b.action("Services of Ingress %s: set appProtocol kubernetes.io/h2c on the ports it sends to (Gateway API takes the backend protocol from the Service, not the route)", p.ref)
+		done(Approximated, "%s", []any{"HTTPRoute to the same Service; the backend speaks HTTP/2 only once its Service port has appProtocol kubernetes.io/h2c (see the actions)"}, "backend-protocol")
+	default:
+		done(Lost, "%s", []any{"TLS to the backend: a BackendTLSPolicy with the backend's CA (a ConfigMap) and hostname; not made by this version, write it by hand"}, "backend-protocol",
+			"proxy-ssl-secret", "proxy-ssl-verify", "proxy-ssl-name", "proxy-ssl-server-name")
+	}
+	if p.settings.Routing.Affinity != nil {
+		done(Lost, "%s", []any{"cookie affinity: HTTPRoute sessionPersistence (experimental) is not made by this version"}, "affinity", "session-cookie-name",
+			"session-cookie-path", "session-cookie-max-age", "session-cookie-expires", "session-cookie-secure", "session-cookie-samesite", "session-cookie-domain")
+	}
+}
