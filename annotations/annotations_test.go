@@ -36,9 +36,9 @@ func TestParseIngress(t *testing.T) {
 			in:   map[string]string{NginxPrefix + "whitelist-source-range": "0.0.0.0/0,::/0"},
 		},
 		{
-			name:     "a real allow-list is unsupported",
-			in:       map[string]string{NginxPrefix + "whitelist-source-range": "0.0.0.0/0,10.0.0.0/8"},
-			findings: []Finding{{Key: NginxPrefix + "whitelist-source-range", Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"}},
+			name: "a real allow-list is served as a route policy",
+			in:   map[string]string{NginxPrefix + "whitelist-source-range": "0.0.0.0/0,10.0.0.0/8"},
+			want: Ingress{Policy: NginxPolicy{SourceRanges: &SourceRanges{Allow: []string{"0.0.0.0/0", "10.0.0.0/8"}}}},
 		},
 		{
 			name:     "unknown cert-manager and gatebridge keys",
