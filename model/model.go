@@ -102,7 +102,9 @@ type Snapshot struct {
 	VirtualServices  []VirtualService  `json:"virtualServices,omitempty"`
 	DestinationRules []DestinationRule `json:"destinationRules,omitempty"`
 	Services         []Service         `json:"services,omitempty"`
-	Secrets          []TLSSecret       `json:"-"`
+	// RoutePolicies are gatebridge's extension of the Istio model (policy.go).
+	RoutePolicies []RoutePolicy `json:"routePolicies,omitempty"`
+	Secrets       []TLSSecret   `json:"-"`
 }
 
 func compareMeta(a, b Meta) int {
@@ -114,6 +116,7 @@ func (s *Snapshot) Sort() {
 	slices.SortFunc(s.Gateways, func(a, b Gateway) int { return compareMeta(a.Meta, b.Meta) })
 	slices.SortFunc(s.VirtualServices, func(a, b VirtualService) int { return compareMeta(a.Meta, b.Meta) })
 	slices.SortFunc(s.DestinationRules, func(a, b DestinationRule) int { return compareMeta(a.Meta, b.Meta) })
+	sortPolicies(s.RoutePolicies)
 	slices.SortFunc(s.Secrets, func(a, b TLSSecret) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Services, func(a, b Service) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))

@@ -72,12 +72,17 @@ func (s *Snapshot) addDocument(js []byte) error {
 		s.Services = append(s.Services, svc)
 		return nil
 	}
-	if d.APIVersion != IstioAPIVersion {
-		return fmt.Errorf("apiVersion %q: want %s", d.APIVersion, IstioAPIVersion)
-	}
 	m := Meta{Name: d.Metadata.Name, Namespace: d.Metadata.Namespace, Fleet: d.Metadata.Labels[FleetLabel], Origin: Origin(d.Metadata.Labels[OriginLabel])}
 	if src := d.Metadata.Annotations[SourcesAnnotation]; src != "" {
 		m.Sources = strings.Split(src, ",")
+	}
+	if d.APIVersion == PolicyAPIVersion && d.Kind == RoutePolicyKind {
+		p, err := parsePolicy(m, d.Spec)
+		s.RoutePolicies = append(s.RoutePolicies, p)
+		return err
+	}
+	if d.APIVersion != IstioAPIVersion {
+		return fmt.Errorf("apiVersion %q: want %s", d.APIVersion, IstioAPIVersion)
 	}
 	var spec proto.Message
 	switch d.Kind {

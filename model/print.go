@@ -36,21 +36,7 @@ func (s *Snapshot) Documents(opts PrintOptions) ([]map[string]any, error) {
 		if err != nil {
 			return fmt.Errorf("%s %s/%s: %w", kind, m.Namespace, m.Name, err)
 		}
-		meta := map[string]any{"name": m.Name, "namespace": m.Namespace}
-		labels := map[string]any{}
-		if m.Fleet != "" {
-			labels[FleetLabel] = m.Fleet
-		}
-		if m.Origin != "" {
-			labels[OriginLabel] = string(m.Origin)
-		}
-		if len(labels) > 0 {
-			meta["labels"] = labels
-		}
-		if len(m.Sources) > 0 {
-			meta["annotations"] = map[string]any{SourcesAnnotation: strings.Join(m.Sources, ",")}
-		}
-		docs = append(docs, map[string]any{"apiVersion": IstioAPIVersion, "kind": kind, "metadata": meta, "spec": specMap})
+		docs = append(docs, map[string]any{"apiVersion": IstioAPIVersion, "kind": kind, "metadata": printedMetadata(m), "spec": specMap})
 		return nil
 	}
 	for _, g := range s.Gateways {
@@ -68,6 +54,13 @@ func (s *Snapshot) Documents(opts PrintOptions) ([]map[string]any, error) {
 			return nil, err
 		}
 	}
+	for _, p := range s.RoutePolicies {
+		doc, err := policyDocument(p)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, doc)
+	}
 	if opts.Services {
 		for _, svc := range s.Services {
 			m, err := toMap(svc)
@@ -78,6 +71,26 @@ func (s *Snapshot) Documents(opts PrintOptions) ([]map[string]any, error) {
 		}
 	}
 	return docs, nil
+}
+
+// printedMetadata is the metadata of a printed object: its name, and its fleet, origin and sources as
+// labels and an annotation.
+func printedMetadata(m Meta) map[string]any {
+	meta := map[string]any{"name": m.Name, "namespace": m.Namespace}
+	labels := map[string]any{}
+	if m.Fleet != "" {
+		labels[FleetLabel] = m.Fleet
+	}
+	if m.Origin != "" {
+		labels[OriginLabel] = string(m.Origin)
+	}
+	if len(labels) > 0 {
+		meta["labels"] = labels
+	}
+	if len(m.Sources) > 0 {
+		meta["annotations"] = map[string]any{SourcesAnnotation: strings.Join(m.Sources, ",")}
+	}
+	return meta
 }
 
 // YAML prints documents as a multi-document YAML stream.

@@ -46,6 +46,7 @@ func (s *Snapshot) Validate() error {
 			}
 		}
 	}
+	validatePolicies(s.RoutePolicies, bad)
 	return errors.Join(errs...)
 }
 

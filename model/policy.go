@@ -1,0 +1,159 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Printed identity of route policies: gatebridge's own extension of the Istio model.
+const (
+	PolicyAPIVersion = "gatebridge.dev/v1alpha1"
+	RoutePolicyKind  = "RoutePolicy"
+)
+
+// RoutePolicy is what a fleet does to requests on some routes beyond what the Istio networking API
+// expresses: client address ranges, rate limits, authentication, body size and idle timeout.
+type RoutePolicy struct {
+	Meta
+	// Routes are the names (istionet.HTTPRoute.Name) of the fleet's HTTP routes the policy applies to,
+	// sorted. A route has at most one policy.
+	Routes []string        `json:"routes"`
+	Spec   RoutePolicySpec `json:"spec"`
+}
+
+// RoutePolicySpec lists what a policy asks; each part is optional.
+type RoutePolicySpec struct {
+	SourceRanges *SourceRanges `json:"sourceRanges,omitempty"`
+	RateLimits   []RateLimit   `json:"rateLimits,omitempty"`
+	BasicAuth    *BasicAuth    `json:"basicAuth,omitempty"`
+	ExtAuth      *ExtAuth      `json:"extAuth,omitempty"`
+	// MaxRequestBodyBytes answers 413 to larger request bodies; zero sets no limit.
+	MaxRequestBodyBytes uint64 `json:"maxRequestBodyBytes,omitempty"`
+	// IdleTimeoutSeconds resets a stream that stays that long without activity; zero keeps Envoy's
+	// default.
+	IdleTimeoutSeconds uint32 `json:"idleTimeoutSeconds,omitempty"`
+}
+
+// SourceRanges refuse (403) clients whose address is in Deny, or, when Allow is not nil, outside Allow
+// (an empty, non-nil Allow refuses everyone). Both hold CIDR prefixes.
+type SourceRanges struct {
+	Allow []string `json:"allow,omitempty"`
+	Deny  []string `json:"deny,omitempty"`
+}
+
+// RateLimit lets each client address (one shared bucket when PerClient is false) send Requests per
+// PeriodSeconds, with bursts of up to Burst requests; the excess gets StatusCode.
+type RateLimit struct {
+	Requests      uint32 `json:"requests"`
+	PeriodSeconds uint32 `json:"periodSeconds"`
+	Burst         uint32 `json:"burst"`
+	PerClient     bool   `json:"perClient"`
+	StatusCode    uint32 `json:"statusCode"`
+}
+
+// BasicAuth asks for the credentials of Users; requests without valid ones get 401. With no users,
+// every request gets 401.
+type BasicAuth struct {
+	Realm string `json:"realm,omitempty"`
+	// Secret is the "namespace/name" the users come from, for reporting.
+	Secret string `json:"secret,omitempty"`
+	// Users are the user names, sorted; their hashes are in Htpasswd.
+	Users []string `json:"users,omitempty"`
+	// Htpasswd holds one "user:{SHA}hash" line per user. It is secret: never printed nor logged.
+	Htpasswd []byte `json:"-"`
+}
+
+// ExtAuth asks an HTTP service (a port of a Service of the model) about each request: a 200 lets the
+// request through with ResponseHeaders copied from the answer to the upstream request; another answer
+// goes back to the client.
+type ExtAuth struct {
+	Host string `json:"host"`
+	Port uint32 `json:"port"`
+	// Path is the path and query the check requests are sent to.
+	Path            string   `json:"path"`
+	ResponseHeaders []string `json:"responseHeaders,omitempty"`
+}
+
+// sortPolicies orders route policies like the other objects, and their routes.
+func sortPolicies(ps []RoutePolicy) {
+	slices.SortFunc(ps, func(a, b RoutePolicy) int { return compareMeta(a.Meta, b.Meta) })
+	for i := range ps {
+		slices.Sort(ps[i].Routes)
+	}
+}
+
+// validatePolicies checks what envoyxds relies on: routes named, each route with one policy per fleet,
+// prefixes that parse, rate limits that can fill a bucket, auth services with a host, port and path.
+func validatePolicies(ps []RoutePolicy, bad func(kind string, m Meta, format string, args ...any)) {
+	owner := map[string]string{} // fleet + route -> policy
+	for _, p := range ps {
+		if p.Name == "" || p.Fleet == "" || len(p.Routes) == 0 {
+			bad(RoutePolicyKind, p.Meta, "name, fleet and routes are required")
+			continue
+		}
+		for _, r := range p.Routes {
+			key := p.Fleet + " " + r
+			if o, ok := owner[key]; ok {
+				bad(RoutePolicyKind, p.Meta, "route %q already has policy %s", r, o)
+			}
+			owner[key] = p.Namespace + "/" + p.Name
+		}
+		for _, problem := range p.Spec.problems() {
+			bad(RoutePolicyKind, p.Meta, "%s", problem)
+		}
+	}
+}
+
+func (s *RoutePolicySpec) problems() []string {
+	var out []string
+	if sr := s.SourceRanges; sr != nil {
+		for _, c := range slices.Concat(sr.Allow, sr.Deny) {
+			if _, err := netip.ParsePrefix(c); err != nil {
+				out = append(out, fmt.Sprintf("source range %q: %v", c, err))
+			}
+		}
+	}
+	for _, rl := range s.RateLimits {
+		if rl.Requests == 0 || rl.PeriodSeconds == 0 || rl.Burst == 0 || rl.StatusCode < 200 || rl.StatusCode > 599 {
+			out = append(out, fmt.Sprintf("rate limit %+v: requests, period and burst must be positive, the status an HTTP status", rl))
+		}
+	}
+	if a := s.ExtAuth; a != nil && (a.Host == "" || a.Port == 0 || !strings.HasPrefix(a.Path, "/")) {
+		out = append(out, "external auth: host, port and a path starting with / are required")
+	}
+	if b := s.BasicAuth; b != nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(b.Htpasswd)), "\n") {
+			if line != "" && !strings.Contains(line, ":{SHA}") {
+				out = append(out, "basic auth: a user without a {SHA} hash") // never quote the line
+			}
+		}
+	}
+	return out
+}
+
+// printedPolicy is the spec of a printed RoutePolicy: its routes and what it asks.
+type printedPolicy struct {
+	Routes []string `json:"routes"`
+	RoutePolicySpec
+}
+
+// policyDocument prints a route policy like the Istio resources (without the basic-auth hashes).
+func policyDocument(p RoutePolicy) (map[string]any, error) {
+	spec, err := toMap(printedPolicy{Routes: p.Routes, RoutePolicySpec: p.Spec})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", RoutePolicyKind, p.Namespace, p.Name, err)
+	}
+	return map[string]any{"apiVersion": PolicyAPIVersion, "kind": RoutePolicyKind, "metadata": printedMetadata(p.Meta), "spec": spec}, nil
+}
+
+// parsePolicy reads a printed route policy back.
+func parsePolicy(m Meta, spec []byte) (RoutePolicy, error) {
+	var pp printedPolicy
+	if err := json.Unmarshal(spec, &pp); err != nil {
+		return RoutePolicy{}, fmt.Errorf("%s %s/%s: %w", RoutePolicyKind, m.Namespace, m.Name, err)
+	}
+	return RoutePolicy{Meta: m, Routes: pp.Routes, Spec: pp.RoutePolicySpec}, nil
+}
