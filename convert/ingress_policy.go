@@ -1,0 +1,94 @@
+package convert
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// Reasons of the notes about route policies.
+const (
+	ReasonAuthSecretRefused  = "AuthSecretRefused"
+	ReasonAuthUsersUnusable  = "AuthUsersUnusable"
+	ReasonAuthServiceInvalid = "AuthServiceInvalid"
+)
+
+// limitStatus is what ingress-nginx answers a client over its rate (limit-req-status-code's default).
+const limitStatus = 503
+
+// addIngressPolicies gives each Ingress of a fleet whose ingress-nginx annotations ask for what the
+// Istio model cannot express a route policy on the routes built from its paths. It runs after the
+// fleet's VirtualServices are built: an Ingress's routes are named "<namespace>/<name>/<what>".
+func (t *translator) addIngressPolicies(fleet string, ings []*networkingv1.Ingress) {
+	routes := t.fleetRoutesByIngress(fleet)
+	for _, ing := range ings {
+		settings, _ := annotations.ParseIngress(ing.Annotations) // the findings were reported already
+		names := routes[ing.Namespace+"/"+ing.Name]
+		if settings.Policy.IsZero() || len(names) == 0 {
+			continue
+		}
+		t.result.Snapshot.RoutePolicies = append(t.result.Snapshot.RoutePolicies, model.RoutePolicy{
+			Meta: model.Meta{
+				Name: ing.Namespace + "." + ing.Name, Namespace: t.opts.IngressNamespace, Fleet: fleet,
+				Origin: model.OriginIngress, Sources: []string{ingressRef(ing).String()},
+			},
+			Routes: slices.Sorted(maps.Keys(names)),
+			Spec:   t.ingressPolicySpec(ing, settings.Policy),
+		})
+	}
+}
+
+// fleetRoutesByIngress gathers the names of a fleet's HTTP routes by the Ingress ("namespace/name")
+// they were built from.
+func (t *translator) fleetRoutesByIngress(fleet string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, vs := range t.result.Snapshot.VirtualServices {
+		if vs.Fleet != fleet || vs.Origin != model.OriginIngress {
+			continue
+		}
+		for _, r := range vs.Spec.Http {
+			parts := strings.SplitN(r.Name, "/", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			key := parts[0] + "/" + parts[1]
+			if out[key] == nil {
+				out[key] = map[string]bool{}
+			}
+			out[key][r.Name] = true
+		}
+	}
+	return out
+}
+
+// ingressPolicySpec turns the policy settings of an Ingress into a policy, resolving the Secret of
+// basic authentication and the Service of external authentication.
+func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.NginxPolicy) model.RoutePolicySpec {
+	spec := model.RoutePolicySpec{MaxRequestBodyBytes: p.MaxBodyBytes, IdleTimeoutSeconds: p.IdleTimeoutSeconds}
+	if sr := p.SourceRanges; sr != nil {
+		spec.SourceRanges = &model.SourceRanges{Allow: sr.Allow, Deny: sr.Deny}
+	}
+	if rl := p.RateLimit; rl != nil {
+		for _, r := range []struct{ requests, period uint32 }{{rl.PerSecond, 1}, {rl.PerMinute, 60}} {
+			if r.requests == 0 {
+				continue
+			}
+			spec.RateLimits = append(spec.RateLimits, model.RateLimit{
+				Requests: r.requests, PeriodSeconds: r.period, Burst: r.requests * rl.BurstMultiplier,
+				PerClient: true, StatusCode: limitStatus,
+			})
+		}
+	}
+	if p.BasicAuth != nil {
+		spec.BasicAuth = t.ingressBasicAuth(ing, p.BasicAuth)
+	}
+	if p.ExtAuth != nil {
+		spec.ExtAuth = t.ingressExtAuth(ing, p.ExtAuth)
+	}
+	return spec
+}
