@@ -71,7 +71,7 @@ func (t *translator) fleetRoutesByIngress(fleet string) map[string]map[string]bo
 func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.NginxPolicy) model.RoutePolicySpec {
 	spec := model.RoutePolicySpec{MaxRequestBodyBytes: p.MaxBodyBytes, IdleTimeoutSeconds: p.IdleTimeoutSeconds}
 	if sr := p.SourceRanges; sr != nil {
-		spec.SourceRanges = &model.SourceRanges{Allow: sr.Allow, Deny: sr.Deny}
+		spec.SourceRanges = &model.SourceRanges{Allow: sr.Allow, Deny: sr.Deny, DenyAll: sr.Allow != nil && len(sr.Allow) == 0}
 	}
 	if rl := p.RateLimit; rl != nil {
 		for _, r := range []struct{ requests, period uint32 }{{rl.PerSecond, 1}, {rl.PerMinute, 60}} {

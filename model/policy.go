@@ -37,11 +37,13 @@ type RoutePolicySpec struct {
 	IdleTimeoutSeconds uint32 `json:"idleTimeoutSeconds,omitempty"`
 }
 
-// SourceRanges refuse (403) clients whose address is in Deny, or, when Allow is not nil, outside Allow
-// (an empty, non-nil Allow refuses everyone). Both hold CIDR prefixes.
+// SourceRanges refuse (403) clients whose address is in Deny or, when Allow is not empty, outside
+// Allow; DenyAll refuses every client (an allow-list without a usable range). Allow and Deny hold CIDR
+// prefixes.
 type SourceRanges struct {
-	Allow []string `json:"allow,omitempty"`
-	Deny  []string `json:"deny,omitempty"`
+	Allow   []string `json:"allow,omitempty"`
+	Deny    []string `json:"deny,omitempty"`
+	DenyAll bool     `json:"denyAll,omitempty"`
 }
 
 // RateLimit lets each client address (one shared bucket when PerClient is false) send Requests per
