@@ -33,6 +33,7 @@ func parseExtAuth(annotations map[string]string, findings []Finding) (*ExtAuth, 
 		u.Path = "/"
 	}
 	ea := ExtAuth{URL: u}
+	findings = append(findings, approximated("auth-url", "served by Envoy's ext_authz: only a 200 answer lets a request through (nginx: any 2xx), and every other answer of the auth service goes back to the client (nginx: 401 and 403, other answers become 500)"))
 	if v, ok := nginxValue(annotations, "auth-response-headers"); ok {
 		for _, h := range strings.Split(v, ",") {
 			if h = strings.TrimSpace(h); h != "" {

@@ -35,8 +35,9 @@ func typed(m proto.Message) *anypb.Any {
 	return a
 }
 
-// httpConnectionManager is the HTTP filter chain of a port: routes over RDS, CORS, router.
-func httpConnectionManager(port uint32, tls bool) *listenerv3.Filter {
+// httpConnectionManager is the HTTP filter chain of a port: routes over RDS, the route policy filters
+// the fleet needs, CORS, router.
+func httpConnectionManager(port uint32, tls bool, policy []*hcmv3.HttpFilter) *listenerv3.Filter {
 	prefix := "http"
 	if tls {
 		prefix = "https"
@@ -47,10 +48,10 @@ func httpConnectionManager(port uint32, tls bool) *listenerv3.Filter {
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			RouteConfigName: routeConfigName(port), ConfigSource: adsConfigSource(),
 		}},
-		HttpFilters: []*hcmv3.HttpFilter{
-			{Name: wellknown.CORS, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&corsv3.Cors{})}},
-			{Name: wellknown.Router, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&routerv3.Router{})}},
-		},
+		HttpFilters: append(policy,
+			&hcmv3.HttpFilter{Name: wellknown.CORS, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&corsv3.Cors{})}},
+			&hcmv3.HttpFilter{Name: wellknown.Router, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&routerv3.Router{})}},
+		),
 		UseRemoteAddress:             wrapperspb.Bool(true),
 		NormalizePath:                wrapperspb.Bool(true),
 		MergeSlashes:                 true,
@@ -122,7 +123,7 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) []*listenerv3.F
 		if len(creds) == 0 || !claim(names) {
 			continue
 		}
-		hcm := httpConnectionManager(port, true)
+		hcm := httpConnectionManager(port, true, b.policyFilters())
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},

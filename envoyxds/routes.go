@@ -88,6 +88,7 @@ func (b *builder) translateRoute(r *istionet.HTTPRoute, port uint32) ([]*routev3
 		if r.CorsPolicy != nil {
 			route.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.CORS: typed(corsPolicy(r.CorsPolicy))}
 		}
+		b.applyPolicy(route)
 		out = append(out, route)
 	}
 	return out, nil

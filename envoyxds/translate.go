@@ -55,6 +55,7 @@ func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error
 	if b.opts.BindAddress == "" {
 		b.opts.BindAddress = "0.0.0.0"
 	}
+	b.indexPolicies()
 	ports := b.fleetPorts()
 	for _, p := range slices.Sorted(maps.Keys(ports)) {
 		if err := b.buildPort(p, ports[p]); err != nil {
@@ -79,6 +80,10 @@ type builder struct {
 	rules map[string]*hostRules
 	// upstreamSecrets are the SDS secrets the clusters' TLS contexts load, by SDS name.
 	upstreamSecrets map[string]upstreamSecret
+	// policies are the route policies of the fleet by route name; policyFilterUsed the filters they
+	// need (policies.go).
+	policies         map[string]*model.RoutePolicySpec
+	policyFilterUsed map[string]bool
 }
 
 // clusterRef is a Service port, and a subset of a DestinationRule, some route of the fleet sends to.
@@ -141,7 +146,7 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
 	}
 	if len(httpServers) > 0 {
-		hcm := httpConnectionManager(port, false)
+		hcm := httpConnectionManager(port, false, b.policyFilters())
 		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
 	} else {
 		chains := b.tlsFilterChains(port, tlsServers)

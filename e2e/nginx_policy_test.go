@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nginxPolicyIngress is an Ingress of namespace shop for host <name>.example.com, sending / to the
+// Service app, with ingress-nginx annotations (keys without prefix).
+func nginxPolicyIngress(name string, annotations map[string]string) string {
+	var ann strings.Builder
+	for k, v := range annotations {
+		fmt.Fprintf(&ann, "    nginx.ingress.kubernetes.io/%s: %q\n", k, v)
+	}
+	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: %s
+  namespace: shop
+  annotations:
+%sspec:
+  ingressClassName: gatebridge
+  rules:
+  - host: %s.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}
+`, name, ann.String(), name)
+}
+
+// shaUser is an htpasswd line with a {SHA} hash.
+func shaUser(user, password string) string {
+	sum := sha1.Sum([]byte(password))
+	return user + ":{SHA}" + base64.StdEncoding.EncodeToString(sum[:]) + "\n"
+}
+
+// startAuthService runs an auth-url service: it lets through requests bearing "Bearer good" or the
+// cookie session=good (answering 200 with X-Auth-Request-User) and answers 401 to others.
+func startAuthService(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session, _ := r.Cookie("session")
+		if r.URL.Path != "/check" || r.Header.Get("Authorization") != "Bearer good" && (session == nil || session.Value != "good") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("X-Auth-Request-User", "alice")
+		w.Header().Set("X-Not-Copied", "1")
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return l.Addr().String()
+}
+
+// policyRequest is one request through Envoy's HTTP port from the loopback address from.
+type policyRequest struct {
+	from, method, host, path string
+	header                   map[string]string
+	body                     string
+}
+
+func (h *harness) send(r policyRequest) (int, http.Header, echo, error) {
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(r.from)}}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", h.ports[h.httpPort]))
+	}}
+	defer tr.CloseIdleConnections()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequest(r.method, "http://"+r.host+r.path, body)
+	if err != nil {
+		return 0, nil, echo{}, err
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return roundTrip(client, req)
+}
+
+// TestNginxPoliciesThroughEnvoy sends real requests through a real Envoy programmed from Ingresses whose
+// ingress-nginx annotations become route policies: source ranges, per-client rate limits, basic
+// authentication, an auth-url service, the body size limit and the idle timeout.
+func TestNginxPoliciesThroughEnvoy(t *testing.T) {
+	app := startBackend(t, "app")
+	files := map[string]string{
+		"class.yaml":  ingressClass,
+		"app.yaml":    service("shop", "app", app.addr),
+		"auth.yaml":   service("shop", "auth", startAuthService(t)),
+		"plain.yaml":  nginxPolicyIngress("plain", nil),
+		"allow.yaml":  nginxPolicyIngress("allow", map[string]string{"allowlist-source-range": "127.0.0.2"}),
+		"deny.yaml":   nginxPolicyIngress("deny", map[string]string{"denylist-source-range": "127.0.0.3/32"}),
+		"limit.yaml":  nginxPolicyIngress("limit", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2"}),
+		"basic.yaml":  nginxPolicyIngress("basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Staff"}),
+		"nouser.yaml": nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
+		"ext.yaml":    nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
+		"body.yaml":   nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
+		"idle.yaml":   nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
+		"users.yaml": fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: shop}\ndata: {auth: %s}\n---\n"+
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: apr1-only, namespace: shop}\ndata: {auth: %s}\n",
+			base64.StdEncoding.EncodeToString([]byte(shaUser("alice", "wonderland"))),
+			base64.StdEncoding.EncodeToString([]byte("bob:$apr1$9Cv/OMGj$7Ld5d2q9r2rWmF3sJ6m5h/\n"))),
+	}
+	h := start(t, "ingress-gatebridge", files)
+	get := func(from, name, path string, header map[string]string) policyRequest {
+		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
+	}
+	eventually(t, "first configuration", func() error {
+		code, _, _, err := h.send(get("127.0.0.1", "body", "/", nil))
+		if err != nil || code != 200 {
+			return fmt.Errorf("GET body.example.com: %d %v", code, err)
+		}
+		return nil
+	})
+	expect := func(t *testing.T, r policyRequest, want int) (http.Header, echo) {
+		t.Helper()
+		code, hdr, e, err := h.send(r)
+		if err != nil || code != want {
+			t.Errorf("%s %s%s from %s: %d (%v), want %d", r.method, r.host, r.path, r.from, code, err, want)
+		}
+		return hdr, e
+	}
+	t.Run("source ranges", func(t *testing.T) { testSourceRanges(t, expect, get) })
+	t.Run("rate limit per client address", func(t *testing.T) {
+		// Two requests a minute, bursts of four: the fifth request of a client is refused with 503,
+		// while another client still has its own bucket.
+		for i := range 4 {
+			expect(t, get("127.0.0.4", "limit", fmt.Sprintf("/%d", i), nil), 200)
+		}
+		expect(t, get("127.0.0.4", "limit", "/over", nil), 503)
+		expect(t, get("127.0.0.5", "limit", "/other-client", nil), 200)
+	})
+	t.Run("basic auth", func(t *testing.T) { testBasicAuth(t, expect, get) })
+	t.Run("auth-url", func(t *testing.T) {
+		_, e := expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer good"}), 200)
+		if got := e.Headers["X-Auth-Request-User"]; len(got) != 1 || got[0] != "alice" || e.Headers["X-Not-Copied"] != nil {
+			t.Errorf("the backend got headers %v, want X-Auth-Request-User: alice and no X-Not-Copied", e.Headers)
+		}
+		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Cookie": "session=good"}), 200)
+		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer bad"}), 401)
+		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
+	})
+	t.Run("body size", func(t *testing.T) {
+		post := func(n int) policyRequest {
+			return policyRequest{from: "127.0.0.1", method: http.MethodPost, host: "body.example.com", path: "/upload", body: strings.Repeat("x", n)}
+		}
+		expect(t, post(1024), 200)
+		expect(t, post(1025), 413)
+		expect(t, policyRequest{from: "127.0.0.1", method: http.MethodPost, host: "plain.example.com", path: "/upload", body: strings.Repeat("x", 100_000)}, 200)
+	})
+	t.Run("idle timeout", func(t *testing.T) {
+		// The backend answers /slow after two seconds: one second of silence resets the stream (504),
+		// while a route without the annotation waits.
+		expect(t, get("127.0.0.1", "idle", "/slow", nil), 504)
+		expect(t, get("127.0.0.1", "plain", "/slow", nil), 200)
+	})
+}
+
+type expectFunc func(t *testing.T, r policyRequest, want int) (http.Header, echo)
+
+func testSourceRanges(t *testing.T, expect expectFunc, get func(from, name, path string, header map[string]string) policyRequest) {
+	expect(t, get("127.0.0.2", "allow", "/", nil), 200)
+	expect(t, get("127.0.0.1", "allow", "/", nil), 403)
+	expect(t, get("127.0.0.1", "deny", "/", nil), 200)
+	expect(t, get("127.0.0.3", "deny", "/", nil), 403)
+	expect(t, get("127.0.0.3", "plain", "/", nil), 200)
+}
+
+func testBasicAuth(t *testing.T, expect expectFunc, get func(from, name, path string, header map[string]string) policyRequest) {
+	basic := func(user, password string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
+	}
+	hdr, _ := expect(t, get("127.0.0.1", "basic", "/", nil), 401)
+	if got := hdr.Get("WWW-Authenticate"); !strings.Contains(got, `realm="Staff"`) {
+		t.Errorf("WWW-Authenticate = %q, want the realm Staff", got)
+	}
+	expect(t, get("127.0.0.1", "basic", "/", basic("alice", "wonderland")), 200)
+	expect(t, get("127.0.0.1", "basic", "/", basic("alice", "wrong")), 401)
+	// A Secret whose only user has a hash Envoy cannot check refuses everyone.
+	expect(t, get("127.0.0.1", "nouser", "/", basic("bob", "anything")), 401)
+	expect(t, get("127.0.0.1", "nouser", "/", nil), 401)
+}

@@ -1,0 +1,264 @@
+package envoyxds
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	rbacconfigv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
+	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// The HTTP filters that serve route policies. Each is in the chain disabled, only when some route of
+// the fleet needs it, and enabled with that route's settings by the route's typed_per_filter_config.
+const (
+	filterRateLimit = "envoy.filters.http.local_ratelimit"
+	filterRBAC      = wellknown.HTTPRoleBasedAccessControl
+	filterBasicAuth = "envoy.filters.http.basic_auth"
+	filterExtAuthz  = wellknown.HTTPExternalAuthorization
+	filterBodySize  = "envoy.filters.http.buffer"
+)
+
+// policyFilterOrder is the order of the policy filters, as nginx runs its phases: rate limits
+// (preaccess), then address ranges, basic and external authentication (access), then the body.
+var policyFilterOrder = []string{filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz, filterBodySize}
+
+// noUser is an htpasswd line no password matches (the hash is of no known input): basic_auth needs at
+// least one user, and a route whose Secret has no usable user must refuse everyone.
+const noUser = "gatebridge-no-user:{SHA}AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+
+// Limits of the policy filters.
+const (
+	// extAuthTimeout bounds a check request.
+	extAuthTimeout = 10 * time.Second
+	// maxClientBuckets is how many client addresses a rate-limited route keeps a bucket for (least
+	// recently used first out).
+	maxClientBuckets = 10000
+)
+
+// indexPolicies maps the fleet's routes to their policy and notes which filters they need.
+func (b *builder) indexPolicies() {
+	b.policies = map[string]*model.RoutePolicySpec{}
+	b.policyFilterUsed = map[string]bool{}
+	for i := range b.snap.RoutePolicies {
+		p := &b.snap.RoutePolicies[i]
+		if p.Fleet != b.fleet {
+			continue
+		}
+		for _, r := range p.Routes {
+			b.policies[r] = &p.Spec
+		}
+		for name := range policyConfigs(&p.Spec) {
+			b.policyFilterUsed[name] = true
+		}
+	}
+}
+
+// policyFilters are the disabled policy filters the fleet's HTTP connection managers carry.
+func (b *builder) policyFilters() []*hcmv3.HttpFilter {
+	var out []*hcmv3.HttpFilter
+	for _, name := range policyFilterOrder {
+		if b.policyFilterUsed[name] {
+			out = append(out, &hcmv3.HttpFilter{Name: name, Disabled: true, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(baseFilterConfig(name))}})
+		}
+	}
+	return out
+}
+
+// baseFilterConfig is the chain-level configuration of a policy filter; routes override all of it.
+func baseFilterConfig(name string) proto.Message {
+	switch name {
+	case filterRateLimit:
+		return &localratelimitv3.LocalRateLimit{StatPrefix: "route_rate_limit"}
+	case filterRBAC:
+		return &rbacv3.RBAC{}
+	case filterBasicAuth:
+		return &basicauthv3.BasicAuth{Users: inline(noUser)}
+	case filterExtAuthz:
+		// Every route names its own service; a request reaching this one fails with 500.
+		return &extauthzv3.ExtAuthz{
+			Services:      &extauthzv3.ExtAuthz_HttpService{HttpService: httpAuthService("unset.invalid", "unset-ext-authz", "/")},
+			StatusOnError: &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
+			// Every header of the request goes to the auth service, as nginx's auth_request does.
+			AllowedHeaders: &matcherv3.ListStringMatcher{Patterns: []*matcherv3.StringMatcher{{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: ".*"}}}}},
+		}
+	}
+	return &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(1)}
+}
+
+// applyPolicy enables, on an Envoy route, the filters its model route's policy asks for.
+func (b *builder) applyPolicy(route *routev3.Route) {
+	spec, ok := b.policies[route.Name]
+	if !ok {
+		return
+	}
+	if spec.ExtAuth != nil {
+		b.useCluster(clusterRef{host: spec.ExtAuth.Host, port: spec.ExtAuth.Port})
+	}
+	for name, cfg := range policyConfigs(spec) {
+		if route.TypedPerFilterConfig == nil {
+			route.TypedPerFilterConfig = map[string]*anypb.Any{}
+		}
+		route.TypedPerFilterConfig[name] = typed(&routev3.FilterConfig{Config: typed(cfg)})
+	}
+	if ra := route.GetRoute(); ra != nil && spec.IdleTimeoutSeconds > 0 {
+		ra.IdleTimeout = durationpb.New(time.Duration(spec.IdleTimeoutSeconds) * time.Second)
+	}
+}
+
+// policyConfigs are the per-route configurations of the filters a policy needs, by filter name.
+func policyConfigs(spec *model.RoutePolicySpec) map[string]proto.Message {
+	out := map[string]proto.Message{}
+	if len(spec.RateLimits) > 0 {
+		out[filterRateLimit] = rateLimitConfig(spec.RateLimits)
+	}
+	if sr := spec.SourceRanges; sr != nil && (sr.DenyAll || len(sr.Allow) > 0 || len(sr.Deny) > 0) {
+		out[filterRBAC] = &rbacv3.RBACPerRoute{Rbac: &rbacv3.RBAC{Rules: sourceRangeRules(sr)}}
+	}
+	if ba := spec.BasicAuth; ba != nil {
+		users := string(ba.Htpasswd)
+		if strings.TrimSpace(users) == "" {
+			users = noUser
+		}
+		out[filterBasicAuth] = &basicauthv3.BasicAuthPerRoute{Users: inline(users), Realm: ba.Realm}
+	}
+	if ea := spec.ExtAuth; ea != nil {
+		out[filterExtAuthz] = extAuthConfig(ea)
+	}
+	if spec.MaxRequestBodyBytes > 0 {
+		// The buffer filter answers 413 to larger bodies, chunked or not; like nginx (whose
+		// proxy-request-buffering is on by default) it reads the whole body before going upstream. Envoy
+		// 1.40's body_size_limit filter would not buffer, but cannot be configured per route.
+		limit := uint32(min(spec.MaxRequestBodyBytes, math.MaxUint32))
+		out[filterBodySize] = &bufferv3.BufferPerRoute{Override: &bufferv3.BufferPerRoute_Buffer{Buffer: &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(limit)}}}
+	}
+	return out
+}
+
+func inline(s string) *corev3.DataSource {
+	return &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s}}
+}
+
+// sourceRangeRules let through the clients (by the address of the connection's peer) that are outside
+// Deny and, when there is an allow-list, inside Allow; Envoy answers the others 403.
+func sourceRangeRules(sr *model.SourceRanges) *rbacconfigv3.RBAC {
+	if sr.DenyAll {
+		return &rbacconfigv3.RBAC{Action: rbacconfigv3.RBAC_DENY, Policies: map[string]*rbacconfigv3.Policy{
+			"deny-all": {Permissions: []*rbacconfigv3.Permission{anyPermission()}, Principals: []*rbacconfigv3.Principal{{Identifier: &rbacconfigv3.Principal_Any{Any: true}}}},
+		}}
+	}
+	var ids []*rbacconfigv3.Principal
+	if len(sr.Allow) > 0 {
+		ids = append(ids, inRanges(sr.Allow))
+	}
+	if len(sr.Deny) > 0 {
+		ids = append(ids, &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_NotId{NotId: inRanges(sr.Deny)}})
+	}
+	return &rbacconfigv3.RBAC{Action: rbacconfigv3.RBAC_ALLOW, Policies: map[string]*rbacconfigv3.Policy{
+		"source-ranges": {
+			Permissions: []*rbacconfigv3.Permission{anyPermission()},
+			Principals:  []*rbacconfigv3.Principal{{Identifier: &rbacconfigv3.Principal_AndIds{AndIds: &rbacconfigv3.Principal_Set{Ids: ids}}}},
+		},
+	}}
+}
+
+func anyPermission() *rbacconfigv3.Permission {
+	return &rbacconfigv3.Permission{Rule: &rbacconfigv3.Permission_Any{Any: true}}
+}
+
+// inRanges matches a peer address in any of the prefixes (model.Validate checked that they parse).
+func inRanges(prefixes []string) *rbacconfigv3.Principal {
+	set := &rbacconfigv3.Principal_Set{}
+	for _, s := range prefixes {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			continue
+		}
+		set.Ids = append(set.Ids, &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_DirectRemoteIp{DirectRemoteIp: &corev3.CidrRange{
+			AddressPrefix: p.Addr().String(), PrefixLen: wrapperspb.UInt32(uint32(p.Bits())),
+		}}})
+	}
+	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_OrIds{OrIds: set}}
+}
+
+// rateLimitConfig gives each client address (the peer of the connection) a bucket per limit: one
+// descriptor per limit, keyed by the limit's number and the address, whose value Envoy fills in per
+// client (a dynamic descriptor).
+func rateLimitConfig(limits []model.RateLimit) *localratelimitv3.LocalRateLimit {
+	hundred := &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 100, Denominator: typev3.FractionalPercent_HUNDRED}}
+	cfg := &localratelimitv3.LocalRateLimit{
+		StatPrefix:     "route_rate_limit",
+		Status:         &typev3.HttpStatus{Code: typev3.StatusCode(limits[0].StatusCode)},
+		FilterEnabled:  hundred,
+		FilterEnforced: hundred,
+		// The default bucket is used only by a request no descriptor matches (none: every request has a
+		// peer address); its one-second fill interval divides every limit's.
+		TokenBucket:                     &typev3.TokenBucket{MaxTokens: 1 << 30, TokensPerFill: wrapperspb.UInt32(1 << 30), FillInterval: durationpb.New(time.Second)},
+		AlwaysConsumeDefaultTokenBucket: wrapperspb.Bool(false),
+		MaxDynamicDescriptors:           wrapperspb.UInt32(maxClientBuckets),
+	}
+	for i, l := range limits {
+		key := fmt.Sprint(i)
+		action := &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: "limit", DescriptorValue: key}}}
+		client := &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}}
+		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{action, client}})
+		cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{
+			Entries:     []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "limit", Value: key}, {Key: "remote_address"}},
+			TokenBucket: tokenBucket(l),
+		})
+	}
+	return cfg
+}
+
+// tokenBucket holds a limit's burst and refills it at the limit's rate, in whole seconds: per second
+// when the period divides the requests evenly, else all of them once per period.
+func tokenBucket(l model.RateLimit) *typev3.TokenBucket {
+	tokens, every := l.Requests, l.PeriodSeconds
+	if l.Requests%l.PeriodSeconds == 0 {
+		tokens, every = l.Requests/l.PeriodSeconds, 1
+	}
+	return &typev3.TokenBucket{MaxTokens: l.Burst, TokensPerFill: wrapperspb.UInt32(tokens), FillInterval: durationpb.New(time.Duration(every) * time.Second)}
+}
+
+// extAuthConfig sends a route's check requests to its auth service and copies the listed headers of a 200 answer to the upstream request.
+func extAuthConfig(ea *model.ExtAuth) *extauthzv3.ExtAuthzPerRoute {
+	svc := httpAuthService(fmt.Sprintf("%s:%d", ea.Host, ea.Port), clusterName(clusterRef{host: ea.Host, port: ea.Port}), ea.Path)
+	if len(ea.ResponseHeaders) > 0 {
+		upstream := &matcherv3.ListStringMatcher{}
+		for _, h := range ea.ResponseHeaders {
+			upstream.Patterns = append(upstream.Patterns, &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: h}, IgnoreCase: true})
+		}
+		svc.AuthorizationResponse = &extauthzv3.AuthorizationResponse{AllowedUpstreamHeaders: upstream}
+	}
+	return &extauthzv3.ExtAuthzPerRoute{Override: &extauthzv3.ExtAuthzPerRoute_CheckSettings{CheckSettings: &extauthzv3.CheckSettings{
+		ServiceOverride: &extauthzv3.CheckSettings_HttpService{HttpService: svc},
+	}}}
+}
+
+func httpAuthService(authority, cluster, path string) *extauthzv3.HttpService {
+	return &extauthzv3.HttpService{
+		ServerUri: &corev3.HttpUri{
+			Uri: "http://" + authority + path, HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: cluster}, Timeout: durationpb.New(extAuthTimeout),
+		},
+		PathOverride: path,
+	}
+}
