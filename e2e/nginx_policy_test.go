@@ -69,7 +69,7 @@ type policyRequest struct {
 	body                     string
 }
 
-func (h *harness) send(r policyRequest) (int, http.Header, echo, error) {
+func (h *harness) sendFrom(r policyRequest) (int, http.Header, echo, error) {
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(r.from)}}
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return dialer.DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", h.ports[h.httpPort]))
@@ -118,7 +118,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
 	}
 	eventually(t, "first configuration", func() error {
-		code, _, _, err := h.send(get("127.0.0.1", "body", "/", nil))
+		code, _, _, err := h.sendFrom(get("127.0.0.1", "body", "/", nil))
 		if err != nil || code != 200 {
 			return fmt.Errorf("GET body.example.com: %d %v", code, err)
 		}
@@ -126,7 +126,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 	})
 	expect := func(t *testing.T, r policyRequest, want int) (http.Header, echo) {
 		t.Helper()
-		code, hdr, e, err := h.send(r)
+		code, hdr, e, err := h.sendFrom(r)
 		if err != nil || code != want {
 			t.Errorf("%s %s%s from %s: %d (%v), want %d", r.method, r.host, r.path, r.from, code, err, want)
 		}
