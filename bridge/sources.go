@@ -24,9 +24,12 @@ import (
 // sources are the informers whose caches make the Input.
 type sources struct {
 	listers []func(in *convert.Input) error
+	// auth caches the Secrets Ingresses name for basic authentication (authsecrets.go).
+	auth *authSecrets
 }
 
-// tlsSecrets selects the Secrets the controller caches: TLS Secrets only, never every Secret.
+// tlsSecrets selects the Secrets the controller caches for TLS: TLS Secrets only, never every Secret.
+// The Secrets an Ingress names for basic authentication are watched one by one (authsecrets.go).
 const tlsSecrets = "type=kubernetes.io/tls"
 
 // startSources starts an informer per kind translation reads (Gateway API kinds only when the API
@@ -42,7 +45,7 @@ func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.In
 		o.FieldSelector = tlsSecrets
 	}))
 	gf := gwinformers.NewSharedInformerFactory(gw, 0)
-	s := &sources{}
+	s := &sources{auth: newAuthSecrets(ctx, kube, onChange)}
 	var synced []cache.InformerSynced
 	for _, k := range kinds(kf, sf, gf) {
 		if k.resource != "" && !served[k.resource] {
@@ -72,6 +75,8 @@ func (s *sources) input() (convert.Input, error) {
 			return in, err
 		}
 	}
+	s.auth.follow(authSecretNames(in.Ingresses))
+	in.Secrets = append(in.Secrets, s.auth.secrets()...)
 	return in, nil
 }
 

@@ -1,0 +1,121 @@
+package bridge
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gatebridge/gatebridge/annotations"
+)
+
+// authSecretSyncWait bounds how long a translation waits for the cache of a Secret it has just started
+// to watch: long enough to spare a spurious "not found" Event, short enough not to stall the loop.
+const authSecretSyncWait = 5 * time.Second
+
+// authSecrets caches the Secrets that Ingresses name in an ingress-nginx auth-secret annotation, each
+// with its own informer scoped to its namespace and to its name (field selector metadata.name): the
+// controller never caches every Secret, only the TLS ones and those it is asked about, and it sees
+// their updates and deletion. A Secret no Ingress names any more is no longer watched.
+type authSecrets struct {
+	ctx      context.Context
+	kube     kubernetes.Interface
+	onChange func()
+
+	mu      sync.Mutex
+	watches map[nsName]*secretWatch
+}
+
+type nsName struct{ namespace, name string }
+
+type secretWatch struct {
+	informer cache.SharedIndexInformer
+	stop     context.CancelFunc
+}
+
+func newAuthSecrets(ctx context.Context, kube kubernetes.Interface, onChange func()) *authSecrets {
+	return &authSecrets{ctx: ctx, kube: kube, onChange: onChange, watches: map[nsName]*secretWatch{}}
+}
+
+// authSecretNames are the Secrets the Ingresses name for basic authentication in their own namespace
+// (translation refuses a Secret of another namespace, so it is not read).
+func authSecretNames(ings []networkingv1.Ingress) map[nsName]bool {
+	out := map[nsName]bool{}
+	for i := range ings {
+		settings, _ := annotations.ParseIngress(ings[i].Annotations)
+		ba := settings.Policy.BasicAuth
+		if ba == nil || ba.SecretName == "" || cmp.Or(ba.SecretNamespace, ings[i].Namespace) != ings[i].Namespace {
+			continue
+		}
+		out[nsName{ings[i].Namespace, ba.SecretName}] = true
+	}
+	return out
+}
+
+// follow watches exactly the named Secrets: it starts an informer for each new name (waiting a little
+// for its first list) and stops those of names no longer asked for.
+func (a *authSecrets) follow(names map[nsName]bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var started []cache.InformerSynced
+	for n := range names {
+		if _, ok := a.watches[n]; !ok {
+			w := a.watch(n)
+			a.watches[n] = w
+			started = append(started, w.informer.HasSynced)
+		}
+	}
+	for n, w := range a.watches {
+		if !names[n] {
+			w.stop()
+			delete(a.watches, n)
+		}
+	}
+	if len(started) > 0 {
+		ctx, cancel := context.WithTimeout(a.ctx, authSecretSyncWait)
+		defer cancel()
+		cache.WaitForCacheSync(ctx.Done(), started...)
+	}
+}
+
+func (a *authSecrets) watch(n nsName) *secretWatch {
+	ctx, stop := context.WithCancel(a.ctx)
+	f := informers.NewSharedInformerFactoryWithOptions(a.kube, 0, informers.WithNamespace(n.namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", n.name).String()
+		}))
+	inf := f.Core().V1().Secrets().Informer()
+	// The handler only asks for a rebuild: a registration error would leave the cache unwatched but
+	// still listed, which the next change of any other object catches.
+	_, _ = inf.AddEventHandler(changeHandler(a.onChange, false))
+	f.Start(ctx.Done())
+	return &secretWatch{informer: inf, stop: stop}
+}
+
+// secrets lists the watched Secrets, except TLS ones (the TLS cache holds them already), sorted.
+func (a *authSecrets) secrets() []corev1.Secret {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []corev1.Secret
+	for n, w := range a.watches {
+		for _, obj := range w.informer.GetStore().List() {
+			s, ok := obj.(*corev1.Secret)
+			if ok && s.Namespace == n.namespace && s.Name == n.name && s.Type != corev1.SecretTypeTLS {
+				out = append(out, *s)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y corev1.Secret) int {
+		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
+	})
+	return out
+}
