@@ -27,9 +27,10 @@ convert-example: build
 	$(BIN) convert -f $(EXAMPLE) --status
 
 # test: every test of the project: vet, unit and golden tests, fuzz seeds, the tests against a real
-# control plane, and the end-to-end tests
-# through a real Envoy.
-test: vet unit integration e2e
+# control plane, the end-to-end tests through a real Envoy, and the Gateway API conformance suite (the
+# core tests of the three profiles and the extended features gatebridge claims; its report goes to a
+# temporary file, the committed one is rewritten by `make conformance`).
+test: vet unit integration e2e conformance-check
 
 vet:
 	$(GO) vet ./...
@@ -105,7 +106,10 @@ crds:
 # CONFORMANCE_FLAGS go to the runner: -run-test NAME, -features LIST, -keep, -work DIR.
 GATEWAY_API_VERSION := v1.6.3
 CONFORMANCE_REPORT  ?= conformance/reports/$(GATEWAY_API_VERSION)-report.yaml
-.PHONY: conformance
+.PHONY: conformance conformance-check
+conformance-check:
+	$(MAKE) conformance CONFORMANCE_REPORT=$$(mktemp -d)/report.yaml
+
 conformance: build envoy k8s
 	cd conformance && $(GO) build -o ../bin/echo-basic sigs.k8s.io/gateway-api/conformance/echo-basic
 	cd conformance && $(GO) build -o ../bin/run-conformance ./cmd/run-conformance
