@@ -12,12 +12,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
+	corev1informers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
+	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
 )
 
@@ -175,5 +177,36 @@ func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInf
 		watched("grpcroutes", true, gw.GRPCRoutes(), func(in *convert.Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
 		watched("tlsroutes", true, gw.TLSRoutes(), func(in *convert.Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
 		watched("referencegrants", false, gw.ReferenceGrants(), func(in *convert.Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants }),
+		watched("backendtlspolicies", true, gw.BackendTLSPolicies(), func(in *convert.Input) *[]gwapiv1.BackendTLSPolicy { return &in.BackendTLSPolicies }),
+		caConfigMaps(core),
 	}
+}
+
+// caConfigMaps watches the ConfigMaps BackendTLSPolicies may name for CA certificates. Which ones they
+// name changes with the policies, so every ConfigMap is watched, but the cache keeps only each one's
+// identity and its ca.crt.
+func caConfigMaps(core corev1informers.Interface) kind {
+	return kind{"", false, func() (cache.SharedIndexInformer, func(*convert.Input) error) {
+		i := core.ConfigMaps()
+		inf := i.Informer()
+		_ = inf.SetTransform(keepCACert) // fails only once the informer runs: it has not started yet
+		return inf, copyAll[corev1.ConfigMap](i.Lister(), func(in *convert.Input) *[]corev1.ConfigMap { return &in.ConfigMaps })
+	}}
+}
+
+// keepCACert strips a ConfigMap down to what translation reads: its name, namespace, version and
+// ca.crt.
+func keepCACert(obj any) (any, error) {
+	cm, ok := obj.(*corev1.ConfigMap)
+	if !ok {
+		return obj, nil // a deletion tombstone: kept as it is
+	}
+	out := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		Name: cm.Name, Namespace: cm.Namespace, UID: cm.UID, ResourceVersion: cm.ResourceVersion,
+		Generation: cm.Generation, CreationTimestamp: cm.CreationTimestamp,
+	}}
+	if v, ok := cm.Data[certs.CACertKey]; ok {
+		out.Data = map[string]string{certs.CACertKey: v}
+	}
+	return out, nil
 }

@@ -2,12 +2,15 @@ package bridge
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/cache"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
@@ -59,4 +62,34 @@ func TestOnlyStatusChanged(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestKeepCACert checks that the ConfigMap cache keeps a ConfigMap's identity and ca.crt, and nothing
+// else of its data.
+func TestKeepCACert(t *testing.T) {
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "ca", Namespace: "app", ResourceVersion: "7", Labels: map[string]string{"a": "b"}},
+		Data:       map[string]string{"ca.crt": "PEM", "app.properties": "password=hunter2"},
+		BinaryData: map[string][]byte{"blob": []byte("x")},
+	}
+	got, err := keepCACert(cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := got.(*corev1.ConfigMap)
+	if out.Name != "ca" || out.Namespace != "app" || out.ResourceVersion != "7" || len(out.Data) != 1 || out.Data["ca.crt"] != "PEM" || out.BinaryData != nil || out.Labels != nil {
+		t.Errorf("kept %+v", out)
+	}
+	if tomb := (cache.DeletedFinalStateUnknown{Key: "app/ca"}); !reflect.DeepEqual(mustKeep(t, tomb), tomb) {
+		t.Error("a tombstone was changed")
+	}
+}
+
+func mustKeep(t *testing.T, obj any) any {
+	t.Helper()
+	out, err := keepCACert(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -71,6 +71,9 @@ func (w *statusWriter) write(ctx context.Context, in *convert.Input, st *convert
 	for i := range in.Ingresses {
 		count(w.ingress(ctx, &in.Ingresses[i], st))
 	}
+	for i := range in.BackendTLSPolicies {
+		count(w.backendTLSPolicy(ctx, &in.BackendTLSPolicies[i], st))
+	}
 	return n, errors.Join(errs...)
 }
 
@@ -138,6 +141,33 @@ func (w *statusWriter) route(kind string, meta *metav1.ObjectMeta, have *gwapiv1
 		return false, nil
 	}
 	return wrapStatus(update(merged), kind, meta.Namespace, meta.Name)
+}
+
+// backendTLSPolicy merges the ancestors gatebridge owns into a policy's status (others' ancestors
+// stay; ours that translation no longer wants go) and writes it when it changed.
+func (w *statusWriter) backendTLSPolicy(ctx context.Context, p *gwapiv1.BackendTLSPolicy, st *convert.Status) (bool, error) {
+	want := st.BackendTLSPolicies[convert.ObjectRef{Kind: "BackendTLSPolicy", Namespace: p.Namespace, Name: p.Name}]
+	merged := gwapiv1.PolicyStatus{}
+	for _, a := range p.Status.Ancestors {
+		if a.ControllerName != w.controller {
+			merged.Ancestors = append(merged.Ancestors, a)
+		}
+	}
+	for _, a := range want.Ancestors {
+		for _, old := range p.Status.Ancestors {
+			if old.ControllerName == a.ControllerName && equality.Semantic.DeepEqual(old.AncestorRef, a.AncestorRef) {
+				a.Conditions = keepTransitionTimes(old.Conditions, a.Conditions)
+			}
+		}
+		merged.Ancestors = append(merged.Ancestors, a)
+	}
+	if equality.Semantic.DeepEqual(p.Status, merged) || len(p.Status.Ancestors) == 0 && len(merged.Ancestors) == 0 {
+		return false, nil
+	}
+	c := p.DeepCopy()
+	c.Status = merged
+	_, err := w.gw.GatewayV1().BackendTLSPolicies(p.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
+	return wrapStatus(err, "BackendTLSPolicy", p.Namespace, p.Name)
 }
 
 func (w *statusWriter) ingress(ctx context.Context, ing *networkingv1.Ingress, st *convert.Status) (bool, error) {

@@ -10,21 +10,25 @@ import (
 )
 
 // destinationRuleFor says how Envoy talks to a backend Service. Its ports that speak HTTP/2 in clear
-// text (h2c, or gRPC) get UPGRADE. TLS origination is not derived from appProtocol (a passthrough
-// TLSRoute to such a port must not be wrapped twice); BackendTLSPolicy and annotations ask for it
-// explicitly: subsets carry what Ingress annotations ask (ingress_backend.go), and the routes of those
-// Ingresses name them. It returns nil when there is nothing to say. The rule does not depend on the
-// fleet, so its Fleet is empty.
-func destinationRuleFor(svc model.Service, subsets []*istionet.Subset, subsetSources []string) *model.DestinationRule {
+// text (h2c, or gRPC) get UPGRADE, and its ports BackendTLSPolicies target get their TLS origination
+// (tls, by host and port). TLS origination is not derived from appProtocol (a passthrough TLSRoute to
+// such a port must not be wrapped twice). Subsets carry what Ingress annotations ask
+// (ingress_backend.go), and the routes of those Ingresses name them; a subset's own tls replaces the
+// port's. It returns nil when there is nothing to say. The rule does not depend on the fleet, so its
+// Fleet is empty.
+func destinationRuleFor(svc model.Service, subsets []*istionet.Subset, subsetSources []string, tls map[hostPort]portTLS) *model.DestinationRule {
 	var ports []*istionet.TrafficPolicy_PortTrafficPolicy
 	for _, p := range svc.Ports {
 		pp := &istionet.TrafficPolicy_PortTrafficPolicy{Port: &istionet.PortSelector{Number: p.Number}}
-		switch p.Protocol {
-		case model.ProtocolHTTP2, model.ProtocolGRPC:
+		if p.Protocol == model.ProtocolHTTP2 || p.Protocol == model.ProtocolGRPC {
 			pp.ConnectionPool = &istionet.ConnectionPoolSettings{Http: &istionet.ConnectionPoolSettings_HTTPSettings{
 				H2UpgradePolicy: istionet.ConnectionPoolSettings_HTTPSettings_UPGRADE,
 			}}
-		default:
+		}
+		if bt, ok := tls[hostPort{svc.Host, p.Number}]; ok {
+			pp.Tls = bt.settings
+		}
+		if pp.ConnectionPool == nil && pp.Tls == nil {
 			continue
 		}
 		ports = append(ports, pp)

@@ -81,6 +81,7 @@ func (t *translator) translateRules(rc *routeCommon, gateways map[nsName]*gatewa
 		res.entries = append(res.entries, entries...)
 	}
 	t.routeParentStatus(*rc, parents, res.refs, res.invalid, res.usable)
+	t.recordBackendParents(*rc, parents, res.entries)
 	t.addHTTPEntries(parents, res.entries)
 }
 

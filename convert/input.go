@@ -38,6 +38,10 @@ type Input struct {
 	// Secrets holds the TLS Secrets Ingresses and Gateways may name (in a cluster, every Secret of type
 	// kubernetes.io/tls); Translate parses only those that are named.
 	Secrets []corev1.Secret
+	// BackendTLSPolicies say how to originate TLS to Services; ConfigMaps hold the CA certificates
+	// they name (ca.crt).
+	BackendTLSPolicies []gwapiv1.BackendTLSPolicy
+	ConfigMaps         []corev1.ConfigMap
 }
 
 // ErrInvalidManifest marks a document that could not be read.
@@ -60,6 +64,10 @@ var decoders = map[typeKey]func(in *Input, doc []byte) error{
 	{"discovery.k8s.io", "EndpointSlice"}: decodeInto(func(in *Input) *[]discoveryv1.EndpointSlice { return &in.EndpointSlices }),
 	{"", "Namespace"}:                     decodeInto(func(in *Input) *[]corev1.Namespace { return &in.Namespaces }),
 	{"", "Secret"}:                        decodeInto(func(in *Input) *[]corev1.Secret { return &in.Secrets }),
+	{gwapiv1.GroupName, "BackendTLSPolicy"}: decodeInto(func(in *Input) *[]gwapiv1.BackendTLSPolicy {
+		return &in.BackendTLSPolicies
+	}),
+	{"", "ConfigMap"}: decodeInto(func(in *Input) *[]corev1.ConfigMap { return &in.ConfigMaps }),
 }
 
 func decodeInto[T any](field func(*Input) *[]T) func(*Input, []byte) error {
@@ -92,7 +100,7 @@ type jsonRaw []byte
 func (r *jsonRaw) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
 
 // Decode reads a stream of YAML or JSON documents (and v1 Lists) into in. Documents of kinds that
-// translation does not read (Deployments, ConfigMaps, ...) are skipped. Every document that cannot be
+// translation does not read (Deployments, ...) are skipped. Every document that cannot be
 // read yields an error naming the source, the document's position and the object; the others are kept.
 func (in *Input) Decode(source string, r io.Reader) error {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
@@ -252,6 +260,8 @@ func (in *Input) namespacedMeta() []*metav1.ObjectMeta {
 	out = appendMeta(out, in.Services, func(o *corev1.Service) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.EndpointSlices, func(o *discoveryv1.EndpointSlice) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.Secrets, func(o *corev1.Secret) *metav1.ObjectMeta { return &o.ObjectMeta })
+	out = appendMeta(out, in.BackendTLSPolicies, func(o *gwapiv1.BackendTLSPolicy) *metav1.ObjectMeta { return &o.ObjectMeta })
+	out = appendMeta(out, in.ConfigMaps, func(o *corev1.ConfigMap) *metav1.ObjectMeta { return &o.ObjectMeta })
 	return out
 }
 

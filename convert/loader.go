@@ -83,4 +83,6 @@ func (in *Input) append(other *Input) {
 	in.EndpointSlices = append(in.EndpointSlices, other.EndpointSlices...)
 	in.Namespaces = append(in.Namespaces, other.Namespaces...)
 	in.Secrets = append(in.Secrets, other.Secrets...)
+	in.BackendTLSPolicies = append(in.BackendTLSPolicies, other.BackendTLSPolicies...)
+	in.ConfigMaps = append(in.ConfigMaps, other.ConfigMaps...)
 }

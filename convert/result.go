@@ -110,6 +110,9 @@ type Status struct {
 	Gateways       map[ObjectRef]gwapiv1.GatewayStatus
 	// Routes holds the parent statuses gatebridge owns for HTTPRoutes, GRPCRoutes and TLSRoutes.
 	Routes map[ObjectRef]gwapiv1.RouteStatus
+	// BackendTLSPolicies holds, for every BackendTLSPolicy, the ancestors (Gateways) gatebridge owns;
+	// an empty status removes those it wrote before.
+	BackendTLSPolicies map[ObjectRef]gwapiv1.PolicyStatus
 }
 
 // Result is what Translate returns.
@@ -136,6 +139,7 @@ func (r *Result) StatusList() []ObjectStatus {
 	out = appendStatuses(out, r.Status.GatewayClasses)
 	out = appendStatuses(out, r.Status.Gateways)
 	out = appendStatuses(out, r.Status.Routes)
+	out = appendStatuses(out, r.Status.BackendTLSPolicies)
 	slices.SortFunc(out, func(a, b ObjectStatus) int { return compareRefs(a.Object, b.Object) })
 	return out
 }

@@ -56,6 +56,12 @@ func (t *translator) clientMaterial(byName map[string]model.TLSSecret) {
 				}
 				continue
 			}
+			if strings.HasPrefix(tls.CredentialName, policyCredentialPrefix) {
+				if m, ok := t.policyCAs[tls.CredentialName]; ok {
+					byName[m.Name] = m
+				}
+				continue // the policy's status says why it has no CA
+			}
 			m, err := t.secrets.ClientMaterial(tls.CredentialName, mode == istionet.ClientTLSSettings_MUTUAL)
 			if err != nil {
 				for _, src := range sourceRefs(dr.Meta) {

@@ -28,15 +28,21 @@ func Translate(in Input, opts Options) Result {
 		vsNames:   map[string]bool{},
 		grpcPorts: map[grpcPort]bool{},
 		secrets:   certs.Validate(in.Secrets, opts.Now.Time),
+		// BackendTLSPolicy: who uses each Service port, what TLS each port gets, the policies' CAs.
+		backendParents: map[hostPort]map[nsName]bool{},
+		policyTLS:      map[hostPort]portTLS{},
+		policyCAs:      map[string]model.TLSSecret{},
 		result: Result{Status: Status{
-			Ingresses:      map[ObjectRef]networkingv1.IngressStatus{},
-			GatewayClasses: map[ObjectRef]gwapiv1.GatewayClassStatus{},
-			Gateways:       map[ObjectRef]gwapiv1.GatewayStatus{},
-			Routes:         map[ObjectRef]gwapiv1.RouteStatus{},
+			Ingresses:          map[ObjectRef]networkingv1.IngressStatus{},
+			GatewayClasses:     map[ObjectRef]gwapiv1.GatewayClassStatus{},
+			Gateways:           map[ObjectRef]gwapiv1.GatewayStatus{},
+			Routes:             map[ObjectRef]gwapiv1.RouteStatus{},
+			BackendTLSPolicies: map[ObjectRef]gwapiv1.PolicyStatus{},
 		}},
 	}
 	t.translateIngresses()
 	t.translateGatewayAPI()
+	t.translateBackendTLSPolicies()
 	t.addServices()
 	t.addSecrets()
 	t.result.Snapshot.Sort()
@@ -66,6 +72,11 @@ type translator struct {
 	// secrets says, by "namespace/name", whether a Secret of the input can be served; each is checked
 	// when first named.
 	secrets *certs.Verdicts
+	// backendParents are, by Service port, the Gateways whose routes send to it; policyTLS is the TLS
+	// origination BackendTLSPolicies ask for on a port; policyCAs are their CA bundles by credential.
+	backendParents map[hostPort]map[nsName]bool
+	policyTLS      map[hostPort]portTLS
+	policyCAs      map[string]model.TLSSecret
 }
 
 type grpcPort struct {
@@ -101,7 +112,7 @@ func (t *translator) addServices() {
 		}
 		t.result.Snapshot.Services = append(t.result.Snapshot.Services, ms)
 		subsets, sources := t.subsets.of(k)
-		if dr := destinationRuleFor(ms, subsets, sources); dr != nil {
+		if dr := destinationRuleFor(ms, subsets, sources, t.policyTLS); dr != nil {
 			t.result.Snapshot.DestinationRules = append(t.result.Snapshot.DestinationRules, *dr)
 		}
 	}

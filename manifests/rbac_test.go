@@ -68,8 +68,12 @@ func testForbidden(ctx context.Context, t *testing.T, cluster *kubetest.Cluster,
 			_, err := kube.CoreV1().Secrets(namespace).Get(ctx, "any", metav1.GetOptions{})
 			return err
 		}},
-		{"read a ConfigMap", func() error {
-			_, err := kube.CoreV1().ConfigMaps(namespace).List(ctx, metav1.ListOptions{})
+		{"get one ConfigMap by name", func() error {
+			_, err := kube.CoreV1().ConfigMaps(namespace).Get(ctx, "any", metav1.GetOptions{})
+			return err
+		}},
+		{"change a ConfigMap", func() error {
+			_, err := kube.CoreV1().ConfigMaps("shop").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "planted"}}, metav1.CreateOptions{})
 			return err
 		}},
 		{"change a Gateway's spec", func() error {
