@@ -174,6 +174,13 @@ func (b *builder) tlsRouteChains(port uint32, servers []server, claim func([]str
 	return chains
 }
 
+// closingChain takes any connection and proxies it to the cluster of unresolved backends, which has no
+// endpoints: Envoy closes the connection.
+func (b *builder) closingChain(port uint32) *listenerv3.FilterChain {
+	dest := []*istionet.RouteDestination{{Destination: &istionet.Destination{Host: model.UnresolvedBackendHost}}}
+	return &listenerv3.FilterChain{Name: "closed", Filters: []*listenerv3.Filter{b.tcpProxy(fmt.Sprintf("closed_%d", port), dest)}}
+}
+
 // intersectSNI keeps the route's SNI names that the server's hosts take.
 func intersectSNI(sni, serverHosts []string) []string {
 	var out []string

@@ -151,7 +151,9 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 	} else {
 		chains := b.tlsFilterChains(port, tlsServers)
 		if len(chains) == 0 {
-			return nil // no server of the port can be served (missing certificates): Envoy refuses an empty listener
+			// No server of the port can be served (missing certificates, no route with a usable backend):
+			// the port still takes connections, as the Gateway listens there, and closes them.
+			chains = []*listenerv3.FilterChain{b.closingChain(port)}
 		}
 		l.FilterChains = chains
 		l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
