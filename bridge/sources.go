@@ -28,6 +28,8 @@ type sources struct {
 	listers []func(in *convert.Input) error
 	// auth caches the Secrets Ingresses name for basic authentication (authsecrets.go).
 	auth *authSecrets
+	// tlsCache is the store of the TLS Secrets informer: with auth, every Secret the controller holds.
+	tlsCache cache.Store
 }
 
 // tlsSecrets selects the Secrets the controller caches for TLS: TLS Secrets only, never every Secret.
@@ -60,6 +62,7 @@ func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.In
 		synced = append(synced, inf.HasSynced)
 		s.listers = append(s.listers, list)
 	}
+	s.tlsCache = sf.Core().V1().Secrets().Informer().GetStore()
 	kf.Start(ctx.Done())
 	sf.Start(ctx.Done())
 	gf.Start(ctx.Done())
