@@ -124,15 +124,23 @@ func (a Addressing) assign(in *convert.Input, opts convert.Options) assigned {
 // claimRequested gives a Gateway the pool address its spec.addresses asks for, or records why not.
 func (a Addressing) claimRequested(pool *addressPool, g *gwapiv1.Gateway, out *assigned) {
 	key := g.Namespace + "/" + g.Name
+	for _, req := range g.Spec.Addresses {
+		if req.Type != nil && *req.Type != gwapiv1.IPAddressType {
+			out.errors[key] = fmt.Sprintf("address type %s is not supported; use an IPAddress of the pool %s", *req.Type, pool.prefix)
+			return
+		}
+	}
+	for _, req := range g.Spec.Addresses {
+		if err := pool.usable(req.Value, key); err != nil {
+			out.errors[key] = err.Error()
+			return
+		}
+	}
 	if len(g.Spec.Addresses) > 1 {
 		out.errors[key] = "only one address per Gateway is supported"
 		return
 	}
 	req := g.Spec.Addresses[0]
-	if req.Type != nil && *req.Type != gwapiv1.IPAddressType {
-		out.errors[key] = fmt.Sprintf("address type %s is not supported; use an IPAddress of the pool %s", *req.Type, pool.prefix)
-		return
-	}
 	if req.Value == "" { // an empty value asks for any address of the pool
 		return
 	}
@@ -153,6 +161,24 @@ func (a Addressing) claimRequested(pool *addressPool, g *gwapiv1.Gateway, out *a
 type addressPool struct {
 	prefix netip.Prefix
 	used   map[netip.Addr]string
+}
+
+// usable says why a requested address cannot be given to owner: not an IP address, outside the pool,
+// or taken by another owner. An empty value asks for any address and is usable.
+func (p *addressPool) usable(s, owner string) error {
+	if s == "" {
+		return nil
+	}
+	addr, err := netip.ParseAddr(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("address %q is not an IP address", s)
+	case !p.prefix.Contains(addr):
+		return fmt.Errorf("address %s is not in the pool %s", addr, p.prefix)
+	case p.used[addr] != "" && p.used[addr] != owner:
+		return fmt.Errorf("address %s is already used by %s", addr, p.used[addr])
+	}
+	return nil
 }
 
 // claim gives addr to owner when it is in the pool and free (or already owner's).

@@ -56,6 +56,8 @@ func TestAssignAddresses(t *testing.T) {
 			gateway("taken", 0, "gb", "", gwapiv1.GatewaySpecAddress{Value: "10.250.0.6"}),
 			gateway("hostname", 5, "gb", "", gwapiv1.GatewaySpecAddress{Type: &host, Value: "gw.example.com"}),
 			gateway("any", 6, "gb", "", gwapiv1.GatewaySpecAddress{Type: &ip}),
+			gateway("two-one-outside", 7, "gb", "", gwapiv1.GatewaySpecAddress{Value: "192.0.2.250"}, gwapiv1.GatewaySpecAddress{Value: "10.250.0.7"}),
+			gateway("two-usable", 8, "gb", "", gwapiv1.GatewaySpecAddress{Value: "10.250.0.3"}, gwapiv1.GatewaySpecAddress{Value: "10.250.0.4"}),
 		}},
 		want: assigned{
 			gateways: map[string][]string{"ns/kept": {"10.250.0.5"}, "ns/asks": {"10.250.0.6"}, "ns/any": {"10.250.0.1"}},
@@ -63,6 +65,9 @@ func TestAssignAddresses(t *testing.T) {
 				"ns/outside":  "address 10.1.0.1 is not in the pool 10.250.0.0/29",
 				"ns/taken":    "address 10.250.0.6 is already used by ns/asks",
 				"ns/hostname": "address type Hostname is not supported; use an IPAddress of the pool 10.250.0.0/29",
+				// The first unusable address is named, even when another of the Gateway's is usable.
+				"ns/two-one-outside": "address 192.0.2.250 is not in the pool 10.250.0.0/29",
+				"ns/two-usable":      "only one address per Gateway is supported",
 			},
 			classes: map[string][]string{"gatebridge": {"10.250.0.2"}},
 			bind: map[string]string{"gateway-ns-kept": "10.250.0.5", "gateway-ns-asks": "10.250.0.6", "gateway-ns-any": "10.250.0.1",

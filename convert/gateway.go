@@ -104,7 +104,7 @@ func (t *translator) translateGateways(classes map[string]bool) []*gatewayInfo {
 		for _, l := range info.listeners {
 			t.finishListener(gw, l)
 		}
-		if _, assigned := t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name]; len(gw.Spec.Addresses) > 0 && !assigned && t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name] == "" {
+		if _, assigned := t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name]; len(gw.Spec.Addresses) > 0 && !assigned && t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name] == "" && unsupportedAddressType(gw) == "" {
 			t.note(gatewayRef(gw), NoteWarning, "UnsupportedAddress", "spec.addresses is not supported; addresses come from the controller's address pool")
 		}
 		out = append(out, info)
@@ -310,6 +310,17 @@ func (t *translator) finishListener(gw *gwapiv1.Gateway, li *listenerInfo) {
 	}
 }
 
+// unsupportedAddressType returns the first type of the Gateway's spec.addresses other than IPAddress
+// (the default), or "".
+func unsupportedAddressType(gw *gwapiv1.Gateway) string {
+	for _, a := range gw.Spec.Addresses {
+		if a.Type != nil && *a.Type != gwapiv1.IPAddressType {
+			return string(*a.Type)
+		}
+	}
+	return ""
+}
+
 // finishGateway writes the status of a Gateway (after routes attached) and its Istio Gateway.
 func (t *translator) finishGateway(info *gatewayInfo) {
 	gw := info.gw
@@ -323,7 +334,11 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 		}
 	}
 	gen := gw.Generation
+	unsupported := unsupportedAddressType(gw)
 	switch {
+	case unsupported != "":
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), false, string(gwapiv1.GatewayReasonUnsupportedAddress),
+			fmt.Sprintf("spec.addresses: type %s is not supported; only IPAddress is", unsupported))
 	case ready == len(info.listeners):
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), true, string(gwapiv1.GatewayReasonAccepted), "")
 	case ready > 0:
@@ -333,7 +348,12 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), false, string(gwapiv1.GatewayReasonListenersNotValid), "no listener is valid")
 	}
 	addrErr := t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name]
+	if unsupported != "" {
+		addrErr = "spec.addresses has an address type that is not supported"
+	}
 	switch {
+	case unsupported != "":
+		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), addrErr)
 	case addrErr != "" && len(gw.Spec.Addresses) > 0:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonAddressNotUsable), addrErr)
 	case addrErr != "":
