@@ -17,6 +17,12 @@ type refProblem struct {
 
 // resolveBackend resolves a route's backendRef to a destination. Only core Services are supported.
 func (t *translator) resolveBackend(routeKind, routeNS string, ref gwapiv1.BackendObjectReference) (*istionet.Destination, *refProblem) {
+	return t.resolveService(gwapiv1.GroupName, routeKind, routeNS, ref)
+}
+
+// resolveService resolves a reference to a port of a Service made by an object of group fromGroup and
+// kind fromKind in namespace fromNS: another namespace needs a ReferenceGrant there.
+func (t *translator) resolveService(fromGroup, fromKind, fromNS string, ref gwapiv1.BackendObjectReference) (*istionet.Destination, *refProblem) {
 	group, kind := "", "Service"
 	if ref.Group != nil {
 		group = string(*ref.Group)
@@ -24,7 +30,7 @@ func (t *translator) resolveBackend(routeKind, routeNS string, ref gwapiv1.Backe
 	if ref.Kind != nil {
 		kind = string(*ref.Kind)
 	}
-	ns := routeNS
+	ns := fromNS
 	if ref.Namespace != nil && *ref.Namespace != "" {
 		ns = string(*ref.Namespace)
 	}
@@ -32,7 +38,7 @@ func (t *translator) resolveBackend(routeKind, routeNS string, ref gwapiv1.Backe
 	if group != "" || kind != "Service" {
 		return nil, &refProblem{gwapiv1.RouteReasonInvalidKind, fmt.Sprintf("backendRef %s/%s: kind %q of group %q is not supported", ns, name, kind, group)}
 	}
-	if !t.ix.refAllowed(gwapiv1.GroupName, routeKind, routeNS, "", "Service", ns, name) {
+	if !t.ix.refAllowed(fromGroup, fromKind, fromNS, "", "Service", ns, name) {
 		return nil, &refProblem{gwapiv1.RouteReasonRefNotPermitted, fmt.Sprintf("backendRef to Service %s/%s is not permitted by any ReferenceGrant in namespace %s", ns, name, ns)}
 	}
 	svc, ok := t.ix.services[nsName{ns, name}]

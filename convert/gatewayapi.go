@@ -43,6 +43,7 @@ func (t *translator) translateGatewayAPI() {
 		t.finishGateway(g)
 	}
 	t.buildHTTPVirtualServices()
+	t.addGatewayPolicies()
 	t.buildTLSVirtualServices()
 }
 

@@ -87,9 +87,16 @@ func (t *translator) translateRules(rc *routeCommon, gateways map[nsName]*gatewa
 
 // httpRuleEntries builds the entries of one HTTPRoute rule, one per match.
 func (t *translator) httpRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.HTTPRouteRule, refs **refProblem) ([]httpEntry, *refProblem) {
+	policy, fail, problem := t.rulePolicy(rc, rule.Filters, refs)
+	if problem != nil {
+		return nil, problem
+	}
 	base, rw, problem := t.httpRuleBase(rc, rule, refs)
 	if problem != nil {
 		return nil, problem
+	}
+	if fail {
+		failRule(base)
 	}
 	matches := rule.Matches
 	if len(matches) == 0 {
@@ -107,6 +114,9 @@ func (t *translator) httpRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.
 		route := proto.Clone(base).(*istionet.HTTPRoute)
 		route.Name = fmt.Sprintf("%s/%s/rules[%d]/matches[%d]", rc.ref.Namespace, rc.ref.Name, ruleIdx, mi)
 		route.Match = []*istionet.HTTPMatchRequest{mr}
+		if policy != nil {
+			t.policyRoutes[route.Name] = policy
+		}
 		entries = append(entries, httpEntry{rc: rc, rule: ruleIdx, match: mi, rank: rank, routes: expandPath(route, pm, rw)})
 	}
 	return entries, nil
@@ -192,6 +202,9 @@ func (t *translator) httpRuleBase(rc *routeCommon, rule gwapiv1.HTTPRouteRule, r
 	var rw pathRewrite
 	hasRewrite := false
 	for _, f := range rule.Filters {
+		if isRoutePolicyFilter(f) {
+			continue // rulePolicy applies it
+		}
 		switch f.Type {
 		case gwapiv1.HTTPRouteFilterRequestRedirect:
 			if f.RequestRedirect == nil {

@@ -37,10 +37,18 @@ func (t *translator) ingressBasicAuth(ing *networkingv1.Ingress, ba *annotations
 		t.note(ref, NoteWarning, ReasonSecretNotFound, "auth-secret %s not found; every request gets 401", out.Secret)
 		return out
 	}
-	hashes, err := secretUsers(secret, ba.SecretType)
+	t.basicAuthUsers(ref, "auth-secret", out, secret, ba.SecretType)
+	return out
+}
+
+// basicAuthUsers reads into out the users of a basic-auth Secret (what names it in the notes) whose
+// password hashes Envoy can check; notes on ref say which users cannot log in. With no usable user,
+// every request gets 401. Notes never quote the Secret's content.
+func (t *translator) basicAuthUsers(ref ObjectRef, what string, out *model.BasicAuth, secret *corev1.Secret, typ string) {
+	hashes, err := secretUsers(secret, typ)
 	if err != nil {
-		t.note(ref, NoteWarning, ReasonInvalidSecret, "auth-secret %s: %v; every request gets 401", out.Secret, err)
-		return out
+		t.note(ref, NoteWarning, ReasonInvalidSecret, "%s %s: %v; every request gets 401", what, out.Secret, err)
+		return
 	}
 	var unusable []string
 	for _, user := range slices.Sorted(maps.Keys(hashes)) {
@@ -52,12 +60,11 @@ func (t *translator) ingressBasicAuth(ing *networkingv1.Ingress, ba *annotations
 		out.Htpasswd = append(out.Htpasswd, user+":"+hashes[user]+"\n"...)
 	}
 	if len(unusable) > 0 {
-		t.note(ref, NoteWarning, ReasonAuthUsersUnusable, "auth-secret %s: Envoy cannot check the password hashes of %s (only {SHA} hashes, made by htpasswd -s); they cannot log in", out.Secret, strings.Join(unusable, ", "))
+		t.note(ref, NoteWarning, ReasonAuthUsersUnusable, "%s %s: Envoy cannot check the password hashes of %s (only {SHA} hashes, made by htpasswd -s); they cannot log in", what, out.Secret, strings.Join(unusable, ", "))
 	}
 	if len(out.Users) == 0 {
-		t.note(ref, NoteWarning, ReasonAuthUsersUnusable, "auth-secret %s has no usable user; every request gets 401", out.Secret)
+		t.note(ref, NoteWarning, ReasonAuthUsersUnusable, "%s %s has no usable user; every request gets 401", what, out.Secret)
 	}
-	return out
 }
 
 func (t *translator) findSecret(namespace, name string) *corev1.Secret {

@@ -19,6 +19,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	sigsjson "sigs.k8s.io/json"
+
+	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
 )
 
 // Input is everything translation reads. The controller fills it from informer caches, standalone mode
@@ -32,9 +34,11 @@ type Input struct {
 	GRPCRoutes      []gwapiv1.GRPCRoute
 	TLSRoutes       []gwapiv1.TLSRoute
 	ReferenceGrants []gwapiv1.ReferenceGrant
-	Services        []corev1.Service
-	EndpointSlices  []discoveryv1.EndpointSlice
-	Namespaces      []corev1.Namespace
+	// RoutePolicies are gatebridge's own policies, which HTTPRoute rules name in ExtensionRef filters.
+	RoutePolicies  []gbv1alpha1.RoutePolicy
+	Services       []corev1.Service
+	EndpointSlices []discoveryv1.EndpointSlice
+	Namespaces     []corev1.Namespace
 	// Secrets holds the TLS Secrets Ingresses and Gateways may name (in a cluster, every Secret of type
 	// kubernetes.io/tls); Translate parses only those that are named.
 	Secrets []corev1.Secret
@@ -52,18 +56,19 @@ type typeKey struct{ group, kind string }
 // decoders maps a group and kind to the function that strictly decodes one document into the Input.
 // Every served version of a group shares one Go type (older Gateway API versions are the same schema).
 var decoders = map[typeKey]func(in *Input, doc []byte) error{
-	{"networking.k8s.io", "IngressClass"}: decodeInto(func(in *Input) *[]networkingv1.IngressClass { return &in.IngressClasses }),
-	{"networking.k8s.io", "Ingress"}:      decodeInto(func(in *Input) *[]networkingv1.Ingress { return &in.Ingresses }),
-	{gwapiv1.GroupName, "GatewayClass"}:   decodeInto(func(in *Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
-	{gwapiv1.GroupName, "Gateway"}:        decodeInto(func(in *Input) *[]gwapiv1.Gateway { return &in.Gateways }),
-	{gwapiv1.GroupName, "HTTPRoute"}:      decodeInto(func(in *Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
-	{gwapiv1.GroupName, "GRPCRoute"}:      decodeInto(func(in *Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
-	{gwapiv1.GroupName, "TLSRoute"}:       decodeInto(func(in *Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
-	{gwapiv1.GroupName, "ReferenceGrant"}: decodeInto(func(in *Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants }),
-	{"", "Service"}:                       decodeInto(func(in *Input) *[]corev1.Service { return &in.Services }),
-	{"discovery.k8s.io", "EndpointSlice"}: decodeInto(func(in *Input) *[]discoveryv1.EndpointSlice { return &in.EndpointSlices }),
-	{"", "Namespace"}:                     decodeInto(func(in *Input) *[]corev1.Namespace { return &in.Namespaces }),
-	{"", "Secret"}:                        decodeInto(func(in *Input) *[]corev1.Secret { return &in.Secrets }),
+	{"networking.k8s.io", "IngressClass"}:              decodeInto(func(in *Input) *[]networkingv1.IngressClass { return &in.IngressClasses }),
+	{"networking.k8s.io", "Ingress"}:                   decodeInto(func(in *Input) *[]networkingv1.Ingress { return &in.Ingresses }),
+	{gwapiv1.GroupName, "GatewayClass"}:                decodeInto(func(in *Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
+	{gwapiv1.GroupName, "Gateway"}:                     decodeInto(func(in *Input) *[]gwapiv1.Gateway { return &in.Gateways }),
+	{gwapiv1.GroupName, "HTTPRoute"}:                   decodeInto(func(in *Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
+	{gwapiv1.GroupName, "GRPCRoute"}:                   decodeInto(func(in *Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
+	{gwapiv1.GroupName, "TLSRoute"}:                    decodeInto(func(in *Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
+	{gwapiv1.GroupName, "ReferenceGrant"}:              decodeInto(func(in *Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants }),
+	{gbv1alpha1.GroupName, gbv1alpha1.RoutePolicyKind}: decodeInto(func(in *Input) *[]gbv1alpha1.RoutePolicy { return &in.RoutePolicies }),
+	{"", "Service"}:                                    decodeInto(func(in *Input) *[]corev1.Service { return &in.Services }),
+	{"discovery.k8s.io", "EndpointSlice"}:              decodeInto(func(in *Input) *[]discoveryv1.EndpointSlice { return &in.EndpointSlices }),
+	{"", "Namespace"}:                                  decodeInto(func(in *Input) *[]corev1.Namespace { return &in.Namespaces }),
+	{"", "Secret"}:                                     decodeInto(func(in *Input) *[]corev1.Secret { return &in.Secrets }),
 	{gwapiv1.GroupName, "BackendTLSPolicy"}: decodeInto(func(in *Input) *[]gwapiv1.BackendTLSPolicy {
 		return &in.BackendTLSPolicies
 	}),
@@ -257,6 +262,7 @@ func (in *Input) namespacedMeta() []*metav1.ObjectMeta {
 	out = appendMeta(out, in.GRPCRoutes, func(o *gwapiv1.GRPCRoute) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.TLSRoutes, func(o *gwapiv1.TLSRoute) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.ReferenceGrants, func(o *gwapiv1.ReferenceGrant) *metav1.ObjectMeta { return &o.ObjectMeta })
+	out = appendMeta(out, in.RoutePolicies, func(o *gbv1alpha1.RoutePolicy) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.Services, func(o *corev1.Service) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.EndpointSlices, func(o *discoveryv1.EndpointSlice) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.Secrets, func(o *corev1.Secret) *metav1.ObjectMeta { return &o.ObjectMeta })

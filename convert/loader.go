@@ -79,6 +79,7 @@ func (in *Input) append(other *Input) {
 	in.GRPCRoutes = append(in.GRPCRoutes, other.GRPCRoutes...)
 	in.TLSRoutes = append(in.TLSRoutes, other.TLSRoutes...)
 	in.ReferenceGrants = append(in.ReferenceGrants, other.ReferenceGrants...)
+	in.RoutePolicies = append(in.RoutePolicies, other.RoutePolicies...)
 	in.Services = append(in.Services, other.Services...)
 	in.EndpointSlices = append(in.EndpointSlices, other.EndpointSlices...)
 	in.Namespaces = append(in.Namespaces, other.Namespaces...)

@@ -21,13 +21,15 @@ import (
 // never fails as a whole: a bad object gets a status condition or a note, and the others are translated.
 func Translate(in Input, opts Options) Result {
 	t := &translator{
-		opts:      opts.withDefaults(),
-		in:        &in,
-		ix:        newIndex(&in),
-		services:  map[nsName]bool{},
-		vsNames:   map[string]bool{},
-		grpcPorts: map[grpcPort]bool{},
-		secrets:   certs.Validate(in.Secrets, opts.Now.Time),
+		opts:         opts.withDefaults(),
+		in:           &in,
+		ix:           newIndex(&in),
+		services:     map[nsName]bool{},
+		vsNames:      map[string]bool{},
+		grpcPorts:    map[grpcPort]bool{},
+		policies:     map[nsName]*resolvedPolicy{},
+		policyRoutes: map[string]*resolvedPolicy{},
+		secrets:      certs.Validate(in.Secrets, opts.Now.Time),
 		// BackendTLSPolicy: who uses each Service port, what TLS each port gets, the policies' CAs.
 		backendParents: map[hostPort]map[nsName]bool{},
 		policyTLS:      map[hostPort]portTLS{},
@@ -69,6 +71,10 @@ type translator struct {
 	grpcPorts map[grpcPort]bool
 	// subsets are the DestinationRule subsets Ingresses ask of their Services (ingress_backend.go).
 	subsets ingressSubsets
+	// policies are the RoutePolicies HTTPRoute rules name (nil: not in the input), translated once;
+	// policyRoutes maps the names of the HTTP routes of those rules to their policy.
+	policies     map[nsName]*resolvedPolicy
+	policyRoutes map[string]*resolvedPolicy
 	// secrets says, by "namespace/name", whether a Secret of the input can be served; each is checked
 	// when first named.
 	secrets *certs.Verdicts

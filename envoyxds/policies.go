@@ -202,7 +202,8 @@ func inRanges(prefixes []string) *rbacconfigv3.Principal {
 
 // rateLimitConfig gives each client address (the peer of the connection) a bucket per limit: one
 // descriptor per limit, keyed by the limit's number and the address, whose value Envoy fills in per
-// client (a dynamic descriptor).
+// client (a dynamic descriptor). A limit that is not per client has one bucket, keyed by its number
+// only. Envoy answers every limit of a route with one status: model validation holds them equal.
 func rateLimitConfig(limits []model.RateLimit) *localratelimitv3.LocalRateLimit {
 	hundred := &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 100, Denominator: typev3.FractionalPercent_HUNDRED}}
 	cfg := &localratelimitv3.LocalRateLimit{
@@ -218,13 +219,15 @@ func rateLimitConfig(limits []model.RateLimit) *localratelimitv3.LocalRateLimit 
 	}
 	for i, l := range limits {
 		key := fmt.Sprint(i)
-		action := &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: "limit", DescriptorValue: key}}}
-		client := &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}}
-		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{action, client}})
-		cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{
-			Entries:     []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "limit", Value: key}, {Key: "remote_address"}},
-			TokenBucket: tokenBucket(l),
-		})
+		actions := []*routev3.RateLimit_Action{{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: "limit", DescriptorValue: key}}}}
+		entries := []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "limit", Value: key}}
+		if l.PerClient {
+			// A descriptor entry without a value makes a bucket per client address.
+			actions = append(actions, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}})
+			entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: "remote_address"})
+		}
+		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: actions})
+		cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{Entries: entries, TokenBucket: tokenBucket(l)})
 	}
 	return cfg
 }

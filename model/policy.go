@@ -122,6 +122,9 @@ func (s *RoutePolicySpec) problems() []string {
 		if rl.Requests == 0 || rl.PeriodSeconds == 0 || rl.Burst == 0 || rl.StatusCode < 200 || rl.StatusCode > 599 {
 			out = append(out, fmt.Sprintf("rate limit %+v: requests, period and burst must be positive, the status an HTTP status", rl))
 		}
+		if rl.StatusCode != s.RateLimits[0].StatusCode {
+			out = append(out, "rate limits: every limit of a route must answer the same status")
+		}
 	}
 	if a := s.ExtAuth; a != nil && (a.Host == "" || a.Port == 0 || !strings.HasPrefix(a.Path, "/")) {
 		out = append(out, "external auth: host, port and a path starting with / are required")

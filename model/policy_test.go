@@ -29,6 +29,9 @@ func TestValidatePolicies(t *testing.T) {
 		{name: "two policies on one route", ps: []RoutePolicy{policy("a", []string{"r1"}, ok), policy("b", []string{"r1"}, ok)}, wantErr: `route "r1" already has policy`},
 		{name: "no routes", ps: []RoutePolicy{policy("a", nil, ok)}, wantErr: "routes are required"},
 		{name: "bad prefix", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{SourceRanges: &SourceRanges{Deny: []string{"10.0.0.1"}}})}, wantErr: "source range"},
+		{name: "two statuses", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{
+			{Requests: 1, PeriodSeconds: 1, Burst: 1, StatusCode: 503}, {Requests: 9, PeriodSeconds: 60, Burst: 9, StatusCode: 429},
+		}})}, wantErr: "same status"},
 		{name: "empty bucket", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{{Requests: 1, PeriodSeconds: 1, StatusCode: 503}}})}, wantErr: "rate limit"},
 		{name: "auth without port", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Path: "/"}})}, wantErr: "external auth"},
 		{name: "a hash Envoy refuses", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{BasicAuth: &BasicAuth{Htpasswd: []byte("a:$apr1$x$y\n")}})}, wantErr: "{SHA}"},

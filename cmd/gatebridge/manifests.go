@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/gatebridge/gatebridge/manifests"
+	gatebridgecrds "github.com/gatebridge/gatebridge/manifests/crds/gatebridge"
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
 const manifestsUsage = `usage: gatebridge manifests <what> [flags]
 
 Prints manifests to apply with kubectl apply --server-side -f -:
-  crds [--channel standard|experimental]   the Gateway API CRDs
+  crds [--channel standard|experimental]   the Gateway API CRDs and gatebridge's RoutePolicy CRD
   install                                  namespace, RBAC, controller, IngressClass, GatewayClass
   envoy --fleet FLEET [flags]              the Envoy fleet of a Gateway or IngressClass`
 
@@ -60,7 +61,20 @@ func crdsManifests(args []string, stderr io.Writer) ([]byte, error) {
 	if ch != gatewayapicrds.Standard && ch != gatewayapicrds.Experimental {
 		return nil, fmt.Errorf("--channel %q: want standard or experimental", *channel)
 	}
-	return gatewayapicrds.Bundle(ch)
+	return crdBundle(ch)
+}
+
+// crdBundle is the Gateway API CRDs of a channel followed by gatebridge's own CRDs.
+func crdBundle(ch gatewayapicrds.Channel) ([]byte, error) {
+	gwapi, err := gatewayapicrds.Bundle(ch)
+	if err != nil {
+		return nil, err
+	}
+	own, err := gatebridgecrds.Bundle()
+	if err != nil {
+		return nil, err
+	}
+	return append(gwapi, own...), nil
 }
 
 func envoyManifests(args []string, stderr io.Writer) ([]byte, error) {

@@ -11,6 +11,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/gatebridge/gatebridge/manifests"
+	gatebridgecrds "github.com/gatebridge/gatebridge/manifests/crds/gatebridge"
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
@@ -29,13 +30,17 @@ func TestManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	own, err := gatebridgecrds.Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want []byte
 	}{
 		{[]string{"manifests", "envoy", "--fleet", manifests.IngressFleetOptions.Fleet}, fleet},
 		{[]string{"manifests", "install"}, install},
-		{[]string{"manifests", "crds", "--channel", "experimental"}, experimental},
+		{[]string{"manifests", "crds", "--channel", "experimental"}, append(experimental, own...)},
 	} {
 		code, out, errOut := runCLI(t, tc.args...)
 		if code != 0 || out != string(tc.want) {

@@ -1,0 +1,99 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Identity of the API.
+const (
+	GroupName       = "gatebridge.dev"
+	Version         = "v1alpha1"
+	RoutePolicyKind = "RoutePolicy"
+	// RoutePolicyResource is the plural name the API server serves RoutePolicies under.
+	RoutePolicyResource = "routepolicies"
+)
+
+// SchemeGroupVersion is the group and version of this API.
+var SchemeGroupVersion = schema.GroupVersion{Group: GroupName, Version: Version}
+
+// RoutePolicies is the resource of RoutePolicies, for dynamic clients.
+var RoutePolicies = SchemeGroupVersion.WithResource(RoutePolicyResource)
+
+// Defaults the translation applies to what a RoutePolicy leaves unset.
+const (
+	// DefaultRateLimitStatus answers a client over its rate.
+	DefaultRateLimitStatus = 429
+	// BasicAuthSecretKey is the key of the Secret holding the htpasswd lines of basic authentication.
+	BasicAuthSecretKey = "auth"
+)
+
+// RoutePolicy is what gatebridge does to the requests of the HTTPRoute rules that name it in an
+// ExtensionRef filter (group gatebridge.dev, kind RoutePolicy), beyond what Gateway API has fields for:
+// client address ranges, rate limits, basic and external authentication, body size and idle timeout.
+// Each part is optional; a rule names at most one RoutePolicy, of its own namespace.
+type RoutePolicy struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec RoutePolicySpec `json:"spec"`
+}
+
+// RoutePolicySpec lists what a RoutePolicy asks.
+type RoutePolicySpec struct {
+	SourceRanges *SourceRanges `json:"sourceRanges,omitempty"`
+	RateLimits   []RateLimit   `json:"rateLimits,omitempty"`
+	BasicAuth    *BasicAuth    `json:"basicAuth,omitempty"`
+	ExtAuth      *ExtAuth      `json:"extAuth,omitempty"`
+	// MaxRequestBodyBytes answers 413 to requests with a larger body; zero or unset sets no limit.
+	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes,omitempty"`
+	// IdleTimeoutSeconds resets a request that stays that long without activity (504 before the
+	// response starts); zero or unset keeps the default.
+	IdleTimeoutSeconds int32 `json:"idleTimeoutSeconds,omitempty"`
+}
+
+// SourceRanges refuse (403) clients whose address is in Deny or, when Allow is not empty, outside
+// Allow. Entries are CIDR prefixes ("10.0.0.0/8", "2001:db8::/32") or single addresses. DenyAll refuses
+// every client.
+type SourceRanges struct {
+	Allow   []string `json:"allow,omitempty"`
+	Deny    []string `json:"deny,omitempty"`
+	DenyAll bool     `json:"denyAll,omitempty"`
+}
+
+// RateLimit lets each client address (all clients together when PerClient is false) send Requests
+// every PeriodSeconds, in bursts of up to Burst requests (default: Requests); requests over the rate get
+// StatusCode (default 429).
+type RateLimit struct {
+	Requests      int32 `json:"requests"`
+	PeriodSeconds int32 `json:"periodSeconds"`
+	Burst         int32 `json:"burst,omitempty"`
+	// PerClient keeps a bucket per client address; default true.
+	PerClient  *bool `json:"perClient,omitempty"`
+	StatusCode int32 `json:"statusCode,omitempty"`
+}
+
+// BasicAuth asks for the credentials of the users of a Secret of the RoutePolicy's namespace: htpasswd
+// lines in its key "auth", with {SHA} hashes (htpasswd -s). Requests without valid credentials get 401.
+type BasicAuth struct {
+	SecretName string `json:"secretName"`
+	Realm      string `json:"realm,omitempty"`
+}
+
+// ExtAuth asks an HTTP service, a port of a Service, about each request: the check request goes to
+// Path with the request's headers; a 200 lets the request through, with ResponseHeaders copied from
+// the answer to the upstream request, and another answer goes back to the client.
+type ExtAuth struct {
+	BackendRef ServiceRef `json:"backendRef"`
+	Path       string     `json:"path"`
+	// ResponseHeaders are the headers of the answer copied to the upstream request.
+	ResponseHeaders []string `json:"responseHeaders,omitempty"`
+}
+
+// ServiceRef names a port of a Service. A Service of another namespace needs a ReferenceGrant of that
+// namespace allowing RoutePolicies (group gatebridge.dev) of the RoutePolicy's namespace.
+type ServiceRef struct {
+	Name      string  `json:"name"`
+	Namespace *string `json:"namespace,omitempty"`
+	Port      int32   `json:"port"`
+}
