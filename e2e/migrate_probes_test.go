@@ -48,13 +48,15 @@ type answer struct {
 	code                 int
 	backend, path        string
 	location, corsOrigin string
+	// proto is the protocol the backend was spoken to with (HTTP/1.1, HTTP/2.0).
+	proto string
 }
 
 func (a answer) String() string {
 	if a.err {
 		return "(connection failed)"
 	}
-	return fmt.Sprintf("[%d %s %s loc=%q cors=%q]", a.code, a.backend, a.path, a.location, a.corsOrigin)
+	return fmt.Sprintf("[%d %s %s %s loc=%q cors=%q]", a.code, a.backend, a.path, a.proto, a.location, a.corsOrigin)
 }
 
 // probes derives the requests of every migrated Ingress.
@@ -73,6 +75,11 @@ func (rt *corpusTrip) probes() []probe {
 			for _, h := range t.Hosts {
 				tlsHosts[h] = true
 			}
+		}
+	}
+	for _, hosts := range rt.passthroughHosts() {
+		for _, h := range hosts {
+			tlsHosts[h] = true
 		}
 	}
 	for class := range rt.ingress {
@@ -104,7 +111,7 @@ func (rt *corpusTrip) ruleProbes(ing *networkingv1.Ingress, rule networkingv1.In
 	paths := []string{"/", "/no-such-path-xyz"}
 	if rule.HTTP != nil {
 		for _, ip := range rule.HTTP.Paths {
-			paths = append(paths, pathForms(ip.Path)...)
+			paths = append(paths, pathForms(ip.Path, regexPaths(ing))...)
 		}
 	}
 	headers := rt.selectorHeaders(rule.Host)
@@ -127,8 +134,8 @@ func (rt *corpusTrip) ruleProbes(ing *networkingv1.Ingress, rule networkingv1.In
 }
 
 // pathForms are the path itself (its literal start for a regex), a sub-path and a longer string.
-func pathForms(path string) []string {
-	if i := strings.IndexAny(path, "()[]|$^*+?.\\{}"); i >= 0 {
+func pathForms(path string, regex bool) []string {
+	if i := strings.IndexAny(path, "()[]|$^*+?.\\{}"); regex && i >= 0 {
 		path = path[:i]
 	}
 	path = "/" + strings.TrimLeft(path, "/")
@@ -156,6 +163,12 @@ func (rt *corpusTrip) selectorHeaders(host string) []map[string]string {
 		}
 	}
 	return out
+}
+
+// regexPaths says whether ingress-nginx reads the paths of an Ingress as regular expressions.
+func regexPaths(ing *networkingv1.Ingress) bool {
+	_, rewrite := ing.Annotations[annotations.NginxPrefix+"rewrite-target"]
+	return rewrite || ing.Annotations[annotations.NginxPrefix+"use-regex"] == "true"
 }
 
 func cmpOr(a, b string) string {
@@ -239,7 +252,7 @@ func (h *harness) sendOnce(p probe, ca *pki.CA) answer {
 	if err != nil {
 		return answer{err: true}
 	}
-	return answer{code: code, backend: e.Backend, path: e.Path, location: hdr.Get("Location"), corsOrigin: hdr.Get("Access-Control-Allow-Origin")}
+	return answer{code: code, backend: e.Backend, path: e.Path, location: hdr.Get("Location"), corsOrigin: hdr.Get("Access-Control-Allow-Origin"), proto: e.Proto}
 }
 
 // waitReady waits until every Envoy of both sides has its listeners, routes included, active.

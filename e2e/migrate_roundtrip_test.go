@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"cmp"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gatebridge/gatebridge/annotations"
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/internal/pki"
@@ -94,17 +96,58 @@ func newRoundTrip(t *testing.T) *corpusTrip {
 }
 
 // backendsAndSecrets starts one backend per Service of the corpus (named namespace/name) and returns the
-// Services pointing at them, with the manifests of one certificate for every TLS host under the name of
-// each Secret either side uses.
+// Services pointing at them. A backend speaks HTTP/1.1 and HTTP/2 without TLS (gRPC and H2C backends),
+// or terminates TLS itself with a certificate for the hosts passed through to it (ssl-passthrough).
 func (rt *corpusTrip) backendsAndSecrets() map[string]string {
 	files := map[string]string{}
+	passthrough := rt.passthroughHosts()
 	for _, svc := range rt.in.Services {
-		b := startBackend(rt.t, svc.Namespace+"/"+svc.Name)
+		name := svc.Namespace + "/" + svc.Name
+		var b *backend
+		if hosts := passthrough[name]; len(hosts) > 0 {
+			leaf, err := rt.ca.IssueNow(hosts...)
+			if err != nil {
+				rt.t.Fatal(err)
+			}
+			cert, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
+			if err != nil {
+				rt.t.Fatal(err)
+			}
+			b = startTLSBackend(rt.t, name, cert)
+		} else {
+			b = startH2CBackend(rt.t, name)
+		}
 		s := svc.DeepCopy()
 		s.Annotations = map[string]string{"gatebridge.dev/endpoints": b.addr}
 		files["svc-"+svc.Namespace+"-"+svc.Name+".yaml"] = rt.manifest(s)
 	}
 	return files
+}
+
+// passthroughHosts are, by Service (namespace/name), the hosts ssl-passthrough Ingresses pass through to it.
+func (rt *corpusTrip) passthroughHosts() map[string][]string {
+	out := map[string][]string{}
+	for _, ing := range rt.in.Ingresses {
+		if ing.Annotations[annotations.NginxPrefix+"ssl-passthrough"] != "true" {
+			continue
+		}
+		for _, rule := range ing.Spec.Rules {
+			for _, p := range rulePaths(rule) {
+				if svc := p.Backend.Service; svc != nil && (p.Path == "/" || p.Path == "") {
+					key := ing.Namespace + "/" + svc.Name
+					out[key] = append(out[key], rule.Host)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func rulePaths(rule networkingv1.IngressRule) []networkingv1.HTTPIngressPath {
+	if rule.HTTP == nil {
+		return nil
+	}
+	return rule.HTTP.Paths
 }
 
 func (rt *corpusTrip) manifest(obj any) string {

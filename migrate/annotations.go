@@ -39,6 +39,7 @@ func (b *gwBuilder) mapAnnotations(p *ingressPlan) {
 	b.mapRewrite(p, done)
 	b.mapCORS(p, done)
 	b.mapBackend(p, done)
+	b.mapHosts(p, done)
 	if p.settings.Routing.Canary.Enabled {
 		for _, k := range canaryKeys {
 			mapped[k] = true // reported when merged into the primary
@@ -191,4 +192,19 @@ func rewriteFilter(r *gwapiv1.HTTPRouteRule) *gwapiv1.HTTPURLRewriteFilter {
 	}
 	r.Filters = append(r.Filters, gwapiv1.HTTPRouteFilter{Type: gwapiv1.HTTPRouteFilterURLRewrite, URLRewrite: &gwapiv1.HTTPURLRewriteFilter{}})
 	return r.Filters[len(r.Filters)-1].URLRewrite
+}
+
+func (b *gwBuilder) mapHosts(p *ingressPlan, done reporter) {
+	h := p.settings.Routing.Hosts
+	switch {
+	case h.SSLPassthrough:
+		done(Exact, "%s", []any{"TLS listeners in Passthrough mode and TLSRoutes to the backend of each host's path / (see the rule items); the HTTP paths are not served, as under ingress-nginx"}, "ssl-passthrough")
+		done(Exact, "%s", []any{"not served for an ssl-passthrough Ingress, as gatebridge serves it"}, "default-backend")
+	case h.DefaultBackend == "":
+	case p.annotationDefault != nil:
+		done(Exact, "requests to this Ingress's hosts that no path takes go to %s:%d (a last PathPrefix / rule per host, unless an older Ingress's default-backend has the host), as gatebridge serves it",
+			[]any{h.DefaultBackend, *p.annotationDefault[0].Port}, "default-backend")
+	default:
+		done(Lost, "Service %s (or a port of it) is not in the input: Gateway API needs a port number; add a last PathPrefix / rule to it by hand", []any{h.DefaultBackend}, "default-backend")
+	}
 }

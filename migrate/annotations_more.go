@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/gatebridge/gatebridge/annotations"
 )
 
 var corsKeys = []string{"enable-cors", "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers", "cors-allow-credentials", "cors-max-age"}
@@ -38,17 +36,15 @@ func (b *gwBuilder) mapCORS(p *ingressPlan, done reporter) {
 
 func (b *gwBuilder) mapBackend(p *ingressPlan, done reporter) {
 	be := p.settings.Routing.Backend
-	switch be.Protocol {
-	case "", annotations.BackendHTTP:
-	case annotations.BackendGRPC, annotations.BackendH2C:
-		b.action("Services of Ingress %s: set appProtocol kubernetes.io/h2c on the ports it sends to (Gateway API takes the backend protocol from the Service, not the route)", p.ref)
-		done(Approximated, "%s", []any{"HTTPRoute to the same Service; the backend speaks HTTP/2 only once its Service port has appProtocol kubernetes.io/h2c (see the actions)"}, "backend-protocol")
-	default:
+	if be.HTTP2() && !be.TLS() {
+		done(Exact, "%s", []any{"HTTP/2 to the backend: each host's item says with which route kind"}, "backend-protocol")
+	}
+	if be.TLS() {
 		done(Lost, "%s", []any{"TLS to the backend: a BackendTLSPolicy with the backend's CA (a ConfigMap) and hostname; not made by this version, write it by hand"}, "backend-protocol",
 			"proxy-ssl-secret", "proxy-ssl-verify", "proxy-ssl-name", "proxy-ssl-server-name")
 	}
 	if p.settings.Routing.Affinity != nil {
-		done(Lost, "%s", []any{"cookie affinity: HTTPRoute sessionPersistence (experimental) is not made by this version"}, "affinity", "session-cookie-name",
+		done(Lost, "%s", []any{"cookie affinity: HTTPRoute sessionPersistence (experimental) would carry it, but gatebridge does not serve sessionPersistence yet (it ignores the field with a warning), so none is made: requests are balanced without stickiness"}, "affinity", "session-cookie-name",
 			"session-cookie-path", "session-cookie-max-age", "session-cookie-expires", "session-cookie-secure", "session-cookie-samesite", "session-cookie-domain")
 	}
 }

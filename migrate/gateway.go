@@ -45,6 +45,10 @@ func (b *gwBuilder) assignHostTLS(cb *classBuild, p *ingressPlan, subject, h, se
 		p.item(subject, Lost, "", "TLS for rules without a host: ingress-nginx's default server answers HTTPS for them with its own certificate; the Gateway does not")
 		return
 	}
+	if ph, ok := cb.passthrough[h]; ok {
+		p.item(subject, Exact, h, "host passed through by %s (ssl-passthrough): its certificate is not used, as under ingress-nginx", ph.owner.ref)
+		return
+	}
 	if owner, ok := cb.tls[h]; ok {
 		if owner.owner != p || owner.secret != secret {
 			p.item(subject, Exact, h, "host already uses the certificate of %s (older), as under ingress-nginx", owner.owner.ref)
@@ -109,7 +113,7 @@ func (b *gwBuilder) buildGateways(cb *classBuild) {
 			namespace = b.gatewayNamespace(owners[sig], sig)
 		}
 		used[base] = true
-		for i, group := range shardHosts(bySignature[sig], cb.tls) {
+		for i, group := range shardHosts(bySignature[sig], cb) {
 			name := base
 			if i > 0 {
 				name = fmt.Sprintf("%s-%d", base, i+1)
@@ -138,17 +142,21 @@ func classHosts(cb *classBuild) []string {
 	for h := range cb.tls {
 		set[h] = true
 	}
+	for h := range cb.passthrough {
+		set[h] = true
+	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// shardHosts splits hosts into groups of at most maxListeners listeners (two for a host with TLS).
-func shardHosts(hosts []string, tls map[string]*hostTLS) [][]string {
+// shardHosts splits hosts into groups of at most maxListeners listeners (two for a host with TLS or
+// passed through).
+func shardHosts(hosts []string, cb *classBuild) [][]string {
 	var out [][]string
 	var cur []string
 	n := 0
 	for _, h := range hosts {
 		need := 1
-		if tls[h] != nil {
+		if cb.tls[h] != nil || cb.passthrough[h] != nil {
 			need = 2
 		}
 		if n+need > maxListeners {
@@ -178,6 +186,12 @@ func (b *gwBuilder) addGateway(cb *classBuild, g gatewayGroup) {
 			gw.Spec.Listeners = append(gw.Spec.Listeners, listener(hl.https, h, gwapiv1.HTTPSProtocolType, 443, certificateRef(g.namespace, t)))
 			b.grantSecret(g.namespace, t)
 		}
+		if cb.passthrough[h] != nil {
+			hl.passthrough = gwapiv1.SectionName(uniqueName("tls-"+sectionSlug(h), used))
+			used[string(hl.passthrough)] = true
+			mode := gwapiv1.TLSModePassthrough
+			gw.Spec.Listeners = append(gw.Spec.Listeners, listener(hl.passthrough, h, gwapiv1.TLSProtocolType, 443, &gwapiv1.ListenerTLSConfig{Mode: &mode}))
+		}
 		cb.listeners[h] = hl
 	}
 	b.out.gateways = append(b.out.gateways, gw)
@@ -187,7 +201,7 @@ func (b *gwBuilder) addGateway(cb *classBuild, g gatewayGroup) {
 	}
 	for _, p := range cb.plans {
 		for _, h := range p.routeHosts() {
-			if cb.listeners[h] == (hostListeners{gateway: g.name, namespace: g.namespace, http: cb.listeners[h].http, https: cb.listeners[h].https}) {
+			if hl := cb.listeners[h]; hl.gateway == g.name && hl.namespace == g.namespace {
 				p.report.Outputs = append(p.report.Outputs, "Gateway/"+g.namespace+"/"+g.name)
 			}
 		}

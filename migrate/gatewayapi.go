@@ -60,6 +60,8 @@ type classBuild struct {
 	tls map[string]*hostTLS
 	// listeners says, by host, where routes of that host attach.
 	listeners map[string]hostListeners
+	// passthrough holds, by host, the ssl-passthrough Ingress that passes its TLS connections through.
+	passthrough map[string]*passthroughHost
 }
 
 // hostTLS is the certificate a host is served with.
@@ -76,6 +78,8 @@ type hostTLS struct {
 type hostListeners struct {
 	gateway, namespace string
 	http, https        gwapiv1.SectionName
+	// passthrough is the TLS listener (mode Passthrough) of an ssl-passthrough host.
+	passthrough gwapiv1.SectionName
 }
 
 func (b *gwBuilder) migrateClass(c *ingressClass) {
@@ -84,11 +88,13 @@ func (b *gwBuilder) migrateClass(c *ingressClass) {
 		cb.plans = append(cb.plans, b.planIngress(ing))
 	}
 	resolveConflicts(cb.plans)
+	resolvePassthrough(cb)
 	b.assignTLS(cb)
 	b.buildGateways(cb)
 	for _, p := range cb.plans {
 		b.buildRoutes(cb, p)
 	}
+	b.buildTLSRoutes(cb)
 }
 
 // planIngress reads one Ingress: annotations, paths, default backend.
@@ -97,12 +103,18 @@ func (b *gwBuilder) planIngress(ing *networkingv1.Ingress) *ingressPlan {
 	p.report = &ObjectReport{Object: p.ref}
 	b.reports = append(b.reports, p.report)
 	p.settings, _ = annotations.ParseIngress(ing.Annotations)
+	if p.settings.Routing.Hosts.SSLPassthrough {
+		b.planPassthrough(p)
+		b.mapAnnotations(p)
+		return p
+	}
 	b.planPaths(p)
 	if db := ing.Spec.DefaultBackend; db != nil {
 		if ref, ok := b.backendRef(p, "spec.defaultBackend", "", *db); ok {
 			p.defaultBackend = ref
 		}
 	}
+	b.planAnnotationDefault(p)
 	for _, h := range p.hosts {
 		if isWildcard(h) {
 			p.item("spec.rules.host", Approximated, h, "wildcard host %s: a Gateway API hostname wildcard matches any number of DNS labels "+
@@ -146,6 +158,9 @@ func resolveConflicts(plans []*ingressPlan) {
 		}
 	}
 	defaults := map[string]bool{}
+	for _, p := range plans {
+		addAnnotationDefaults(p, defaults, claimed)
+	}
 	var catchAll *ingressPlan
 	for _, p := range plans {
 		if p.defaultBackend == nil {
@@ -153,30 +168,49 @@ func resolveConflicts(plans []*ingressPlan) {
 		}
 		if catchAll == nil {
 			catchAll = p
-			addDefault(p, "", claimed)
+			if !defaults[""] {
+				addDefault(p, "", p.defaultBackend, "spec.defaultBackend", claimed)
+			}
 		} else {
 			p.item("spec.defaultBackend", Exact, "", "serves the hosts of this Ingress's rules only: %s (older) takes the requests for other hosts", catchAll.ref)
 		}
 		for _, h := range p.hosts {
 			if h != "" && !defaults[h] {
 				defaults[h] = true
-				addDefault(p, h, claimed)
+				addDefault(p, h, p.defaultBackend, "spec.defaultBackend", claimed)
 			}
 		}
 	}
 }
 
-// addDefault adds the default backend of p as the last rule of host h, unless a path for "/" already
-// takes everything there.
-func addDefault(p *ingressPlan, h string, claimed map[string]*ingressPlan) {
+// addAnnotationDefaults gives the hosts of p's rules the Service of its default-backend annotation as
+// their last rule, unless an older Ingress's annotation took the host: as gatebridge serves it, the
+// annotation wins over spec.defaultBackend for those hosts.
+func addAnnotationDefaults(p *ingressPlan, defaults map[string]bool, claimed map[string]*ingressPlan) {
+	if p.annotationDefault == nil {
+		return
+	}
+	for _, h := range slices.Clone(p.hosts) {
+		if defaults[h] {
+			p.item(np+"default-backend", Exact, h, "an older Ingress's default-backend already takes this host's unmatched requests, as gatebridge serves it")
+			continue
+		}
+		defaults[h] = true
+		addDefault(p, h, p.annotationDefault, np+"default-backend", claimed)
+	}
+}
+
+// addDefault adds backend as the last rule of host h of p (a default backend), unless a path for "/"
+// already takes everything there.
+func addDefault(p *ingressPlan, h string, backend []gwapiv1.HTTPBackendRef, subject string, claimed map[string]*ingressPlan) {
 	if _, ok := claimed[h+" prefix /"]; ok {
 		return
 	}
 	if !slices.Contains(p.hosts, h) {
 		p.hosts = append(p.hosts, h)
 	}
-	p.paths[h] = append(p.paths[h], &pathRule{subject: "spec.defaultBackend", host: h, key: "prefix /", isDefault: true, rule: gwapiv1.HTTPRouteRule{
-		Matches: []gwapiv1.HTTPRouteMatch{{Path: new(pathOf(gwapiv1.PathMatchPathPrefix, "/"))}}, BackendRefs: p.defaultBackend,
+	p.paths[h] = append(p.paths[h], &pathRule{subject: subject, host: h, key: "prefix /", isDefault: true, rule: gwapiv1.HTTPRouteRule{
+		Matches: []gwapiv1.HTTPRouteMatch{{Path: new(pathOf(gwapiv1.PathMatchPathPrefix, "/"))}}, BackendRefs: backend,
 	}})
 }
 
@@ -197,4 +231,17 @@ func (p *ingressPlan) routeName(host string) string {
 		return p.ing.Name
 	}
 	return p.ing.Name + "-" + hostSlug(host)
+}
+
+// planAnnotationDefault reads the default-backend annotation: a Service of the Ingress's namespace, on its
+// first port, that takes the requests to the Ingress's hosts that no path takes.
+func (b *gwBuilder) planAnnotationDefault(p *ingressPlan) {
+	name := p.settings.Routing.Hosts.DefaultBackend
+	if name == "" {
+		return
+	}
+	svc := b.services[nsName{p.ing.Namespace, name}]
+	if svc != nil && len(svc.Spec.Ports) > 0 {
+		p.annotationDefault = []gwapiv1.HTTPBackendRef{{BackendRef: serviceRef(name, svc.Spec.Ports[0].Port)}}
+	}
 }

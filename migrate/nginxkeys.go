@@ -24,6 +24,11 @@ const (
 	whyHash      = "consistent hashing has no Gateway API field: sessionPersistence covers cookie and header stickiness only"
 	whyNotYet    = "not carried over by this version of gatebridge migrate; "
 	whyGlobalRL  = "global (shared memcached) rate limits have no Gateway API equivalent"
+	// whyNotServed is for keys gatebridge does not serve for Ingresses: carrying them over could not be
+	// checked against what the Ingress did under gatebridge.
+	whyNotServed = "gatebridge does not serve it for Ingresses, so migrate keeps the migrated routes to what gatebridge served; "
+	whyTimeouts  = "nginx times each read or write of the upstream connection; HTTPRoute timeouts (request, backendRequest) bound the whole exchange " +
+		"and would cut the long downloads and streams nginx let run, so none is set (gatebridge serves it for Ingresses as an idle timeout, a RoutePolicy field)"
 )
 
 // nginxKeyFates covers the ingress-nginx annotations this package has no mapping for. A known key missing
@@ -65,8 +70,10 @@ var nginxKeyFates = map[string]keyFate{
 	"proxy-http-version":          {Lost, "the HTTP version spoken upstream follows the Service port's appProtocol"},
 	"proxy-next-upstream":         {Lost, "the conditions of a retry: HTTPRoute retry (experimental) retries on status codes only"},
 	"proxy-next-upstream-timeout": {Lost, "no Gateway API field bounds the time spent on retries"},
-	"server-alias":                {Lost, whyNotYet + "add the aliases to the HTTPRoute's hostnames by hand"},
-	"from-to-www-redirect":        {Lost, whyNotYet + "add an HTTPRoute for the other host with a RequestRedirect filter (hostname)"},
+	"server-alias":                {Lost, whyNotServed + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
+	"from-to-www-redirect":        {Lost, whyNotServed + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
+	"proxy-read-timeout":          {Lost, whyTimeouts},
+	"proxy-send-timeout":          {Lost, whyTimeouts},
 	"limit-allowlist":             {Lost, "addresses exempt from rate limits: RoutePolicy has no exemption list"},
 	"limit-whitelist":             {Lost, "addresses exempt from rate limits: RoutePolicy has no exemption list"},
 	"satisfy":                     {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},

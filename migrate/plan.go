@@ -23,6 +23,10 @@ type ingressPlan struct {
 	paths map[string][]*pathRule
 	// defaultBackend is spec.defaultBackend as backendRefs (nil when absent or unusable).
 	defaultBackend []gwapiv1.HTTPBackendRef
+	// annotationDefault is the Service of the default-backend annotation as backendRefs.
+	annotationDefault []gwapiv1.HTTPBackendRef
+	// passthrough are the hosts an ssl-passthrough Ingress passes TLS connections through for.
+	passthrough []*passthroughHost
 }
 
 // pathRule is one Ingress path (or the default backend) as one HTTPRoute rule.

@@ -5,6 +5,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
 )
 
 // buildRoutes makes the HTTPRoutes of one Ingress: one per host (split at the API's limits). A host with
@@ -27,12 +29,32 @@ func (b *gwBuilder) buildRoutes(cb *classBuild, p *ingressPlan) {
 			parents = append(parents, parentRef(hl, hl.https))
 		}
 		name := p.routeName(h)
-		b.addHTTPRoutes(p, h, name, parents, rules)
+		b.addHostRoutes(cb, p, h, name, parents, rules)
 		if redirect {
 			b.addHTTPRoutes(p, h, name+"-redirect", []gwapiv1.ParentReference{parentRef(hl, hl.http)}, redirectRules(rules))
 			p.item("ssl-redirect", Exact, h, "HTTP requests get a 308 redirect to HTTPS, as ingress-nginx does by default for a host with TLS: HTTPRoute %s-redirect", name)
 		}
 	}
+}
+
+// addHostRoutes adds the routes of one host: a GRPCRoute for a backend-protocol GRPC(S) Ingress when its
+// rules allow one, HTTPRoutes otherwise (then the Service port needs appProtocol kubernetes.io/h2c for
+// HTTP/2 to the backend).
+func (b *gwBuilder) addHostRoutes(cb *classBuild, p *ingressPlan, h, name string, parents []gwapiv1.ParentReference, rules []gwapiv1.HTTPRouteRule) {
+	if !p.settings.Routing.Backend.HTTP2() {
+		b.addHTTPRoutes(p, h, name, parents, rules)
+		return
+	}
+	why := "backend-protocol H2C is not gRPC: GRPCRoute is for gRPC calls"
+	if p.settings.Routing.Backend.Protocol != annotations.BackendH2C {
+		var ok bool
+		if ok, why = b.addGRPCRoute(cb, p, h, name, parents, rules); ok {
+			return
+		}
+	}
+	b.addHTTPRoutes(p, h, name, parents, rules)
+	b.action("Services of Ingress %s: set appProtocol kubernetes.io/h2c on the ports it sends to (Gateway API takes the backend protocol from the Service, not the HTTPRoute)", p.ref)
+	p.item(np+"backend-protocol", Approximated, h, "HTTPRoute to the same Service (%s); the backend speaks HTTP/2 only once its Service port has appProtocol kubernetes.io/h2c (see the actions)", why)
 }
 
 func parentRef(hl hostListeners, section gwapiv1.SectionName) gwapiv1.ParentReference {

@@ -50,8 +50,8 @@ func TestOutputIsValid(t *testing.T) {
 		out.GatewayClasses = []gwapiv1.GatewayClass{{ObjectMeta: metav1.ObjectMeta{Name: DefaultGatewayClassName},
 			Spec: gwapiv1.GatewayClassSpec{ControllerName: convert.DefaultGatewayController}}}
 		res := convert.Translate(out, convert.Options{})
-		if len(res.Status.Routes) != len(out.HTTPRoutes) {
-			t.Errorf("%s: %d routes have status, want %d", base, len(res.Status.Routes), len(out.HTTPRoutes))
+		if want := len(out.HTTPRoutes) + len(out.GRPCRoutes) + len(out.TLSRoutes); len(res.Status.Routes) != want {
+			t.Errorf("%s: %d routes have status, want %d", base, len(res.Status.Routes), want)
 		}
 		for ref, st := range res.Status.Routes {
 			for _, p := range st.Parents {
