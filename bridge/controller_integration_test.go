@@ -88,6 +88,7 @@ func TestControllerAgainstAPIServer(t *testing.T) {
 	t.Run("status written and updated", e.testStatus)
 	t.Run("secret created after its ingress", e.testLateSecret)
 	t.Run("auth secret followed by name", e.testAuthSecret)
+	t.Run("proxy-ssl-secret followed by name", e.testProxySSLSecret)
 	t.Run("an expiring certificate is dropped without an API event", e.testExpiry)
 	t.Run("endpoints follow endpointslices", e.testEndpoints)
 	t.Run("restart loses no config", e.testRestart)

@@ -14,12 +14,12 @@ func CachedSecrets(c *Controller) (cached []string, watches map[string]cache.Sha
 	s := c.sources
 	stores := []cache.Store{s.tlsCache}
 	watches = map[string]cache.SharedIndexInformer{}
-	s.auth.mu.Lock()
-	for n, w := range s.auth.watches {
+	s.named.mu.Lock()
+	for n, w := range s.named.watches {
 		watches[n.namespace+"/"+n.name] = w.informer
 		stores = append(stores, w.informer.GetStore())
 	}
-	s.auth.mu.Unlock()
+	s.named.mu.Unlock()
 	for _, st := range stores {
 		for _, obj := range st.List() {
 			if sec, ok := obj.(*corev1.Secret); ok {

@@ -26,14 +26,14 @@ import (
 // sources are the informers whose caches make the Input.
 type sources struct {
 	listers []func(in *convert.Input) error
-	// auth caches the Secrets Ingresses name for basic authentication (authsecrets.go).
-	auth *authSecrets
-	// tlsCache is the store of the TLS Secrets informer: with auth, every Secret the controller holds.
+	// named caches the Secrets Ingresses name in annotations (namedsecrets.go).
+	named *namedSecrets
+	// tlsCache is the store of the TLS Secrets informer: with named, every Secret the controller holds.
 	tlsCache cache.Store
 }
 
 // tlsSecrets selects the Secrets the controller caches for TLS: TLS Secrets only, never every Secret.
-// The Secrets an Ingress names for basic authentication are watched one by one (authsecrets.go).
+// The Secrets an Ingress names in an annotation are watched one by one (namedsecrets.go).
 const tlsSecrets = "type=kubernetes.io/tls"
 
 // startSources starts an informer per kind translation reads (Gateway API kinds only when the API
@@ -49,7 +49,7 @@ func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.In
 		o.FieldSelector = tlsSecrets
 	}))
 	gf := gwinformers.NewSharedInformerFactory(gw, 0)
-	s := &sources{auth: newAuthSecrets(ctx, kube, onChange)}
+	s := &sources{named: newNamedSecrets(ctx, kube, onChange)}
 	var synced []cache.InformerSynced
 	for _, k := range kinds(kf, sf, gf) {
 		if k.resource != "" && !served[k.resource] {
@@ -80,8 +80,8 @@ func (s *sources) input() (convert.Input, error) {
 			return in, err
 		}
 	}
-	s.auth.follow(authSecretNames(in.Ingresses))
-	in.Secrets = append(in.Secrets, s.auth.secrets()...)
+	s.named.follow(namedSecretNames(in.Ingresses))
+	in.Secrets = append(in.Secrets, s.named.secrets()...)
 	return in, nil
 }
 

@@ -138,7 +138,7 @@ func (t *translator) proxySSLSecret(ing *networkingv1.Ingress, ps annotations.Ng
 		}
 		return ca, pair, nil
 	}
-	return false, false, fmt.Errorf("secret %s/%s not found (only Secrets of type kubernetes.io/tls are read)", ps.SecretNamespace, ps.SecretName)
+	return false, false, fmt.Errorf("secret %s/%s not found", ps.SecretNamespace, ps.SecretName)
 }
 
 // secretHas reports whether a Secret has a key (in data, or in stringData as a manifest may give it).

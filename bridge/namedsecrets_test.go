@@ -14,29 +14,37 @@ import (
 	"github.com/gatebridge/gatebridge/annotations"
 )
 
-func authIngress(namespace, name string, ann map[string]string) networkingv1.Ingress {
+func annotatedIngress(namespace, name string, ann map[string]string) networkingv1.Ingress {
 	return networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Annotations: ann}}
 }
 
-func TestAuthSecretNames(t *testing.T) {
+func TestNamedSecretNames(t *testing.T) {
 	basic := func(secret string) map[string]string {
 		return map[string]string{annotations.NginxPrefix + "auth-type": "basic", annotations.NginxPrefix + "auth-secret": secret}
 	}
-	got := authSecretNames([]networkingv1.Ingress{
-		authIngress("shop", "a", basic("users")),
-		authIngress("shop", "b", basic("shop/admins")),
-		authIngress("shop", "c", basic("other/users")), // another namespace: refused, not read
-		authIngress("shop", "d", map[string]string{annotations.NginxPrefix + "auth-secret": "no-type"}),
+	backend := func(protocol, secret string) map[string]string {
+		return map[string]string{annotations.NginxPrefix + "backend-protocol": protocol, annotations.NginxPrefix + "proxy-ssl-secret": secret}
+	}
+	got := namedSecretNames([]networkingv1.Ingress{
+		annotatedIngress("shop", "a", basic("users")),
+		annotatedIngress("shop", "b", basic("shop/admins")),
+		annotatedIngress("shop", "c", basic("other/users")), // another namespace: refused, not read
+		annotatedIngress("shop", "d", map[string]string{annotations.NginxPrefix + "auth-secret": "no-type"}),
+		annotatedIngress("shop", "e", backend("HTTPS", "shop/backend-ca")),
+		annotatedIngress("shop", "f", backend("GRPCS", "shop/grpc-ca")),
+		annotatedIngress("shop", "g", backend("HTTPS", "other/backend-ca")), // another namespace: refused
+		annotatedIngress("shop", "h", backend("HTTP", "shop/unused-ca")),    // no TLS to the backend: unused
+		annotatedIngress("shop", "i", backend("HTTPS", "no-namespace")),     // Invalid: not namespace/name
 	})
-	want := map[nsName]bool{{"shop", "users"}: true, {"shop", "admins"}: true}
+	want := map[nsName]bool{{"shop", "users"}: true, {"shop", "admins"}: true, {"shop", "backend-ca"}: true, {"shop", "grpc-ca"}: true}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("authSecretNames = %v, want %v", got, want)
+		t.Errorf("namedSecretNames = %v, want %v", got, want)
 	}
 }
 
-// TestAuthSecretsFollow checks that only the named Secrets are listed, that an update of one asks for
+// TestNamedSecretsFollow checks that only the named Secrets are listed, that an update of one asks for
 // a rebuild and shows in the next list, and that a Secret no longer named is no longer listed.
-func TestAuthSecretsFollow(t *testing.T) {
+func TestNamedSecretsFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	secret := func(name string, typ corev1.SecretType, v string) *corev1.Secret {
@@ -44,7 +52,7 @@ func TestAuthSecretsFollow(t *testing.T) {
 	}
 	kube := kubefake.NewSimpleClientset(secret("users", corev1.SecretTypeOpaque, "1"), secret("other", corev1.SecretTypeOpaque, "x"), secret("tls", corev1.SecretTypeTLS, "x"))
 	changes := make(chan struct{}, 100)
-	a := newAuthSecrets(ctx, kube, func() { changes <- struct{}{} })
+	a := newNamedSecrets(ctx, kube, func() { changes <- struct{}{} })
 	a.follow(map[nsName]bool{{"shop", "users"}: true, {"shop", "tls"}: true, {"shop", "missing"}: true})
 	if got := names(a.secrets()); got != "[shop/users]" {
 		t.Fatalf("secrets %s, want only shop/users (not the unnamed one, not the TLS one)", got)

@@ -18,15 +18,16 @@ import (
 	"github.com/gatebridge/gatebridge/annotations"
 )
 
-// authSecretSyncWait bounds how long a translation waits for the cache of a Secret it has just started
+// namedSecretSyncWait bounds how long a translation waits for the cache of a Secret it has just started
 // to watch: long enough to spare a spurious "not found" Event, short enough not to stall the loop.
-const authSecretSyncWait = 5 * time.Second
+const namedSecretSyncWait = 5 * time.Second
 
-// authSecrets caches the Secrets that Ingresses name in an ingress-nginx auth-secret annotation, each
-// with its own informer scoped to its namespace and to its name (field selector metadata.name): the
-// controller never caches every Secret, only the TLS ones and those it is asked about, and it sees
-// their updates and deletion. A Secret no Ingress names any more is no longer watched.
-type authSecrets struct {
+// namedSecrets caches the Secrets that Ingresses name in an ingress-nginx annotation (auth-secret for
+// basic authentication, proxy-ssl-secret for TLS to the backends), each with its own informer scoped to
+// its namespace and to its name (field selector metadata.name): the controller never caches every
+// Secret, only the TLS ones and those it is asked about, and it sees their updates and deletion. A
+// Secret no Ingress names any more is no longer watched.
+type namedSecrets struct {
 	ctx      context.Context
 	kube     kubernetes.Interface
 	onChange func()
@@ -42,28 +43,31 @@ type secretWatch struct {
 	stop     context.CancelFunc
 }
 
-func newAuthSecrets(ctx context.Context, kube kubernetes.Interface, onChange func()) *authSecrets {
-	return &authSecrets{ctx: ctx, kube: kube, onChange: onChange, watches: map[nsName]*secretWatch{}}
+func newNamedSecrets(ctx context.Context, kube kubernetes.Interface, onChange func()) *namedSecrets {
+	return &namedSecrets{ctx: ctx, kube: kube, onChange: onChange, watches: map[nsName]*secretWatch{}}
 }
 
-// authSecretNames are the Secrets the Ingresses name for basic authentication in their own namespace
-// (translation refuses a Secret of another namespace, so it is not read).
-func authSecretNames(ings []networkingv1.Ingress) map[nsName]bool {
+// namedSecretNames are the Secrets the Ingresses name in their own namespace for basic authentication
+// (auth-secret) and for TLS to their backends (proxy-ssl-secret, which only HTTPS and GRPCS backends
+// use). Translation refuses a Secret of another namespace, so it is not read.
+func namedSecretNames(ings []networkingv1.Ingress) map[nsName]bool {
 	out := map[nsName]bool{}
 	for i := range ings {
+		ns := ings[i].Namespace
 		settings, _ := annotations.ParseIngress(ings[i].Annotations)
-		ba := settings.Policy.BasicAuth
-		if ba == nil || ba.SecretName == "" || cmp.Or(ba.SecretNamespace, ings[i].Namespace) != ings[i].Namespace {
-			continue
+		if ba := settings.Policy.BasicAuth; ba != nil && ba.SecretName != "" && cmp.Or(ba.SecretNamespace, ns) == ns {
+			out[nsName{ns, ba.SecretName}] = true
 		}
-		out[nsName{ings[i].Namespace, ba.SecretName}] = true
+		if b := settings.Routing.Backend; b.TLS() && b.ProxySSL.SecretName != "" && b.ProxySSL.SecretNamespace == ns {
+			out[nsName{ns, b.ProxySSL.SecretName}] = true
+		}
 	}
 	return out
 }
 
 // follow watches exactly the named Secrets: it starts an informer for each new name (waiting a little
 // for its first list) and stops those of names no longer asked for.
-func (a *authSecrets) follow(names map[nsName]bool) {
+func (a *namedSecrets) follow(names map[nsName]bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var started []cache.InformerSynced
@@ -81,13 +85,13 @@ func (a *authSecrets) follow(names map[nsName]bool) {
 		}
 	}
 	if len(started) > 0 {
-		ctx, cancel := context.WithTimeout(a.ctx, authSecretSyncWait)
+		ctx, cancel := context.WithTimeout(a.ctx, namedSecretSyncWait)
 		defer cancel()
 		cache.WaitForCacheSync(ctx.Done(), started...)
 	}
 }
 
-func (a *authSecrets) watch(n nsName) *secretWatch {
+func (a *namedSecrets) watch(n nsName) *secretWatch {
 	ctx, stop := context.WithCancel(a.ctx)
 	f := informers.NewSharedInformerFactoryWithOptions(a.kube, 0, informers.WithNamespace(n.namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -102,7 +106,7 @@ func (a *authSecrets) watch(n nsName) *secretWatch {
 }
 
 // secrets lists the watched Secrets, except TLS ones (the TLS cache holds them already), sorted.
-func (a *authSecrets) secrets() []corev1.Secret {
+func (a *namedSecrets) secrets() []corev1.Secret {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []corev1.Secret
