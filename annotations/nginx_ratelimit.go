@@ -6,7 +6,7 @@ import (
 )
 
 // rateLimitKeys limit the requests of each client address, as ingress-nginx's limit_req zones do.
-var rateLimitKeys = keySet("limit-rps", "limit-rpm", "limit-burst-multiplier")
+var rateLimitKeys = keySet("limit-rps", "limit-rpm", "limit-burst-multiplier", "limit-allowlist", "limit-whitelist")
 
 // defaultBurstMultiplier is ingress-nginx's limit-burst-multiplier when the annotation is absent.
 const defaultBurstMultiplier = 5
@@ -18,6 +18,9 @@ type RateLimit struct {
 	PerSecond, PerMinute uint32
 	// BurstMultiplier times the rate is how many requests a client may send at once.
 	BurstMultiplier uint32
+	// Allowlist holds the client ranges no limit counts (limit-allowlist, formerly limit-whitelist), as
+	// canonical prefixes.
+	Allowlist []string
 }
 
 func parseRateLimit(annotations map[string]string, findings []Finding) (*RateLimit, []Finding) {
@@ -35,7 +38,23 @@ func parseRateLimit(annotations map[string]string, findings []Finding) (*RateLim
 	if rl.PerSecond == 0 && rl.PerMinute == 0 {
 		return nil, findings
 	}
+	rl.Allowlist, findings = parseLimitAllowlist(annotations, findings)
 	return &rl, findings
+}
+
+// parseLimitAllowlist reads the client ranges exempt from the rate limits: limit-allowlist, or the
+// older limit-whitelist when it is absent (as ingress-nginx).
+func parseLimitAllowlist(annotations map[string]string, findings []Finding) ([]string, []Finding) {
+	for _, name := range []string{"limit-allowlist", "limit-whitelist"} {
+		if v, ok := nginxValue(annotations, name); ok {
+			prefixes, bad := parsePrefixes(v)
+			if len(prefixes) == 0 {
+				prefixes = nil
+			}
+			return prefixes, appendBadRanges(findings, name, bad)
+		}
+	}
+	return nil, findings
 }
 
 // parseCount reads a positive whole number of requests; zero when the key is absent or invalid.

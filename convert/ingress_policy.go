@@ -84,6 +84,9 @@ func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.
 			})
 		}
 	}
+	if rl := p.RateLimit; rl != nil {
+		spec.RateLimitExempt = rl.Allowlist
+	}
 	if p.BasicAuth != nil {
 		spec.BasicAuth = t.ingressBasicAuth(ing, p.BasicAuth)
 	}

@@ -103,6 +103,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		"allow.yaml":  nginxPolicyIngress("allow", map[string]string{"allowlist-source-range": "127.0.0.2"}),
 		"deny.yaml":   nginxPolicyIngress("deny", map[string]string{"denylist-source-range": "127.0.0.3/32"}),
 		"limit.yaml":  nginxPolicyIngress("limit", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2"}),
+		"exempt.yaml": nginxPolicyIngress("exempt", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2", "limit-allowlist": "127.0.0.6, 10.0.0.0/8"}),
 		"basic.yaml":  nginxPolicyIngress("basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Staff"}),
 		"nouser.yaml": nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
 		"ext.yaml":    nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
@@ -141,6 +142,16 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		}
 		expect(t, get("127.0.0.4", "limit", "/over", nil), 503)
 		expect(t, get("127.0.0.5", "limit", "/other-client", nil), 200)
+	})
+	t.Run("rate limit allowlist", func(t *testing.T) {
+		// A client of limit-allowlist is never limited; the others are, as without it.
+		for i := range 8 {
+			expect(t, get("127.0.0.6", "exempt", fmt.Sprintf("/%d", i), nil), 200)
+		}
+		for i := range 4 {
+			expect(t, get("127.0.0.7", "exempt", fmt.Sprintf("/%d", i), nil), 200)
+		}
+		expect(t, get("127.0.0.7", "exempt", "/over", nil), 503)
 	})
 	t.Run("basic auth", func(t *testing.T) { testBasicAuth(t, expect, get) })
 	t.Run("auth-url", func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
@@ -31,16 +32,19 @@ import (
 // The HTTP filters that serve route policies. Each is in the chain disabled, only when some route of
 // the fleet needs it, and enabled with that route's settings by the route's typed_per_filter_config.
 const (
-	filterRateLimit = "envoy.filters.http.local_ratelimit"
-	filterRBAC      = wellknown.HTTPRoleBasedAccessControl
-	filterBasicAuth = "envoy.filters.http.basic_auth"
-	filterExtAuthz  = wellknown.HTTPExternalAuthorization
-	filterBodySize  = "envoy.filters.http.buffer"
+	// filterLimitExempt is an rbac filter with shadow rules only: it enforces nothing, but records in
+	// dynamic metadata whether the client is in the route's rate limit exempt ranges.
+	filterLimitExempt = "gatebridge.limit_exempt"
+	filterRateLimit   = "envoy.filters.http.local_ratelimit"
+	filterRBAC        = wellknown.HTTPRoleBasedAccessControl
+	filterBasicAuth   = "envoy.filters.http.basic_auth"
+	filterExtAuthz    = wellknown.HTTPExternalAuthorization
+	filterBodySize    = "envoy.filters.http.buffer"
 )
 
 // policyFilterOrder is the order of the policy filters, as nginx runs its phases: rate limits
 // (preaccess), then address ranges, basic and external authentication (access), then the body.
-var policyFilterOrder = []string{filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz, filterBodySize}
+var policyFilterOrder = []string{filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz, filterBodySize}
 
 // noUser is an htpasswd line no password matches (the hash is of no known input): basic_auth needs at
 // least one user, and a route whose Secret has no usable user must refuse everyone.
@@ -87,6 +91,9 @@ func (b *builder) policyFilters() []*hcmv3.HttpFilter {
 // baseFilterConfig is the chain-level configuration of a policy filter; routes override all of it.
 func baseFilterConfig(name string) proto.Message {
 	switch name {
+	case filterLimitExempt:
+		// The metadata key takes its prefix from this configuration, not the route's.
+		return &rbacv3.RBAC{ShadowRulesStatPrefix: limitExemptPrefix}
 	case filterRateLimit:
 		return &localratelimitv3.LocalRateLimit{StatPrefix: "route_rate_limit"}
 	case filterRBAC:
@@ -129,7 +136,10 @@ func (b *builder) applyPolicy(route *routev3.Route) {
 func policyConfigs(spec *model.RoutePolicySpec) map[string]proto.Message {
 	out := map[string]proto.Message{}
 	if len(spec.RateLimits) > 0 {
-		out[filterRateLimit] = rateLimitConfig(spec.RateLimits)
+		out[filterRateLimit] = rateLimitConfig(spec.RateLimits, len(spec.RateLimitExempt) > 0)
+		if len(spec.RateLimitExempt) > 0 {
+			out[filterLimitExempt] = limitExemptConfig(spec.RateLimitExempt)
+		}
 	}
 	if sr := spec.SourceRanges; sr != nil && (sr.DenyAll || len(sr.Allow) > 0 || len(sr.Deny) > 0) {
 		out[filterRBAC] = &rbacv3.RBACPerRoute{Rbac: &rbacv3.RBAC{Rules: sourceRangeRules(sr)}}
@@ -200,11 +210,32 @@ func inRanges(prefixes []string) *rbacconfigv3.Principal {
 	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_OrIds{OrIds: set}}
 }
 
+// limitExemptPrefix prefixes the dynamic metadata keys of the limit_exempt filter; its result is in
+// namespace rbacMetadata, "allowed" for an exempt client and "denied" for the others.
+const (
+	limitExemptPrefix = "limit_exempt_"
+	limitExemptResult = limitExemptPrefix + "shadow_engine_result"
+	rbacMetadata      = "envoy.filters.http.rbac"
+)
+
+// limitExemptConfig matches the clients (by the connection's peer address) in the exempt ranges with
+// a shadow policy: nothing is refused, the result only keys the rate limit descriptors.
+func limitExemptConfig(exempt []string) *rbacv3.RBACPerRoute {
+	return &rbacv3.RBACPerRoute{Rbac: &rbacv3.RBAC{ShadowRulesStatPrefix: limitExemptPrefix, ShadowRules: &rbacconfigv3.RBAC{
+		Action: rbacconfigv3.RBAC_ALLOW,
+		Policies: map[string]*rbacconfigv3.Policy{
+			"exempt": {Permissions: []*rbacconfigv3.Permission{anyPermission()}, Principals: []*rbacconfigv3.Principal{inRanges(exempt)}},
+		},
+	}}}
+}
+
 // rateLimitConfig gives each client address (the peer of the connection) a bucket per limit: one
 // descriptor per limit, keyed by the limit's number and the address, whose value Envoy fills in per
 // client (a dynamic descriptor). A limit that is not per client has one bucket, keyed by its number
-// only. Envoy answers every limit of a route with one status: model validation holds them equal.
-func rateLimitConfig(limits []model.RateLimit) *localratelimitv3.LocalRateLimit {
+// only. Envoy answers every limit of a route with one status: model validation holds them equal. With
+// exempt ranges, each descriptor also needs the limit_exempt filter's "denied": an exempt client's
+// descriptors match none, and its requests take the default bucket, which no client can empty.
+func rateLimitConfig(limits []model.RateLimit, exempt bool) *localratelimitv3.LocalRateLimit {
 	hundred := &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 100, Denominator: typev3.FractionalPercent_HUNDRED}}
 	cfg := &localratelimitv3.LocalRateLimit{
 		StatPrefix:     "route_rate_limit",
@@ -226,10 +257,23 @@ func rateLimitConfig(limits []model.RateLimit) *localratelimitv3.LocalRateLimit 
 			actions = append(actions, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}})
 			entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: "remote_address"})
 		}
+		if exempt {
+			actions = append(actions, exemptAction())
+			entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: "exempt", Value: "denied"})
+		}
 		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: actions})
 		cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{Entries: entries, TokenBucket: tokenBucket(l)})
 	}
 	return cfg
+}
+
+// exemptAction reads the limit_exempt filter's result from the dynamic metadata.
+func exemptAction() *routev3.RateLimit_Action {
+	return &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_Metadata{Metadata: &routev3.RateLimit_Action_MetaData{
+		DescriptorKey: "exempt",
+		MetadataKey:   &metadatav3.MetadataKey{Key: rbacMetadata, Path: []*metadatav3.MetadataKey_PathSegment{{Segment: &metadatav3.MetadataKey_PathSegment_Key{Key: limitExemptResult}}}},
+		Source:        routev3.RateLimit_Action_MetaData_DYNAMIC,
+	}}}
 }
 
 // tokenBucket holds a limit's burst and refills it at the limit's rate, in whole seconds: per second

@@ -28,8 +28,10 @@ type RoutePolicy struct {
 type RoutePolicySpec struct {
 	SourceRanges *SourceRanges `json:"sourceRanges,omitempty"`
 	RateLimits   []RateLimit   `json:"rateLimits,omitempty"`
-	BasicAuth    *BasicAuth    `json:"basicAuth,omitempty"`
-	ExtAuth      *ExtAuth      `json:"extAuth,omitempty"`
+	// RateLimitExempt are the CIDR prefixes of client addresses no rate limit counts.
+	RateLimitExempt []string   `json:"rateLimitExempt,omitempty"`
+	BasicAuth       *BasicAuth `json:"basicAuth,omitempty"`
+	ExtAuth         *ExtAuth   `json:"extAuth,omitempty"`
 	// MaxRequestBodyBytes answers 413 to larger request bodies; zero sets no limit.
 	MaxRequestBodyBytes uint64 `json:"maxRequestBodyBytes,omitempty"`
 	// IdleTimeoutSeconds resets a stream that stays that long without activity; zero keeps Envoy's
@@ -116,6 +118,11 @@ func (s *RoutePolicySpec) problems() []string {
 			if _, err := netip.ParsePrefix(c); err != nil {
 				out = append(out, fmt.Sprintf("source range %q: %v", c, err))
 			}
+		}
+	}
+	for _, c := range s.RateLimitExempt {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			out = append(out, fmt.Sprintf("rate limit exempt range %q: %v", c, err))
 		}
 	}
 	for _, rl := range s.RateLimits {

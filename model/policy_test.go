@@ -32,6 +32,7 @@ func TestValidatePolicies(t *testing.T) {
 		{name: "two statuses", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{
 			{Requests: 1, PeriodSeconds: 1, Burst: 1, StatusCode: 503}, {Requests: 9, PeriodSeconds: 60, Burst: 9, StatusCode: 429},
 		}})}, wantErr: "same status"},
+		{name: "bad exempt prefix", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimitExempt: []string{"10.0.0.0/40"}})}, wantErr: "rate limit exempt range"},
 		{name: "empty bucket", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{{Requests: 1, PeriodSeconds: 1, StatusCode: 503}}})}, wantErr: "rate limit"},
 		{name: "auth without port", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Path: "/"}})}, wantErr: "external auth"},
 		{name: "a hash Envoy refuses", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{BasicAuth: &BasicAuth{Htpasswd: []byte("a:$apr1$x$y\n")}})}, wantErr: "{SHA}"},
@@ -56,6 +57,7 @@ func TestValidatePolicies(t *testing.T) {
 func TestPolicyRoundTrip(t *testing.T) {
 	p := policy("shop.admin", []string{"shop/admin/rules[0].http.paths[0]"}, RoutePolicySpec{
 		SourceRanges:        &SourceRanges{Allow: []string{"127.0.0.2/32"}, Deny: []string{"127.0.0.3/32"}},
+		RateLimitExempt:     []string{"10.0.0.0/8"},
 		BasicAuth:           &BasicAuth{Realm: "staff", Secret: "shop/users", Users: []string{"alice"}, Htpasswd: []byte("alice:{SHA}secrethash=\n")},
 		MaxRequestBodyBytes: 1024,
 		IdleTimeoutSeconds:  30,
