@@ -26,6 +26,14 @@ run: build envoy
 convert-example: build
 	$(BIN) convert -f $(EXAMPLE) --status
 
+# migrate-example: convert the bundled grafana and canary Ingresses (migrate/testdata) to Gateway API and
+# print the resources, then the report of what was carried over exactly, approximated or lost (the exit
+# status says the worst: 3 approximated, 4 lost; the target does not fail on them).
+MIGRATE_EXAMPLE ?= migrate/testdata/grafana.in.yaml migrate/testdata/canary.in.yaml
+.PHONY: migrate-example
+migrate-example: build
+	$(BIN) migrate $(addprefix -f ,$(MIGRATE_EXAMPLE)); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ] || [ $$rc -eq 4 ]
+
 # test: every test of the project: vet, unit and golden tests, fuzz seeds, the tests against a real
 # control plane, the end-to-end tests through a real Envoy, and the Gateway API conformance suite (the
 # core tests of the three profiles and the extended features gatebridge claims; its report goes to a
