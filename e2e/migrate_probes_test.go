@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net"
@@ -158,6 +159,10 @@ func (rt *corpusTrip) selectorHeaders(host string) []map[string]string {
 		if c := a[annotations.NginxPrefix+"canary-by-cookie"]; c != "" {
 			out = append(out, map[string]string{"Cookie": c + "=always"})
 		}
+		if a[annotations.NginxPrefix+"auth-type"] == "basic" {
+			// The user of the corpus's htpasswd Secret, with its password and with a wrong one.
+			out = append(out, map[string]string{"Authorization": basicAuth("tester", "staging-pass")}, map[string]string{"Authorization": basicAuth("tester", "wrong")})
+		}
 		if a[annotations.NginxPrefix+"enable-cors"] == "true" {
 			out = append(out, map[string]string{"Origin": "https://app.example.com"}, map[string]string{"Origin": "https://evil.example.org"})
 		}
@@ -169,6 +174,10 @@ func (rt *corpusTrip) selectorHeaders(host string) []map[string]string {
 func regexPaths(ing *networkingv1.Ingress) bool {
 	_, rewrite := ing.Annotations[annotations.NginxPrefix+"rewrite-target"]
 	return rewrite || ing.Annotations[annotations.NginxPrefix+"use-regex"] == "true"
+}
+
+func basicAuth(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
 
 func cmpOr(a, b string) string {

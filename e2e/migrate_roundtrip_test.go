@@ -121,6 +121,9 @@ func (rt *corpusTrip) backendsAndSecrets() map[string]string {
 		s.Annotations = map[string]string{"gatebridge.dev/endpoints": b.addr}
 		files["svc-"+svc.Namespace+"-"+svc.Name+".yaml"] = rt.manifest(s)
 	}
+	for _, sec := range rt.in.Secrets { // basic-auth Secrets: both sides read the same users
+		files["corpus-secret-"+sec.Namespace+"-"+sec.Name+".yaml"] = rt.manifest(sec)
+	}
 	return files
 }
 

@@ -209,9 +209,9 @@ func addDefault(p *ingressPlan, h string, backend []gwapiv1.HTTPBackendRef, subj
 	if !slices.Contains(p.hosts, h) {
 		p.hosts = append(p.hosts, h)
 	}
-	p.paths[h] = append(p.paths[h], &pathRule{subject: subject, host: h, key: "prefix /", isDefault: true, rule: gwapiv1.HTTPRouteRule{
-		Matches: []gwapiv1.HTTPRouteMatch{{Path: new(pathOf(gwapiv1.PathMatchPathPrefix, "/"))}}, BackendRefs: backend,
-	}})
+	rule := gwapiv1.HTTPRouteRule{Matches: []gwapiv1.HTTPRouteMatch{{Path: new(pathOf(gwapiv1.PathMatchPathPrefix, "/"))}}, BackendRefs: backend}
+	p.applyPolicy(&rule)
+	p.paths[h] = append(p.paths[h], &pathRule{subject: subject, host: h, key: "prefix /", isDefault: true, rule: rule})
 }
 
 // routeHosts are the hosts of a plan that have at least one rule, sorted.

@@ -27,8 +27,6 @@ const (
 	// whyNotServed is for keys gatebridge does not serve for Ingresses: carrying them over could not be
 	// checked against what the Ingress did under gatebridge.
 	whyNotServed = "gatebridge does not serve it for Ingresses, so migrate keeps the migrated routes to what gatebridge served; "
-	whyTimeouts  = "nginx times each read or write of the upstream connection; HTTPRoute timeouts (request, backendRequest) bound the whole exchange " +
-		"and would cut the long downloads and streams nginx let run, so none is set (gatebridge serves it for Ingresses as an idle timeout, a RoutePolicy field)"
 )
 
 // nginxKeyFates covers the ingress-nginx annotations this package has no mapping for. A known key missing
@@ -72,8 +70,6 @@ var nginxKeyFates = map[string]keyFate{
 	"proxy-next-upstream-timeout": {Lost, "no Gateway API field bounds the time spent on retries"},
 	"server-alias":                {Lost, whyNotServed + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
 	"from-to-www-redirect":        {Lost, whyNotServed + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
-	"proxy-read-timeout":          {Lost, whyTimeouts},
-	"proxy-send-timeout":          {Lost, whyTimeouts},
 	"limit-allowlist":             {Lost, "addresses exempt from rate limits: RoutePolicy has no exemption list"},
 	"limit-whitelist":             {Lost, "addresses exempt from rate limits: RoutePolicy has no exemption list"},
 	"satisfy":                     {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},

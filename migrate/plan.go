@@ -25,6 +25,8 @@ type ingressPlan struct {
 	defaultBackend []gwapiv1.HTTPBackendRef
 	// annotationDefault is the Service of the default-backend annotation as backendRefs.
 	annotationDefault []gwapiv1.HTTPBackendRef
+	// policyFilter is the ExtensionRef filter naming the Ingress's RoutePolicy (nil without one).
+	policyFilter *gwapiv1.HTTPRouteFilter
 	// passthrough are the hosts an ssl-passthrough Ingress passes TLS connections through for.
 	passthrough []*passthroughHost
 }

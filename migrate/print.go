@@ -20,6 +20,9 @@ type outputs struct {
 	backendTLS []*gwapiv1.BackendTLSPolicy
 	// grants holds, by namespace, the Secrets Gateways of other namespaces refer to.
 	grants map[string]map[string]bool
+	// policyGrants holds, by Service namespace and RoutePolicy namespace, the auth Services RoutePolicies
+	// of another namespace name.
+	policyGrants map[[2]string]map[string]bool
 	// extra holds resources of other APIs (gatebridge's RoutePolicies), already as documents.
 	extra []map[string]any
 }
@@ -43,7 +46,7 @@ func (o *outputs) documents(grants []*gwapiv1.ReferenceGrant) ([]map[string]any,
 	for _, g := range o.gateways {
 		add("Gateway", g)
 	}
-	for _, g := range grants {
+	for _, g := range append(grants, o.policyGrantObjects()...) {
 		add("ReferenceGrant", g)
 	}
 	for _, r := range o.httpRoutes {

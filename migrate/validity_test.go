@@ -46,7 +46,7 @@ func TestOutputIsValid(t *testing.T) {
 		for _, r := range out.HTTPRoutes {
 			checkRouteLimits(t, &r)
 		}
-		out.Services, out.Secrets = in.Services, nil
+		out.Services, out.Secrets = in.Services, in.Secrets
 		out.GatewayClasses = []gwapiv1.GatewayClass{{ObjectMeta: metav1.ObjectMeta{Name: DefaultGatewayClassName},
 			Spec: gwapiv1.GatewayClassSpec{ControllerName: convert.DefaultGatewayController}}}
 		res := convert.Translate(out, convert.Options{})

@@ -1,0 +1,193 @@
+package migrate
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gatebridge/gatebridge/annotations"
+	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
+	"github.com/gatebridge/gatebridge/convert"
+)
+
+// limitStatus is what ingress-nginx answers a client over its rate (limit-req-status-code's default).
+const limitStatus = 503
+
+// policyKeys are the ingress-nginx keys a RoutePolicy carries over.
+var policyKeys = []string{"whitelist-source-range", "allowlist-source-range", "denylist-source-range", "limit-rps", "limit-rpm",
+	"limit-burst-multiplier", "auth-type", "auth-secret", "auth-secret-type", "auth-realm", "auth-url", "auth-response-headers",
+	"proxy-body-size", "proxy-read-timeout", "proxy-send-timeout"}
+
+// mapPolicy carries the policy annotations of an Ingress (source ranges, rate limits, basic and external
+// auth, body size, idle timeout) over to a gatebridge RoutePolicy named after the Ingress, which every
+// rule of its routes names in an ExtensionRef filter; redirects come before the policy, as in nginx.
+func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
+	pol := p.settings.Policy
+	if pol.IsZero() {
+		b.reportPolicyKeys(p, "", done)
+		return
+	}
+	spec := gbv1alpha1.RoutePolicySpec{MaxRequestBodyBytes: int64(pol.MaxBodyBytes), IdleTimeoutSeconds: int32(pol.IdleTimeoutSeconds)}
+	if sr := pol.SourceRanges; sr != nil {
+		spec.SourceRanges = &gbv1alpha1.SourceRanges{Allow: sr.Allow, Deny: sr.Deny, DenyAll: sr.Allow != nil && len(sr.Allow) == 0}
+	}
+	if rl := pol.RateLimit; rl != nil {
+		for _, r := range []struct{ requests, period uint32 }{{rl.PerSecond, 1}, {rl.PerMinute, 60}} {
+			if r.requests > 0 {
+				spec.RateLimits = append(spec.RateLimits, gbv1alpha1.RateLimit{Requests: int32(r.requests), PeriodSeconds: int32(r.period),
+					Burst: int32(r.requests * rl.BurstMultiplier), StatusCode: limitStatus})
+			}
+		}
+	}
+	if ba := pol.BasicAuth; ba != nil && !b.policyBasicAuth(p, ba, &spec, done) {
+		return
+	}
+	if ea := pol.ExtAuth; ea != nil && !b.policyExtAuth(p, ea, &spec, done) {
+		return
+	}
+	b.addRoutePolicy(p, spec)
+	b.reportPolicyKeys(p, p.ing.Name, done)
+}
+
+// policyBasicAuth names the Ingress's auth-secret in the RoutePolicy. The Secret stays where it is: a
+// RoutePolicy reads a Secret of its own namespace, as an Ingress does.
+func (b *gwBuilder) policyBasicAuth(p *ingressPlan, ba *annotations.BasicAuth, spec *gbv1alpha1.RoutePolicySpec, done reporter) bool {
+	if ba.SecretNamespace != "" && ba.SecretNamespace != p.ing.Namespace {
+		done(Exact, "auth-secret %s/%s is in another namespace, which gatebridge refuses for Ingresses (every request 401) and a RoutePolicy cannot name: no RoutePolicy is made, so the policy annotations are lost",
+			[]any{ba.SecretNamespace, ba.SecretName}, "auth-secret")
+		b.reportLostPolicy(p, done)
+		return false
+	}
+	spec.BasicAuth = &gbv1alpha1.BasicAuth{SecretName: ba.SecretName, Realm: ba.Realm}
+	if ba.SecretType == annotations.AuthMap {
+		b.action("Secret %s/%s (auth-secret of %s): a RoutePolicy reads htpasswd lines in the key %q; rewrite the auth-map (one key per user) as those lines, or every request gets 401",
+			p.ing.Namespace, ba.SecretName, p.ref, gbv1alpha1.BasicAuthSecretKey)
+	}
+	return true
+}
+
+// policyExtAuth points the RoutePolicy at the Service the auth-url names (<service>.<namespace>[.svc[.cluster.local]],
+// port 80 unless given), with a ReferenceGrant when the Service is in another namespace.
+func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec *gbv1alpha1.RoutePolicySpec, done reporter) bool {
+	name, ns, ok := clusterService(ea.URL.Hostname())
+	port := 80
+	if s := ea.URL.Port(); s != "" {
+		n, err := strconv.Atoi(s)
+		ok = ok && err == nil && n > 0 && n < 65536
+		port = n
+	}
+	if !ok {
+		done(Exact, "the auth-url %s is not a port of a Service of the cluster (<service>.<namespace>[.svc[.%s]]), the only auth services gatebridge reaches (it answers 500 for the Ingress): "+
+			"no RoutePolicy is made", []any{ea.URL.Redacted(), convert.DefaultDomainSuffix}, "auth-url")
+		b.reportLostPolicy(p, done)
+		return false
+	}
+	spec.ExtAuth = &gbv1alpha1.ExtAuth{BackendRef: gbv1alpha1.ServiceRef{Name: name, Port: int32(port)}, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders}
+	if ns != p.ing.Namespace {
+		spec.ExtAuth.BackendRef.Namespace = new(ns)
+		b.grantPolicyService(p, ns, name)
+	}
+	return true
+}
+
+func clusterService(host string) (name, namespace string, ok bool) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, suffix := range []string{".svc." + convert.DefaultDomainSuffix, ".svc", ""} {
+		if rest, found := strings.CutSuffix(host, suffix); found {
+			if name, namespace, ok = strings.Cut(rest, "."); ok && name != "" && namespace != "" && !strings.Contains(namespace, ".") {
+				return name, namespace, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// addRoutePolicy adds the RoutePolicy of an Ingress and names it in every rule of its routes but redirects.
+func (b *gwBuilder) addRoutePolicy(p *ingressPlan, spec gbv1alpha1.RoutePolicySpec) {
+	rp := gbv1alpha1.RoutePolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: gbv1alpha1.SchemeGroupVersion.String(), Kind: gbv1alpha1.RoutePolicyKind},
+		ObjectMeta: metav1.ObjectMeta{Name: p.ing.Name, Namespace: p.ing.Namespace, Labels: sourceLabels(p)},
+		Spec:       spec,
+	}
+	d, err := document(rp.APIVersion, rp.Kind, rp)
+	if err != nil {
+		p.item("RoutePolicy", Lost, "", "cannot print the RoutePolicy: %v", err)
+		return
+	}
+	b.out.extra = append(b.out.extra, d)
+	p.report.Outputs = append(p.report.Outputs, "RoutePolicy/"+p.ing.Namespace+"/"+p.ing.Name)
+	p.policyFilter = &gwapiv1.HTTPRouteFilter{Type: gwapiv1.HTTPRouteFilterExtensionRef, ExtensionRef: &gwapiv1.LocalObjectReference{
+		Group: gbv1alpha1.GroupName, Kind: gbv1alpha1.RoutePolicyKind, Name: gwapiv1.ObjectName(p.ing.Name)}}
+	p.eachRule(func(r *pathRule) { p.applyPolicy(&r.rule) })
+}
+
+// applyPolicy names the Ingress's RoutePolicy (if any) first in the filters of a rule that does not
+// redirect: nginx redirects before it checks addresses, limits or credentials.
+func (p *ingressPlan) applyPolicy(r *gwapiv1.HTTPRouteRule) {
+	if p.policyFilter != nil && !hasRedirect(*r) {
+		r.Filters = append([]gwapiv1.HTTPRouteFilter{*p.policyFilter}, r.Filters...)
+	}
+}
+
+// reportPolicyKeys reports each policy key of p as gatebridge serves it for the Ingress: in RoutePolicy
+// policy (approximated where the annotation parser says so), or, when policy is "", with no effect.
+func (b *gwBuilder) reportPolicyKeys(p *ingressPlan, policy string, done reporter) {
+	_, findings := annotations.ParseIngress(p.ing.Annotations)
+	for _, k := range policyKeys {
+		i := slices.IndexFunc(findings, func(f annotations.Finding) bool { return f.Key == np+k })
+		switch {
+		case i >= 0 && findings[i].Kind != annotations.Approximated:
+			done(Lost, "%s", []any{findings[i].Message}, k)
+		case policy == "":
+			done(Exact, "%s", []any{"no effect as gatebridge serves the Ingress (it asks for nothing, such as an allow-list of every address, or the key it goes with is unusable): no RoutePolicy is needed"}, k)
+		case i < 0:
+			done(Exact, "RoutePolicy %s, named by an ExtensionRef filter in each rule, as gatebridge serves the annotation for Ingresses", []any{policy}, k)
+		default:
+			done(Approximated, "RoutePolicy %s: %s", []any{policy, findings[i].Message}, k)
+		}
+	}
+}
+
+// reportLostPolicy reports the policy keys of an Ingress whose RoutePolicy could not be made.
+func (b *gwBuilder) reportLostPolicy(p *ingressPlan, done reporter) {
+	for _, k := range policyKeys {
+		done(Lost, "%s", []any{"no RoutePolicy could be made for this Ingress (see auth-secret or auth-url): write one by hand"}, k)
+	}
+}
+
+// grantPolicyService records that a RoutePolicy of p's namespace names a Service of namespace ns.
+func (b *gwBuilder) grantPolicyService(p *ingressPlan, ns, name string) {
+	key := [2]string{ns, p.ing.Namespace}
+	if b.out.policyGrants == nil {
+		b.out.policyGrants = map[[2]string]map[string]bool{}
+	}
+	if b.out.policyGrants[key] == nil {
+		b.out.policyGrants[key] = map[string]bool{}
+	}
+	b.out.policyGrants[key][name] = true
+	p.report.Outputs = append(p.report.Outputs, "ReferenceGrant/"+ns+"/"+policyGrantName(p.ing.Namespace))
+}
+
+func policyGrantName(from string) string { return "routepolicies-" + from }
+
+// policyGrants allow RoutePolicies to name auth Services of other namespaces, by name.
+func (o *outputs) policyGrantObjects() []*gwapiv1.ReferenceGrant {
+	var out []*gwapiv1.ReferenceGrant
+	for _, key := range slices.SortedFunc(maps.Keys(o.policyGrants), func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) }) {
+		g := &gwapiv1.ReferenceGrant{
+			ObjectMeta: metav1.ObjectMeta{Name: policyGrantName(key[1]), Namespace: key[0]},
+			Spec: gwapiv1.ReferenceGrantSpec{From: []gwapiv1.ReferenceGrantFrom{{
+				Group: gbv1alpha1.GroupName, Kind: gbv1alpha1.RoutePolicyKind, Namespace: gwapiv1.Namespace(key[1]),
+			}}},
+		}
+		for _, n := range slices.Sorted(maps.Keys(o.policyGrants[key])) {
+			g.Spec.To = append(g.Spec.To, gwapiv1.ReferenceGrantTo{Group: "", Kind: "Service", Name: new(gwapiv1.ObjectName(n))})
+		}
+		out = append(out, g)
+	}
+	return out
+}
