@@ -29,15 +29,18 @@ const solverPort = 8089
 // acmeCase is one way of asking cert-manager for a certificate from Pebble for host, in Secret
 // shop/<secret>: an Issuer whose HTTP-01 solver (a YAML flow map) makes a route of one kind, and the
 // user's objects that gatebridge serves through the Envoy of fleet, routing / of host to Service app.
+// httpsRedirect says that, once the certificate is served, plain HTTP to the user's route is redirected
+// to HTTPS (ingress-nginx's ssl-redirect, on by default for an Ingress's TLS hosts).
 type acmeCase struct {
 	issuer, solver   string
 	host, secret     string
 	fleet, manifests string
+	httpsRedirect    bool
 }
 
 var acmeIngress = acmeCase{
 	issuer: "pebble-ingress", solver: "{ingress: {ingressClassName: gatebridge}}",
-	host: "ingress.example.com", secret: "ingress-tls", fleet: "ingress-gatebridge",
+	host: "ingress.example.com", secret: "ingress-tls", fleet: "ingress-gatebridge", httpsRedirect: true,
 	manifests: tlsIngress("shop", "ingress.example.com", "app", "ingress-tls", "{cert-manager.io/cluster-issuer: pebble-ingress}"),
 }
 
@@ -145,8 +148,15 @@ func (s *acmeStack) issueThrough(t *testing.T, c acmeCase) {
 		t.Fatal(err)
 	}
 	eventually(t, "HTTPS with the certificate from Pebble", func() error { return servesFrom(h, c.host, "app", roots, leaf) })
-	if err := h.answers(c.host, "/", "app"); err != nil {
-		t.Errorf("plain HTTP of the user's route: %v", err)
+	if !c.httpsRedirect {
+		if err := h.answers(c.host, "/", "app"); err != nil {
+			t.Errorf("plain HTTP of the user's route: %v", err)
+		}
+		return
+	}
+	code, hdr, _, err := h.get(c.host, "/page?q=1", nil)
+	if want := "https://" + c.host + "/page?q=1"; err != nil || code != http.StatusPermanentRedirect || hdr.Get("Location") != want {
+		t.Errorf("plain HTTP of the user's route: %d to %q (%v), want 308 to %s", code, hdr.Get("Location"), err, want)
 	}
 }
 
