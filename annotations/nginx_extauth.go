@@ -6,7 +6,7 @@ import (
 )
 
 // extAuthKeys ask an external HTTP service whether each request may pass.
-var extAuthKeys = keySet("auth-url", "auth-response-headers")
+var extAuthKeys = keySet("auth-url", "auth-response-headers", "auth-signin", "auth-signin-redirect-param")
 
 // ExtAuth asks an HTTP service about each request: a 2xx answer lets it through, with the listed
 // response headers copied to the upstream request; another answer is returned to the client.
@@ -15,9 +15,21 @@ type ExtAuth struct {
 	URL *url.URL
 	// ResponseHeaders are the auth-response-headers, in the order given.
 	ResponseHeaders []string
+	// Signin, when set (auth-signin), turns a 401 into a redirect (302) to this URL with the original
+	// URL in the query parameter SigninParam (auth-signin-redirect-param, default rd).
+	Signin      *url.URL
+	SigninParam string
 }
 
 func parseExtAuth(annotations map[string]string, findings []Finding) (*ExtAuth, []Finding) {
+	ea, findings := parseAuthURL(annotations, findings)
+	if _, signin := nginxValue(annotations, "auth-signin"); signin && ea == nil {
+		findings = append(findings, invalid("auth-signin", "has no effect without a usable auth-url"))
+	}
+	return ea, findings
+}
+
+func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, []Finding) {
 	raw, ok := nginxValue(annotations, "auth-url")
 	if !ok {
 		return nil, findings
@@ -41,5 +53,27 @@ func parseExtAuth(annotations map[string]string, findings []Finding) (*ExtAuth, 
 			}
 		}
 	}
+	ea.Signin, ea.SigninParam, findings = parseSignin(annotations, findings)
 	return &ea, findings
+}
+
+// parseSignin reads auth-signin: an absolute http(s) URL without nginx variables, which gatebridge
+// does not expand.
+func parseSignin(annotations map[string]string, findings []Finding) (*url.URL, string, []Finding) {
+	raw, ok := nginxValue(annotations, "auth-signin")
+	if !ok {
+		return nil, "", findings
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case strings.Contains(raw, "$"):
+		return nil, "", append(findings, invalid("auth-signin", "%q holds nginx variables, which gatebridge does not expand; a 401 stays a 401", raw))
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "":
+		return nil, "", append(findings, invalid("auth-signin", "%q is not an absolute http or https URL; a 401 stays a 401", raw))
+	}
+	param := "rd"
+	if v, ok := nginxValue(annotations, "auth-signin-redirect-param"); ok && strings.TrimSpace(v) != "" {
+		param = url.QueryEscape(strings.TrimSpace(v))
+	}
+	return u, param, append(findings, approximated("auth-signin", "a 401 of the route, from the auth service or from the backend, becomes a 302 to the sign-in URL; the original URL in %s is not percent-encoded (nginx escapes its path and query)", param))
 }

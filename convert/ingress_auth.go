@@ -124,7 +124,10 @@ func usableHash(h string) bool {
 // Another host, or a Service that does not exist, still asks authentication: check requests fail and
 // requests get 500, as nginx answers when its auth service cannot be reached.
 func (t *translator) ingressExtAuth(ing *networkingv1.Ingress, ea *annotations.ExtAuth) *model.ExtAuth {
-	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: 80, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders}
+	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: 80, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders, SigninParam: ea.SigninParam}
+	if ea.Signin != nil {
+		out.SigninURL = ea.Signin.String()
+	}
 	if p := ea.URL.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil || n == 0 {

@@ -107,6 +107,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		"basic.yaml":  nginxPolicyIngress("basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Staff"}),
 		"nouser.yaml": nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
 		"ext.yaml":    nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
+		"signin.yaml": nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
 		"body.yaml":   nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
 		"idle.yaml":   nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
 		"users.yaml": fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: shop}\ndata: {auth: %s}\n---\n"+
@@ -162,6 +163,17 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Cookie": "session=good"}), 200)
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer bad"}), 401)
 		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
+	})
+	t.Run("auth-signin", func(t *testing.T) {
+		// The auth service's 401 becomes a redirect to the sign-in URL with the original URL in rd.
+		hdr, _ := expect(t, get("127.0.0.1", "signin", "/private?a=1", nil), 302)
+		want := "https://login.example.com/start?from=gate%2F1&rd=http://signin.example.com/private?a=1"
+		if got := hdr.Get("Location"); got != want {
+			t.Errorf("Location %q, want %q", got, want)
+		}
+		expect(t, get("127.0.0.1", "signin", "/private", map[string]string{"Cookie": "session=good"}), 200)
+		// Without auth-signin the 401 stays.
+		expect(t, get("127.0.0.1", "ext", "/private", nil), 401)
 	})
 	t.Run("body size", func(t *testing.T) {
 		post := func(n int) policyRequest {

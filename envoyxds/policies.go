@@ -13,6 +13,7 @@ import (
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
 	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
+	customresponsev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/custom_response/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
@@ -32,6 +33,8 @@ import (
 // The HTTP filters that serve route policies. Each is in the chain disabled, only when some route of
 // the fleet needs it, and enabled with that route's settings by the route's typed_per_filter_config.
 const (
+	// filterSignin turns the 401 answers of routes with a sign-in URL into redirects.
+	filterSignin = "envoy.filters.http.custom_response"
 	// filterLimitExempt is an rbac filter with shadow rules only: it enforces nothing, but records in
 	// dynamic metadata whether the client is in the route's rate limit exempt ranges.
 	filterLimitExempt = "gatebridge.limit_exempt"
@@ -43,8 +46,9 @@ const (
 )
 
 // policyFilterOrder is the order of the policy filters, as nginx runs its phases: rate limits
-// (preaccess), then address ranges, basic and external authentication (access), then the body.
-var policyFilterOrder = []string{filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz, filterBodySize}
+// (preaccess), then address ranges, basic and external authentication (access), then the body. The
+// sign-in redirect comes first: its encoder must see the 401 the authentication filters answer.
+var policyFilterOrder = []string{filterSignin, filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz, filterBodySize}
 
 // noUser is an htpasswd line no password matches (the hash is of no known input): basic_auth needs at
 // least one user, and a route whose Secret has no usable user must refuse everyone.
@@ -91,6 +95,8 @@ func (b *builder) policyFilters() []*hcmv3.HttpFilter {
 // baseFilterConfig is the chain-level configuration of a policy filter; routes override all of it.
 func baseFilterConfig(name string) proto.Message {
 	switch name {
+	case filterSignin:
+		return &customresponsev3.CustomResponse{}
 	case filterLimitExempt:
 		// The metadata key takes its prefix from this configuration, not the route's.
 		return &rbacv3.RBAC{ShadowRulesStatPrefix: limitExemptPrefix}
@@ -153,6 +159,9 @@ func policyConfigs(spec *model.RoutePolicySpec) map[string]proto.Message {
 	}
 	if ea := spec.ExtAuth; ea != nil {
 		out[filterExtAuthz] = extAuthConfig(ea)
+		if ea.SigninURL != "" {
+			out[filterSignin] = signinConfig(ea)
+		}
 	}
 	if spec.MaxRequestBodyBytes > 0 {
 		// The buffer filter answers 413 to larger bodies, chunked or not; like nginx (whose

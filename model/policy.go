@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -79,6 +80,10 @@ type ExtAuth struct {
 	// Path is the path and query the check requests are sent to.
 	Path            string   `json:"path"`
 	ResponseHeaders []string `json:"responseHeaders,omitempty"`
+	// SigninURL, when set, turns the route's 401 answers into redirects (302) to it, with the
+	// original URL in the query parameter SigninParam.
+	SigninURL   string `json:"signinURL,omitempty"`
+	SigninParam string `json:"signinParam,omitempty"`
 }
 
 // sortPolicies orders route policies like the other objects, and their routes.
@@ -135,6 +140,11 @@ func (s *RoutePolicySpec) problems() []string {
 	}
 	if a := s.ExtAuth; a != nil && (a.Host == "" || a.Port == 0 || !strings.HasPrefix(a.Path, "/")) {
 		out = append(out, "external auth: host, port and a path starting with / are required")
+	}
+	if a := s.ExtAuth; a != nil && a.SigninURL != "" {
+		if u, err := url.Parse(a.SigninURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || a.SigninParam == "" {
+			out = append(out, "external auth: the sign-in URL must be an absolute http or https URL, with a parameter name")
+		}
 	}
 	if b := s.BasicAuth; b != nil {
 		for _, line := range strings.Split(strings.TrimSpace(string(b.Htpasswd)), "\n") {

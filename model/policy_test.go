@@ -35,6 +35,7 @@ func TestValidatePolicies(t *testing.T) {
 		{name: "bad exempt prefix", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimitExempt: []string{"10.0.0.0/40"}})}, wantErr: "rate limit exempt range"},
 		{name: "empty bucket", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{{Requests: 1, PeriodSeconds: 1, StatusCode: 503}}})}, wantErr: "rate limit"},
 		{name: "auth without port", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Path: "/"}})}, wantErr: "external auth"},
+		{name: "a relative sign-in URL", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Port: 80, Path: "/", SigninURL: "/login", SigninParam: "rd"}})}, wantErr: "sign-in URL"},
 		{name: "a hash Envoy refuses", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{BasicAuth: &BasicAuth{Htpasswd: []byte("a:$apr1$x$y\n")}})}, wantErr: "{SHA}"},
 	}
 	for _, tt := range tests {

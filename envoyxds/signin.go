@@ -1,0 +1,55 @@
+package envoyxds
+
+import (
+	"strings"
+
+	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
+	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	customresponsev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/custom_response/v3"
+	localresponsev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/custom_response/local_response_policy/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/gatebridge/gatebridge/model"
+)
+
+// originalURL is the URL of the request, as ingress-nginx puts it in the sign-in redirect (but not
+// percent-encoded: Envoy's formatters have no escaping).
+const originalURL = "%REQ(:scheme)%://%REQ(:authority)%%REQ(:path)%"
+
+// signinConfig answers each 401 of a route (its auth service's, and its backend's: the matcher cannot
+// tell them apart) with a 302 to the sign-in URL, the original URL in the query parameter SigninParam.
+func signinConfig(ea *model.ExtAuth) *customresponsev3.CustomResponse {
+	sep := "?"
+	if strings.Contains(ea.SigninURL, "?") {
+		sep = "&"
+	}
+	// A literal % of the URL (percent-encoding) must not start a formatter.
+	location := strings.ReplaceAll(ea.SigninURL, "%", "%%") + sep + ea.SigninParam + "=" + originalURL
+	redirect := &localresponsev3.LocalResponsePolicy{
+		StatusCode: wrapperspb.UInt32(302),
+		ResponseHeadersToAdd: []*corev3.HeaderValueOption{{
+			Header:       &corev3.HeaderValue{Key: "Location", Value: location},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		}},
+	}
+	status401 := &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
+		SinglePredicate: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate{
+			Input: &xdscorev3.TypedExtensionConfig{Name: "status-code", TypedConfig: typed(&matcherv3.HttpResponseStatusCodeMatchInput{})},
+			Matcher: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_ValueMatch{
+				ValueMatch: &xdsmatcherv3.StringMatcher{MatchPattern: &xdsmatcherv3.StringMatcher_Exact{Exact: "401"}},
+			},
+		},
+	}}
+	return &customresponsev3.CustomResponse{CustomResponseMatcher: &xdsmatcherv3.Matcher{
+		MatcherType: &xdsmatcherv3.Matcher_MatcherList_{MatcherList: &xdsmatcherv3.Matcher_MatcherList{
+			Matchers: []*xdsmatcherv3.Matcher_MatcherList_FieldMatcher{{
+				Predicate: status401,
+				OnMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
+					Action: &xdscorev3.TypedExtensionConfig{Name: "signin-redirect", TypedConfig: typed(redirect)},
+				}},
+			}},
+		}},
+	}}
+}
