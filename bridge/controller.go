@@ -12,6 +12,7 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -22,8 +23,10 @@ import (
 
 // ControllerOptions configure the controller.
 type ControllerOptions struct {
-	Kube      kubernetes.Interface
-	Gateway   gwclient.Interface
+	Kube    kubernetes.Interface
+	Gateway gwclient.Interface
+	// Dynamic, when set, watches gatebridge's RoutePolicies (when the API server serves their CRD).
+	Dynamic   dynamic.Interface
 	Translate convert.Options
 	Envoy     envoyxds.Options
 	// Debounce is how long the loop waits after the last change before it rebuilds (default 100 ms);
@@ -125,7 +128,7 @@ func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
 	} else {
 		c.setLeading(true)
 	}
-	src, err := startSources(ctx, c.opts.Kube, c.opts.Gateway, c.changed)
+	src, err := startSources(ctx, clients{c.opts.Kube, c.opts.Gateway, c.opts.Dynamic}, c.opts.Log, c.changed)
 	if err != nil {
 		return err
 	}

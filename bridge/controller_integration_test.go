@@ -19,6 +19,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -92,6 +93,8 @@ func TestControllerAgainstAPIServer(t *testing.T) {
 	t.Run("an expiring certificate is dropped without an API event", e.testExpiry)
 	t.Run("endpoints follow endpointslices", e.testEndpoints)
 	t.Run("restart loses no config", e.testRestart)
+	// Last: until then the RoutePolicy CRD is absent, which must not stop the controllers above.
+	t.Run("route policies followed", e.testRoutePolicy)
 }
 
 // running is a controller under test.
@@ -109,11 +112,12 @@ func (e *env) start(t *testing.T, opts convert.Options) *running {
 	kube, err1 := kubernetes.NewForConfig(cfg)
 	gw, err2 := gwclient.NewForConfig(cfg)
 	lis, err3 := net.Listen("tcp", "127.0.0.1:0")
-	if err := errors.Join(err1, err2, err3); err != nil {
+	dyn, err4 := dynamic.NewForConfig(cfg)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		t.Fatal(err)
 	}
 	opts.IngressAddresses = []string{lbAddress}
-	r.Controller = bridge.NewController(bridge.ControllerOptions{Kube: kube, Gateway: gw, Translate: opts,
+	r.Controller = bridge.NewController(bridge.ControllerOptions{Kube: kube, Gateway: gw, Dynamic: dyn, Translate: opts,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan struct{})

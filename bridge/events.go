@@ -10,6 +10,7 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
 
+	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
 	"github.com/gatebridge/gatebridge/convert"
 )
 
@@ -88,6 +89,9 @@ func objectReferences(in *convert.Input) map[convert.ObjectRef]*corev1.ObjectRef
 	}
 	for i := range in.TLSRoutes {
 		add("TLSRoute", gw, &in.TLSRoutes[i].ObjectMeta)
+	}
+	for i := range in.RoutePolicies {
+		add(gbv1alpha1.RoutePolicyKind, gbv1alpha1.SchemeGroupVersion.String(), &in.RoutePolicies[i].ObjectMeta)
 	}
 	for i := range in.Services {
 		add("Service", "v1", &in.Services[i].ObjectMeta)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/convert"
 )
 
 // namedSecretSyncWait bounds how long a translation waits for the cache of a Secret it has just started
@@ -47,11 +47,18 @@ func newNamedSecrets(ctx context.Context, kube kubernetes.Interface, onChange fu
 	return &namedSecrets{ctx: ctx, kube: kube, onChange: onChange, watches: map[nsName]*secretWatch{}}
 }
 
-// namedSecretNames are the Secrets the Ingresses name in their own namespace for basic authentication
+// namedSecretNames are the Secrets named in their own namespace by Ingresses, for basic authentication
 // (auth-secret) and for TLS to their backends (proxy-ssl-secret, which only HTTPS and GRPCS backends
-// use). Translation refuses a Secret of another namespace, so it is not read.
-func namedSecretNames(ings []networkingv1.Ingress) map[nsName]bool {
+// use), and by RoutePolicies for basic authentication. Translation refuses a Secret of another
+// namespace, so it is not read.
+func namedSecretNames(in *convert.Input) map[nsName]bool {
 	out := map[nsName]bool{}
+	for _, p := range in.RoutePolicies {
+		if ba := p.Spec.BasicAuth; ba != nil && ba.SecretName != "" {
+			out[nsName{p.Namespace, ba.SecretName}] = true
+		}
+	}
+	ings := in.Ingresses
 	for i := range ings {
 		ns := ings[i].Namespace
 		settings, _ := annotations.ParseIngress(ings[i].Annotations)

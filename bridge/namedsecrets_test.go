@@ -12,6 +12,8 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 
 	"github.com/gatebridge/gatebridge/annotations"
+	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
+	"github.com/gatebridge/gatebridge/convert"
 )
 
 func annotatedIngress(namespace, name string, ann map[string]string) networkingv1.Ingress {
@@ -25,7 +27,14 @@ func TestNamedSecretNames(t *testing.T) {
 	backend := func(protocol, secret string) map[string]string {
 		return map[string]string{annotations.NginxPrefix + "backend-protocol": protocol, annotations.NginxPrefix + "proxy-ssl-secret": secret}
 	}
-	got := namedSecretNames([]networkingv1.Ingress{
+	policy := func(namespace, secret string) gbv1alpha1.RoutePolicy {
+		p := gbv1alpha1.RoutePolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "p"}}
+		if secret != "" {
+			p.Spec.BasicAuth = &gbv1alpha1.BasicAuth{SecretName: secret}
+		}
+		return p
+	}
+	got := namedSecretNames(&convert.Input{Ingresses: []networkingv1.Ingress{
 		annotatedIngress("shop", "a", basic("users")),
 		annotatedIngress("shop", "b", basic("shop/admins")),
 		annotatedIngress("shop", "c", basic("other/users")), // another namespace: refused, not read
@@ -35,8 +44,8 @@ func TestNamedSecretNames(t *testing.T) {
 		annotatedIngress("shop", "g", backend("HTTPS", "other/backend-ca")), // another namespace: refused
 		annotatedIngress("shop", "h", backend("HTTP", "shop/unused-ca")),    // no TLS to the backend: unused
 		annotatedIngress("shop", "i", backend("HTTPS", "no-namespace")),     // Invalid: not namespace/name
-	})
-	want := map[nsName]bool{{"shop", "users"}: true, {"shop", "admins"}: true, {"shop", "backend-ca"}: true, {"shop", "grpc-ca"}: true}
+	}, RoutePolicies: []gbv1alpha1.RoutePolicy{policy("billing", "payers"), policy("billing", "")}})
+	want := map[nsName]bool{{"shop", "users"}: true, {"shop", "admins"}: true, {"shop", "backend-ca"}: true, {"shop", "grpc-ca"}: true, {"billing", "payers"}: true}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("namedSecretNames = %v, want %v", got, want)
 	}

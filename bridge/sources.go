@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	corev1informers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -36,11 +38,16 @@ type sources struct {
 // The Secrets an Ingress names in an annotation are watched one by one (namedsecrets.go).
 const tlsSecrets = "type=kubernetes.io/tls"
 
-// startSources starts an informer per kind translation reads (Gateway API kinds only when the API
-// server serves them) and waits for their caches; onChange runs on every event that can change the
-// translation.
-func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.Interface, onChange func()) (*sources, error) {
+// startSources starts an informer per kind translation reads (Gateway API kinds and RoutePolicies only
+// when the API server serves them) and waits for their caches; onChange runs on every event that can
+// change the translation.
+func startSources(ctx context.Context, c clients, log *slog.Logger, onChange func()) (*sources, error) {
+	kube, gw := c.kube, c.gw
 	served, err := servedGatewayKinds(kube)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := routePolicyKind(kube, c.dynamic, log)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +58,13 @@ func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.In
 	gf := gwinformers.NewSharedInformerFactory(gw, 0)
 	s := &sources{named: newNamedSecrets(ctx, kube, onChange)}
 	var synced []cache.InformerSynced
-	for _, k := range kinds(kf, sf, gf) {
+	all := kinds(kf, sf, gf)
+	if policies != nil {
+		all = append(all, *policies)
+		served[policies.resource] = true // routePolicyKind looked
+
+	}
+	for _, k := range all {
 		if k.resource != "" && !served[k.resource] {
 			continue // never asking for its informer keeps the factory from starting it
 		}
@@ -66,10 +79,20 @@ func startSources(ctx context.Context, kube kubernetes.Interface, gw gwclient.In
 	kf.Start(ctx.Done())
 	sf.Start(ctx.Done())
 	gf.Start(ctx.Done())
+	if policies != nil {
+		policies.startFactory(ctx)
+	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil, fmt.Errorf("caches did not sync: %w", ctx.Err())
 	}
 	return s, nil
+}
+
+// clients are the API clients the sources read with; dynamic may be nil (RoutePolicies not watched).
+type clients struct {
+	kube    kubernetes.Interface
+	gw      gwclient.Interface
+	dynamic dynamic.Interface
 }
 
 // input copies the caches into an Input.
@@ -80,7 +103,7 @@ func (s *sources) input() (convert.Input, error) {
 			return in, err
 		}
 	}
-	s.named.follow(namedSecretNames(in.Ingresses))
+	s.named.follow(namedSecretNames(&in))
 	in.Secrets = append(in.Secrets, s.named.secrets()...)
 	return in, nil
 }
@@ -152,6 +175,8 @@ type kind struct {
 	resource  string // Gateway API plural name; empty for built-in kinds
 	hasStatus bool   // the controller writes its status
 	start     func() (cache.SharedIndexInformer, func(*convert.Input) error)
+	// factory, when set, is the kind's own informer factory (not one of startSources').
+	factory interface{ Start(stopCh <-chan struct{}) }
 }
 
 // watched builds a kind from an informer accessor.
@@ -159,7 +184,7 @@ func watched[T any, I interface {
 	Informer() cache.SharedIndexInformer
 	Lister() L
 }, L lister[T]](resource string, hasStatus bool, i I, field func(*convert.Input) *[]T) kind {
-	return kind{resource, hasStatus, func() (cache.SharedIndexInformer, func(*convert.Input) error) {
+	return kind{resource: resource, hasStatus: hasStatus, start: func() (cache.SharedIndexInformer, func(*convert.Input) error) {
 		return i.Informer(), copyAll[T](i.Lister(), field)
 	}}
 }
@@ -189,7 +214,7 @@ func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInf
 // name changes with the policies, so every ConfigMap is watched, but the cache keeps only each one's
 // identity and its ca.crt.
 func caConfigMaps(core corev1informers.Interface) kind {
-	return kind{"", false, func() (cache.SharedIndexInformer, func(*convert.Input) error) {
+	return kind{start: func() (cache.SharedIndexInformer, func(*convert.Input) error) {
 		i := core.ConfigMaps()
 		inf := i.Informer()
 		_ = inf.SetTransform(keepCACert) // fails only once the informer runs: it has not started yet

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/utils/ptr"
@@ -25,6 +26,7 @@ import (
 	"github.com/gatebridge/gatebridge/internal/eventually"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
 	"github.com/gatebridge/gatebridge/manifests"
+	gatebridgecrds "github.com/gatebridge/gatebridge/manifests/crds/gatebridge"
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
 
@@ -74,14 +76,14 @@ func TestInstall(t *testing.T) {
 		testPodSecurity(ctx, t, cluster, applied)
 	})
 
-	kube, gw := serviceAccountClients(ctx, t, cluster)
+	kube, gw, dyn := serviceAccountClients(ctx, t, cluster)
 	if _, err := cluster.Apply(ctx, []byte(shop)); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("the controller leads and writes status and Events as its ServiceAccount", func(t *testing.T) {
 		setFleetAddresses(ctx, t, cluster)
-		runController(ctx, t, kube, gw)
+		runController(ctx, t, kube, gw, dyn)
 		eventually.Within(t, time.Minute, "status written by the controller", func() error { return checkStatus(ctx, cluster) })
 		eventually.Within(t, time.Minute, "Event about the Ingress", func() error { return checkEvent(ctx, cluster) })
 		eventually.Within(t, time.Minute, "Lease renewed", func() error { return checkLease(ctx, cluster) })
@@ -104,6 +106,11 @@ func installManifests(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	own, err := gatebridgecrds.Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds = append(crds, own...)
 	install, err := manifests.Install()
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +190,7 @@ func testPodSecurity(ctx context.Context, t *testing.T, cluster *kubetest.Cluste
 
 // serviceAccountClients are clients that authenticate as the controller's ServiceAccount, with a token
 // the API server issues for it.
-func serviceAccountClients(ctx context.Context, t *testing.T, cluster *kubetest.Cluster) (kubernetes.Interface, gwclient.Interface) {
+func serviceAccountClients(ctx context.Context, t *testing.T, cluster *kubetest.Cluster) (kubernetes.Interface, gwclient.Interface, dynamic.Interface) {
 	t.Helper()
 	tr, err := cluster.Client.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, "gatebridge",
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
@@ -200,12 +207,16 @@ func serviceAccountClients(ctx context.Context, t *testing.T, cluster *kubetest.
 	if err != nil {
 		t.Fatal(err)
 	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Without this the test would prove nothing: the clients must not be the administrator's.
 	who, err := kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 	if err != nil || who.Status.UserInfo.Username != serviceAccount {
 		t.Fatalf("the clients act as %+v (%v), want %s", who.Status.UserInfo, err, serviceAccount)
 	}
-	return kube, gw
+	return kube, gw, dyn
 }
 
 // shop is what the controller serves: an Ingress of the IngressClass and an HTTPRoute on a Gateway of
@@ -246,7 +257,15 @@ metadata: {name: shop, namespace: shop}
 spec:
   parentRefs: [{name: web}]
   hostnames: [route.example.com]
-  rules: [{backendRefs: [{name: api, port: 80}]}]
+  rules:
+  - filters: [{type: ExtensionRef, extensionRef: {group: gatebridge.dev, kind: RoutePolicy, name: uploads}}]
+    backendRefs: [{name: api, port: 80}]
+---
+# Read through the RoutePolicy rule of the ClusterRole: the HTTPRoute's references resolve.
+apiVersion: gatebridge.dev/v1alpha1
+kind: RoutePolicy
+metadata: {name: uploads, namespace: shop}
+spec: {maxRequestBodyBytes: 1048576}
 `
 
 // Addresses that a cloud's load balancers would give the Services of the fleets.
@@ -270,14 +289,14 @@ func setFleetAddresses(ctx context.Context, t *testing.T, cluster *kubetest.Clus
 
 // runController runs the real controller, as the installed Deployment configures it, with the given
 // clients until the test ends.
-func runController(ctx context.Context, t *testing.T, kube kubernetes.Interface, gw gwclient.Interface) {
+func runController(ctx context.Context, t *testing.T, kube kubernetes.Interface, gw gwclient.Interface, dyn dynamic.Interface) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctrl := bridge.NewController(bridge.ControllerOptions{
-		Kube: kube, Gateway: gw,
+		Kube: kube, Gateway: gw, Dynamic: dyn,
 		LeaderElection: &bridge.LeaderElection{Namespace: namespace, Name: "gatebridge", Identity: leaderIdentity, RetryPeriod: 200 * time.Millisecond},
 		Addressing:     bridge.Addressing{FleetServiceNamespace: namespace},
 		Log:            slog.New(slog.NewTextHandler(t.Output(), nil)),
@@ -311,8 +330,9 @@ func checkStatus(ctx context.Context, cluster *kubetest.Cluster) error {
 		return fmt.Errorf("Gateway shop/web status %+v (%v), want Accepted with the address %s", g.Status, err, gatewayAddress)
 	}
 	r, err := gw.GatewayV1().HTTPRoutes("shop").Get(ctx, "shop", metav1.GetOptions{})
-	if err != nil || len(r.Status.Parents) != 1 || !apimeta.IsStatusConditionTrue(r.Status.Parents[0].Conditions, "Accepted") {
-		return fmt.Errorf("HTTPRoute shop/shop has no Accepted parent: %+v (%v)", r.Status, err)
+	if err != nil || len(r.Status.Parents) != 1 || !apimeta.IsStatusConditionTrue(r.Status.Parents[0].Conditions, "Accepted") ||
+		!apimeta.IsStatusConditionTrue(r.Status.Parents[0].Conditions, "ResolvedRefs") {
+		return fmt.Errorf("HTTPRoute shop/shop has no Accepted parent with its references (a RoutePolicy) resolved: %+v (%v)", r.Status, err)
 	}
 	ing, err := cluster.Client.NetworkingV1().Ingresses("shop").Get(ctx, "shop", metav1.GetOptions{})
 	if err != nil || len(ing.Status.LoadBalancer.Ingress) != 1 || ing.Status.LoadBalancer.Ingress[0].IP != ingressAddress {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -93,6 +94,9 @@ func (c *controllerFlags) options(f *serveFlags) (bridge.ControllerOptions, erro
 	}
 	if opts.Gateway, err = gwclient.NewForConfig(cfg); err != nil {
 		return opts, fmt.Errorf("gateway api client: %w", err)
+	}
+	if opts.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+		return opts, fmt.Errorf("dynamic client: %w", err)
 	}
 	opts.Addressing.FleetServiceNamespace = c.fleetServices
 	if c.pool != "" {
