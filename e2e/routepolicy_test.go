@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// extRefRoute is an HTTPRoute of namespace shop on Gateway web for host <name>.example.com, sending / to
+// the Service app, whose rule names the RoutePolicy policy (none when empty).
+func extRefRoute(name, policy string) string {
+	filters := ""
+	if policy != "" {
+		filters = fmt.Sprintf("\n    filters: [{type: ExtensionRef, extensionRef: {group: gatebridge.dev, kind: RoutePolicy, name: %s}}]", policy)
+	}
+	return fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: %s, namespace: shop}
+spec:
+  parentRefs: [{name: web}]
+  hostnames: [%[1]s.example.com]
+  rules:
+  - backendRefs: [{name: app, port: 80}]%s
+`, name, filters)
+}
+
+// routePolicy is a RoutePolicy of namespace shop with spec (a YAML flow mapping).
+func routePolicy(name, spec string) string {
+	return fmt.Sprintf("apiVersion: gatebridge.dev/v1alpha1\nkind: RoutePolicy\nmetadata: {name: %s, namespace: shop}\nspec: %s\n", name, spec)
+}
+
+// TestRoutePolicyThroughEnvoy sends real requests through a real Envoy programmed from HTTPRoutes whose
+// rules name RoutePolicies: they answer as the ingress-nginx annotations of TestNginxPoliciesThroughEnvoy
+// do (403 outside an allow-list or inside a deny-list, 503 over a per-client rate, 401 without valid
+// basic credentials, the auth service's verdict, 413 over the body size), and a rule naming a missing
+// RoutePolicy answers 500.
+func TestRoutePolicyThroughEnvoy(t *testing.T) {
+	app := startBackend(t, "app")
+	files := map[string]string{
+		"gateway.yaml": gatewayManifests,
+		"app.yaml":     service("shop", "app", app.addr),
+		"auth.yaml":    service("shop", "auth", startAuthService(t)),
+		"routes.yaml": strings.Join([]string{extRefRoute("plain", ""), extRefRoute("allow", "allow"), extRefRoute("deny", "deny"),
+			extRefRoute("limit", "limit"), extRefRoute("basic", "basic"), extRefRoute("nouser", "nouser"), extRefRoute("ext", "ext"),
+			extRefRoute("body", "body"), extRefRoute("missing", "absent")}, "---\n"),
+		"policies.yaml": strings.Join([]string{
+			routePolicy("allow", "{sourceRanges: {allow: [127.0.0.2]}}"),
+			routePolicy("deny", "{sourceRanges: {deny: [127.0.0.3/32]}}"),
+			routePolicy("limit", "{rateLimits: [{requests: 2, periodSeconds: 60, burst: 4, statusCode: 503}]}"),
+			routePolicy("basic", "{basicAuth: {secretName: users, realm: Staff}}"),
+			routePolicy("nouser", "{basicAuth: {secretName: apr1-only}}"),
+			routePolicy("ext", "{extAuth: {backendRef: {name: auth, port: 80}, path: /check, responseHeaders: [X-Auth-Request-User]}}"),
+			routePolicy("body", "{maxRequestBodyBytes: 1024}"),
+		}, "---\n"),
+		"users.yaml": fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: shop}\ndata: {auth: %s}\n---\n"+
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: apr1-only, namespace: shop}\ndata: {auth: %s}\n",
+			base64.StdEncoding.EncodeToString([]byte(shaUser("alice", "wonderland"))),
+			base64.StdEncoding.EncodeToString([]byte("bob:$apr1$9Cv/OMGj$7Ld5d2q9r2rWmF3sJ6m5h/\n"))),
+	}
+	h := start(t, "gateway-shop-web", files)
+	get := func(from, name, path string, header map[string]string) policyRequest {
+		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
+	}
+	eventually(t, "first configuration", func() error {
+		code, _, _, err := h.sendFrom(get("127.0.0.1", "body", "/", nil))
+		if err != nil || code != 200 {
+			return fmt.Errorf("GET body.example.com: %d %v", code, err)
+		}
+		return nil
+	})
+	expect := func(t *testing.T, r policyRequest, want int) (http.Header, echo) {
+		t.Helper()
+		code, hdr, e, err := h.sendFrom(r)
+		if err != nil || code != want {
+			t.Errorf("%s %s%s from %s: %d (%v), want %d", r.method, r.host, r.path, r.from, code, err, want)
+		}
+		return hdr, e
+	}
+	t.Run("source ranges", func(t *testing.T) { testSourceRanges(t, expect, get) })
+	t.Run("rate limit per client address", func(t *testing.T) {
+		for i := range 4 {
+			expect(t, get("127.0.0.4", "limit", fmt.Sprintf("/%d", i), nil), 200)
+		}
+		expect(t, get("127.0.0.4", "limit", "/over", nil), 503)
+		expect(t, get("127.0.0.5", "limit", "/other-client", nil), 200)
+	})
+	t.Run("basic auth", func(t *testing.T) { testBasicAuth(t, expect, get) })
+	t.Run("external auth", func(t *testing.T) {
+		_, e := expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer good"}), 200)
+		if got := e.Headers["X-Auth-Request-User"]; len(got) != 1 || got[0] != "alice" || e.Headers["X-Not-Copied"] != nil {
+			t.Errorf("the backend got headers %v, want X-Auth-Request-User: alice and no X-Not-Copied", e.Headers)
+		}
+		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer bad"}), 401)
+		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
+	})
+	t.Run("body size", func(t *testing.T) {
+		post := func(host string, n int) policyRequest {
+			return policyRequest{from: "127.0.0.1", method: http.MethodPost, host: host, path: "/upload", body: strings.Repeat("x", n)}
+		}
+		expect(t, post("body.example.com", 1024), 200)
+		expect(t, post("body.example.com", 1025), 413)
+		expect(t, post("plain.example.com", 100_000), 200)
+	})
+	t.Run("missing policy", func(t *testing.T) {
+		expect(t, get("127.0.0.1", "missing", "/", nil), 500)
+		expect(t, get("127.0.0.1", "plain", "/", nil), 200)
+	})
+}
