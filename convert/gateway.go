@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	istionet "istio.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -17,14 +18,27 @@ import (
 
 // gatewayInfo is one Gateway gatebridge serves, with the state translation builds for it.
 type gatewayInfo struct {
-	gw        *gwapiv1.Gateway
-	fleet     string
+	gw    *gwapiv1.Gateway
+	fleet string
+	// listeners are the Gateway's own listeners, then those of its accepted ListenerSets in order of
+	// precedence: all of them are served by the fleet.
 	listeners []*listenerInfo
+	// sets are the ListenerSets that name the Gateway as their parent, in order of precedence.
+	sets []*listenerSetInfo
 }
 
-// listenerInfo is one listener of a served Gateway.
+// listenerOwner is the object that declares a listener: a Gateway or a ListenerSet.
+type listenerOwner struct {
+	ref        ObjectRef
+	generation int64
+}
+
+// listenerInfo is one listener of a served Gateway or of one of its ListenerSets.
 type listenerInfo struct {
-	spec gwapiv1.Listener
+	spec  gwapiv1.Listener
+	owner listenerOwner
+	// set is the ListenerSet that declares the listener; nil for the Gateway's own listeners.
+	set *listenerSetInfo
 	// ready: accepted, not conflicted and programmed; only ready listeners take routes.
 	ready       bool
 	kinds       []gwapiv1.RouteGroupKind
@@ -97,12 +111,13 @@ func (t *translator) translateGateways(classes map[string]bool) []*gatewayInfo {
 			t.result.Status.Gateways[gatewayRef(gw)] = st
 			continue
 		}
+		owner := listenerOwner{ref: gatewayRef(gw), generation: gw.Generation}
 		for _, l := range gw.Spec.Listeners {
-			info.listeners = append(info.listeners, t.validateListener(gw, l))
+			info.listeners = append(info.listeners, t.validateListener(owner, l))
 		}
 		markConflicts(info.listeners)
 		for _, l := range info.listeners {
-			t.finishListener(gw, l)
+			t.finishListener(l)
 		}
 		if _, assigned := t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name]; len(gw.Spec.Addresses) > 0 && !assigned && t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name] == "" && unsupportedAddressType(gw) == "" {
 			t.note(gatewayRef(gw), NoteWarning, "UnsupportedAddress", "spec.addresses is not supported; addresses come from the controller's address pool")
@@ -119,11 +134,11 @@ var supportedKinds = map[gwapiv1.ProtocolType][]string{
 	gwapiv1.TLSProtocolType:   {"TLSRoute"},
 }
 
-func (t *translator) validateListener(gw *gwapiv1.Gateway, l gwapiv1.Listener) *listenerInfo {
-	li := &listenerInfo{spec: l, ready: true, attached: map[ObjectRef]bool{}}
+func (t *translator) validateListener(owner listenerOwner, l gwapiv1.Listener) *listenerInfo {
+	li := &listenerInfo{spec: l, owner: owner, ready: true, attached: map[ObjectRef]bool{}}
 	li.status.Name = l.Name
 	li.status.SupportedKinds = []gwapiv1.RouteGroupKind{}
-	gen := gw.Generation
+	gen := owner.generation
 	conds := &li.status.Conditions
 	if l.Port < 1 || l.Port > 65535 {
 		li.ready = false
@@ -152,7 +167,7 @@ func (t *translator) validateListener(gw *gwapiv1.Gateway, l gwapiv1.Listener) *
 		refReason = string(gwapiv1.ListenerReasonInvalidRouteKinds)
 	}
 	if l.Protocol != gwapiv1.HTTPProtocolType {
-		reason, problems := t.listenerTLS(gw, li)
+		reason, problems := t.listenerTLS(li)
 		if reason != "" {
 			refReason = reason
 			refProblems = append(refProblems, problems...)
@@ -191,7 +206,7 @@ func listenerKinds(l gwapiv1.Listener, allowed []string) ([]gwapiv1.RouteGroupKi
 }
 
 // listenerTLS checks the TLS settings and certificate references of an HTTPS or TLS listener.
-func (t *translator) listenerTLS(gw *gwapiv1.Gateway, li *listenerInfo) (string, []string) {
+func (t *translator) listenerTLS(li *listenerInfo) (string, []string) {
 	l := li.spec
 	mode := gwapiv1.TLSModeTerminate
 	if l.TLS != nil && l.TLS.Mode != nil {
@@ -211,7 +226,7 @@ func (t *translator) listenerTLS(gw *gwapiv1.Gateway, li *listenerInfo) (string,
 	reason := ""
 	var problems []string
 	for _, ref := range l.TLS.CertificateRefs {
-		cred, r, problem := t.resolveCertificateRef(gw, l.Name, ref)
+		cred, r, problem := t.resolveCertificateRef(li.owner.ref, l.Name, ref)
 		if problem != "" {
 			problems = append(problems, problem)
 			if reason == "" || r == string(gwapiv1.ListenerReasonRefNotPermitted) {
@@ -229,50 +244,87 @@ func (t *translator) listenerTLS(gw *gwapiv1.Gateway, li *listenerInfo) (string,
 
 // resolveCertificateRef returns the credential ("namespace/name") of a listener's certificateRef, or the
 // ResolvedRefs reason and message of why it cannot be used. A Secret that is missing or unusable is also
-// a note on the Gateway (an Event, for the controller).
-func (t *translator) resolveCertificateRef(gw *gwapiv1.Gateway, listener gwapiv1.SectionName, ref gwapiv1.SecretObjectReference) (string, string, string) {
-	ns := gw.Namespace
+// a note on the Gateway or ListenerSet that declares the listener (an Event, for the controller). A
+// ReferenceGrant must allow that object's kind: one for Gateways does not cover ListenerSets.
+func (t *translator) resolveCertificateRef(owner ObjectRef, listener gwapiv1.SectionName, ref gwapiv1.SecretObjectReference) (string, string, string) {
+	ns := owner.Namespace
 	if ref.Namespace != nil && *ref.Namespace != "" {
 		ns = string(*ref.Namespace)
 	}
 	if (ref.Group != nil && *ref.Group != "") || (ref.Kind != nil && *ref.Kind != "Secret") {
 		return "", string(gwapiv1.ListenerReasonInvalidCertificateRef), fmt.Sprintf("certificateRef %s/%s: only core Secrets are supported", ns, ref.Name)
 	}
-	if !t.ix.refAllowed(gwapiv1.GroupName, "Gateway", gw.Namespace, "", "Secret", ns, string(ref.Name)) {
+	if !t.ix.refAllowed(gwapiv1.GroupName, owner.Kind, owner.Namespace, "", "Secret", ns, string(ref.Name)) {
 		return "", string(gwapiv1.ListenerReasonRefNotPermitted), fmt.Sprintf("certificateRef to Secret %s/%s is not permitted by any ReferenceGrant in namespace %s", ns, ref.Name, ns)
 	}
 	if err := t.secretErr(ns, string(ref.Name)); err != nil {
 		reason := string(gwapiv1.ListenerReasonInvalidCertificateRef)
-		t.note(gatewayRef(gw), NoteWarning, reason, "listener %s: %v", listener, err)
+		t.note(owner, NoteWarning, reason, "listener %s: %v", listener, err)
 		return "", reason, err.Error()
 	}
 	return ns + "/" + string(ref.Name), "", ""
 }
 
-// protocolFamily groups the protocols that can share a port: HTTP on its own, HTTPS and TLS by SNI.
+// protocolFamily groups the protocols that can share a port: HTTP on its own, HTTPS and TLS by SNI;
+// any other protocol (TCP, UDP, ...) only with itself.
 func protocolFamily(p gwapiv1.ProtocolType) string {
-	if p == gwapiv1.HTTPProtocolType {
+	switch p {
+	case gwapiv1.HTTPProtocolType:
 		return "http"
+	case gwapiv1.HTTPSProtocolType, gwapiv1.TLSProtocolType:
+		return "tls"
 	}
-	return "tls"
+	return string(p)
 }
 
-// markConflicts flags listeners that cannot be told apart. As the specification asks, no conflicting
-// listener is picked as a winner: all of them are left out.
+// conflictBetween returns why two listeners cannot share a port, or "" when they can.
+func conflictBetween(a, b *listenerInfo) gwapiv1.ListenerConditionReason {
+	switch {
+	case a.spec.Port != b.spec.Port:
+		return ""
+	case protocolFamily(a.spec.Protocol) != protocolFamily(b.spec.Protocol):
+		return gwapiv1.ListenerReasonProtocolConflict
+	case a.hostname() == b.hostname():
+		return gwapiv1.ListenerReasonHostnameConflict
+	}
+	return ""
+}
+
+// markConflicts flags listeners of one object that cannot be told apart. As the specification asks,
+// no conflicting listener is picked as a winner: all of them are left out.
 func markConflicts(ls []*listenerInfo) {
 	for i, a := range ls {
 		for j, b := range ls {
-			if i == j || a.spec.Port != b.spec.Port {
-				continue
-			}
-			switch {
-			case protocolFamily(a.spec.Protocol) != protocolFamily(b.spec.Protocol):
-				a.status.Conditions = append(a.status.Conditions, conflict(gwapiv1.ListenerReasonProtocolConflict))
-			case a.hostname() == b.hostname():
-				a.status.Conditions = append(a.status.Conditions, conflict(gwapiv1.ListenerReasonHostnameConflict))
+			if reason := conflictBetween(a, b); i != j && reason != "" {
+				a.status.Conditions = append(a.status.Conditions, conflict(reason))
 			}
 		}
 	}
+}
+
+// markConflictsWith flags the listeners of ls that conflict with a listener that takes precedence
+// over them and holds its port (accepted, not conflicted): that one wins.
+func markConflictsWith(ls, winners []*listenerInfo) {
+	for _, a := range ls {
+		for _, w := range winners {
+			if reason := conflictBetween(a, w); reason != "" && w.holdsPort() {
+				a.status.Conditions = append(a.status.Conditions, conflict(reason))
+			}
+		}
+	}
+}
+
+// conflicted says whether a conflict has been found for a listener that is not settled yet.
+func (l *listenerInfo) conflicted() bool {
+	return slices.ContainsFunc(l.status.Conditions, func(c metav1.Condition) bool {
+		return c.Type == string(gwapiv1.ListenerConditionConflicted) && c.Status == metav1.ConditionTrue
+	})
+}
+
+// holdsPort says whether a settled listener keeps its port and hostname from listeners of lower
+// precedence: it is accepted, which a conflicted listener is not.
+func (l *listenerInfo) holdsPort() bool {
+	return meta.IsStatusConditionTrue(l.status.Conditions, string(gwapiv1.ListenerConditionAccepted))
 }
 
 func conflict(reason gwapiv1.ListenerConditionReason) metav1.Condition {
@@ -280,7 +332,7 @@ func conflict(reason gwapiv1.ListenerConditionReason) metav1.Condition {
 }
 
 // finishListener settles the Conflicted and Programmed conditions of a listener.
-func (t *translator) finishListener(gw *gwapiv1.Gateway, li *listenerInfo) {
+func (t *translator) finishListener(li *listenerInfo) {
 	conds := &li.status.Conditions
 	var conflictReason string
 	kept := (*conds)[:0]
@@ -294,7 +346,7 @@ func (t *translator) finishListener(gw *gwapiv1.Gateway, li *listenerInfo) {
 		kept = append(kept, c)
 	}
 	*conds = kept
-	gen := gw.Generation
+	gen := li.owner.generation
 	if conflictReason != "" {
 		li.ready = false
 		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionConflicted), true, conflictReason,
@@ -303,9 +355,12 @@ func (t *translator) finishListener(gw *gwapiv1.Gateway, li *listenerInfo) {
 	} else {
 		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionConflicted), false, string(gwapiv1.ListenerReasonNoConflicts), "")
 	}
-	if li.ready {
+	switch {
+	case li.ready:
 		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionProgrammed), true, string(gwapiv1.ListenerReasonProgrammed), "")
-	} else {
+	case conflictReason != "":
+		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionProgrammed), false, conflictReason, "the listener conflicts with another")
+	default:
 		t.setCondition(conds, gen, string(gwapiv1.ListenerConditionProgrammed), false, string(gwapiv1.ListenerReasonInvalid), "the listener is not valid")
 	}
 }
@@ -321,36 +376,76 @@ func unsupportedAddressType(gw *gwapiv1.Gateway) string {
 	return ""
 }
 
-// finishGateway writes the status of a Gateway (after routes attached) and its Istio Gateway.
+// gatewayAddressError returns why a Gateway has no usable address, or "".
+func (t *translator) gatewayAddressError(gw *gwapiv1.Gateway) string {
+	if unsupportedAddressType(gw) != "" {
+		return "spec.addresses has an address type that is not supported"
+	}
+	return t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name]
+}
+
+// finishGateway writes the status of a Gateway (after routes attached) and its Istio Gateway, which
+// serves the listeners of its attached ListenerSets too.
 func (t *translator) finishGateway(info *gatewayInfo) {
 	gw := info.gw
 	var st gwapiv1.GatewayStatus
-	ready := 0
+	ready, own := 0, 0
 	for _, l := range info.listeners {
+		if l.set != nil {
+			continue
+		}
+		own++
 		l.status.AttachedRoutes = int32(len(l.attached))
 		st.Listeners = append(st.Listeners, l.status)
 		if l.ready {
 			ready++
 		}
 	}
+	st.AttachedListenerSets = attachedListenerSets(info)
+	t.gatewayConditions(info, &st, ready, own)
+	for _, a := range t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name] {
+		typ := gwapiv1.HostnameAddressType
+		if net.ParseIP(a) != nil {
+			typ = gwapiv1.IPAddressType
+		}
+		st.Addresses = append(st.Addresses, gwapiv1.GatewayStatusAddress{Type: &typ, Value: a})
+	}
+	t.result.Status.Gateways[gatewayRef(gw)] = st
+	if ready == 0 || t.gatewayAddressError(gw) != "" {
+		return // nothing to serve, or nowhere to serve it
+	}
+	sources := []string{gatewayRef(gw).String()}
+	for _, s := range info.sets {
+		if s.accepted() {
+			sources = append(sources, listenerSetRef(s.ls).String())
+		}
+	}
+	slices.Sort(sources)
+	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
+		Meta: model.Meta{Name: gw.Name, Namespace: gw.Namespace, Fleet: info.fleet, Origin: model.OriginGatewayAPI, Sources: sources},
+		Spec: &istionet.Gateway{Selector: map[string]string{model.FleetLabel: info.fleet}, Servers: istioServers(info)},
+	})
+}
+
+// gatewayConditions sets the Accepted and Programmed conditions of a Gateway, ready of whose own
+// listeners are ready.
+func (t *translator) gatewayConditions(info *gatewayInfo, st *gwapiv1.GatewayStatus, ready, own int) {
+	gw := info.gw
 	gen := gw.Generation
 	unsupported := unsupportedAddressType(gw)
 	switch {
 	case unsupported != "":
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), false, string(gwapiv1.GatewayReasonUnsupportedAddress),
 			fmt.Sprintf("spec.addresses: type %s is not supported; only IPAddress is", unsupported))
-	case ready == len(info.listeners):
+	case ready == own:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), true, string(gwapiv1.GatewayReasonAccepted), "")
 	case ready > 0:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), true, string(gwapiv1.GatewayReasonListenersNotValid),
-			fmt.Sprintf("%d of %d listeners are not valid", len(info.listeners)-ready, len(info.listeners)))
+			fmt.Sprintf("%d of %d listeners are not valid", own-ready, own))
 	default:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionAccepted), false, string(gwapiv1.GatewayReasonListenersNotValid), "no listener is valid")
 	}
-	addrErr := t.opts.GatewayAddressErrors[gw.Namespace+"/"+gw.Name]
-	if unsupported != "" {
-		addrErr = "spec.addresses has an address type that is not supported"
-	}
+	addrErr := t.gatewayAddressError(gw)
 	switch {
 	case unsupported != "":
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), addrErr)
@@ -363,32 +458,23 @@ func (t *translator) finishGateway(info *gatewayInfo) {
 	default:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), "no listener is valid")
 	}
-	for _, a := range t.opts.GatewayAddresses[gw.Namespace+"/"+gw.Name] {
-		typ := gwapiv1.HostnameAddressType
-		if net.ParseIP(a) != nil {
-			typ = gwapiv1.IPAddressType
-		}
-		st.Addresses = append(st.Addresses, gwapiv1.GatewayStatusAddress{Type: &typ, Value: a})
-	}
-	t.result.Status.Gateways[gatewayRef(gw)] = st
-	if ready == 0 || addrErr != "" {
-		return // nothing to serve, or nowhere to serve it
-	}
-	t.result.Snapshot.Gateways = append(t.result.Snapshot.Gateways, model.Gateway{
-		Meta: model.Meta{Name: gw.Name, Namespace: gw.Namespace, Fleet: info.fleet, Origin: model.OriginGatewayAPI, Sources: []string{gatewayRef(gw).String()}},
-		Spec: &istionet.Gateway{Selector: map[string]string{model.FleetLabel: info.fleet}, Servers: istioServers(info)},
-	})
 }
 
+// istioServers are the servers of the ready listeners of a Gateway and of its attached ListenerSets.
+// A ListenerSet's listener is named after its ListenerSet too: names are unique only per object.
 func istioServers(info *gatewayInfo) []*istionet.Server {
 	var servers []*istionet.Server
 	for _, l := range info.listeners {
 		if !l.ready {
 			continue
 		}
+		name := string(l.spec.Name)
+		if l.set != nil {
+			name = l.set.ls.Namespace + "/" + l.set.ls.Name + "/" + name
+		}
 		s := &istionet.Server{
-			Name:  string(l.spec.Name),
-			Port:  &istionet.Port{Number: uint32(l.spec.Port), Protocol: string(l.spec.Protocol), Name: string(l.spec.Name)},
+			Name:  name,
+			Port:  &istionet.Port{Number: uint32(l.spec.Port), Protocol: string(l.spec.Protocol), Name: name},
 			Hosts: []string{cmp.Or(l.hostname(), "*")},
 		}
 		switch {

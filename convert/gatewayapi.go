@@ -21,15 +21,18 @@ type httpBucketKey struct {
 	host string
 }
 
-// translateGatewayAPI translates GatewayClasses, Gateways and the routes attached to them.
+// translateGatewayAPI translates GatewayClasses, Gateways, their ListenerSets and the routes attached
+// to them.
 func (t *translator) translateGatewayAPI() {
 	t.httpBuckets = map[httpBucketKey][]httpEntry{}
 	t.tlsBuckets = map[tlsBucketKey][]tlsEntry{}
 	gateways := map[nsName]*gatewayInfo{}
-	infos := t.translateGateways(t.translateGatewayClasses())
+	classes := t.translateGatewayClasses()
+	infos := t.translateGateways(classes)
 	for _, g := range infos {
 		gateways[nsName{g.gw.Namespace, g.gw.Name}] = g
 	}
+	t.listenerSets = t.translateListenerSets(classes, gateways)
 	for i := range t.in.HTTPRoutes {
 		t.translateHTTPRoute(&t.in.HTTPRoutes[i], gateways)
 	}
@@ -42,6 +45,7 @@ func (t *translator) translateGatewayAPI() {
 	for _, g := range infos {
 		t.finishGateway(g)
 	}
+	t.finishListenerSets(t.listenerSets)
 	t.buildHTTPVirtualServices()
 	t.addGatewayPolicies()
 	t.buildTLSVirtualServices()

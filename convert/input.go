@@ -26,10 +26,12 @@ import (
 // Input is everything translation reads. The controller fills it from informer caches, standalone mode
 // and the CLI from manifest files, tests from golden files.
 type Input struct {
-	IngressClasses  []networkingv1.IngressClass
-	Ingresses       []networkingv1.Ingress
-	GatewayClasses  []gwapiv1.GatewayClass
-	Gateways        []gwapiv1.Gateway
+	IngressClasses []networkingv1.IngressClass
+	Ingresses      []networkingv1.Ingress
+	GatewayClasses []gwapiv1.GatewayClass
+	Gateways       []gwapiv1.Gateway
+	// ListenerSets add listeners to the Gateways that allow them.
+	ListenerSets    []gwapiv1.ListenerSet
 	HTTPRoutes      []gwapiv1.HTTPRoute
 	GRPCRoutes      []gwapiv1.GRPCRoute
 	TLSRoutes       []gwapiv1.TLSRoute
@@ -60,6 +62,7 @@ var decoders = map[typeKey]func(in *Input, doc []byte) error{
 	{"networking.k8s.io", "Ingress"}:                   decodeInto(func(in *Input) *[]networkingv1.Ingress { return &in.Ingresses }),
 	{gwapiv1.GroupName, "GatewayClass"}:                decodeInto(func(in *Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
 	{gwapiv1.GroupName, "Gateway"}:                     decodeInto(func(in *Input) *[]gwapiv1.Gateway { return &in.Gateways }),
+	{gwapiv1.GroupName, "ListenerSet"}:                 decodeInto(func(in *Input) *[]gwapiv1.ListenerSet { return &in.ListenerSets }),
 	{gwapiv1.GroupName, "HTTPRoute"}:                   decodeInto(func(in *Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
 	{gwapiv1.GroupName, "GRPCRoute"}:                   decodeInto(func(in *Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
 	{gwapiv1.GroupName, "TLSRoute"}:                    decodeInto(func(in *Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
@@ -258,6 +261,7 @@ func (in *Input) namespacedMeta() []*metav1.ObjectMeta {
 	var out []*metav1.ObjectMeta
 	out = appendMeta(out, in.Ingresses, func(o *networkingv1.Ingress) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.Gateways, func(o *gwapiv1.Gateway) *metav1.ObjectMeta { return &o.ObjectMeta })
+	out = appendMeta(out, in.ListenerSets, func(o *gwapiv1.ListenerSet) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.HTTPRoutes, func(o *gwapiv1.HTTPRoute) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.GRPCRoutes, func(o *gwapiv1.GRPCRoute) *metav1.ObjectMeta { return &o.ObjectMeta })
 	out = appendMeta(out, in.TLSRoutes, func(o *gwapiv1.TLSRoute) *metav1.ObjectMeta { return &o.ObjectMeta })

@@ -75,6 +75,7 @@ func (in *Input) append(other *Input) {
 	in.Ingresses = append(in.Ingresses, other.Ingresses...)
 	in.GatewayClasses = append(in.GatewayClasses, other.GatewayClasses...)
 	in.Gateways = append(in.Gateways, other.Gateways...)
+	in.ListenerSets = append(in.ListenerSets, other.ListenerSets...)
 	in.HTTPRoutes = append(in.HTTPRoutes, other.HTTPRoutes...)
 	in.GRPCRoutes = append(in.GRPCRoutes, other.GRPCRoutes...)
 	in.TLSRoutes = append(in.TLSRoutes, other.TLSRoutes...)

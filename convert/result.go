@@ -108,6 +108,8 @@ type Status struct {
 	Ingresses      map[ObjectRef]networkingv1.IngressStatus
 	GatewayClasses map[ObjectRef]gwapiv1.GatewayClassStatus
 	Gateways       map[ObjectRef]gwapiv1.GatewayStatus
+	// ListenerSets holds the status of the ListenerSets whose parent is one of gatebridge's Gateways.
+	ListenerSets map[ObjectRef]gwapiv1.ListenerSetStatus
 	// Routes holds the parent statuses gatebridge owns for HTTPRoutes, GRPCRoutes and TLSRoutes.
 	Routes map[ObjectRef]gwapiv1.RouteStatus
 	// BackendTLSPolicies holds, for every BackendTLSPolicy, the ancestors (Gateways) gatebridge owns;
@@ -138,6 +140,7 @@ func (r *Result) StatusList() []ObjectStatus {
 	out = appendStatuses(out, r.Status.Ingresses)
 	out = appendStatuses(out, r.Status.GatewayClasses)
 	out = appendStatuses(out, r.Status.Gateways)
+	out = appendStatuses(out, r.Status.ListenerSets)
 	out = appendStatuses(out, r.Status.Routes)
 	out = appendStatuses(out, r.Status.BackendTLSPolicies)
 	slices.SortFunc(out, func(a, b ObjectStatus) int { return compareRefs(a.Object, b.Object) })

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -45,8 +44,9 @@ func newRouteCommon(kind string, meta *metav1.ObjectMeta, parents []gwapiv1.Pare
 	return rc
 }
 
-// attachRoute binds a route to the listeners its parentRefs select. ParentRefs to Gateways that
-// gatebridge does not serve are skipped: their status belongs to another controller.
+// attachRoute binds a route to the listeners its parentRefs select: those of a Gateway (its own, not
+// its ListenerSets') or those of a ListenerSet. ParentRefs to Gateways that gatebridge does not serve,
+// and to ListenerSets of such Gateways, are skipped: their status belongs to another controller.
 func (t *translator) attachRoute(rc routeCommon, gateways map[nsName]*gatewayInfo) []parentResult {
 	var out []parentResult
 	for _, pr := range rc.parents {
@@ -61,24 +61,43 @@ func (t *translator) attachRoute(rc routeCommon, gateways map[nsName]*gatewayInf
 		if pr.Namespace != nil && *pr.Namespace != "" {
 			ns = string(*pr.Namespace)
 		}
-		if group != gwapiv1.GroupName || kind != "Gateway" {
-			continue
-		}
-		gw, ok := gateways[nsName{ns, string(pr.Name)}]
-		if !ok {
+		if group != gwapiv1.GroupName {
 			continue
 		}
 		g, k := gwapiv1.Group(group), gwapiv1.Kind(kind)
-		pr.Group, pr.Kind = &g, &k
-		out = append(out, t.attachToGateway(rc, gw, pr))
+		key := nsName{ns, string(pr.Name)}
+		switch kind {
+		case "Gateway":
+			gw, ok := gateways[key]
+			if !ok {
+				continue
+			}
+			pr.Group, pr.Kind = &g, &k
+			own := slices.DeleteFunc(slices.Clone(gw.listeners), func(l *listenerInfo) bool { return l.set != nil })
+			out = append(out, t.attachToListeners(rc, gw, own, pr))
+		case "ListenerSet":
+			set, ok := t.listenerSets[key]
+			if !ok {
+				continue
+			}
+			pr.Group, pr.Kind = &g, &k
+			if !set.accepted() {
+				out = append(out, parentResult{ref: pr, problem: &refProblem{gwapiv1.RouteReasonNoMatchingParent,
+					fmt.Sprintf("ListenerSet %s/%s is not attached to its Gateway", set.ls.Namespace, set.ls.Name)}})
+				continue
+			}
+			out = append(out, t.attachToListeners(rc, set.gw, set.listeners, pr))
+		}
 	}
 	return out
 }
 
-func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1.ParentReference) parentResult {
+// attachToListeners binds a route to the listeners of one parent (a Gateway or a ListenerSet of gw)
+// that its parentRef selects.
+func (t *translator) attachToListeners(rc routeCommon, gw *gatewayInfo, listeners []*listenerInfo, pr gwapiv1.ParentReference) parentResult {
 	res := parentResult{ref: pr}
 	selected, allowing := 0, 0
-	for _, l := range gw.listeners {
+	for _, l := range listeners {
 		if pr.SectionName != nil && *pr.SectionName != l.spec.Name {
 			continue
 		}
@@ -86,7 +105,7 @@ func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1
 			continue
 		}
 		selected++
-		if !t.listenerAllows(gw, l, rc) {
+		if !t.listenerAllows(l, rc) {
 			continue
 		}
 		allowing++
@@ -104,7 +123,7 @@ func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1
 	}
 	switch {
 	case selected == 0:
-		res.problem = &refProblem{gwapiv1.RouteReasonNoMatchingParent, "no listener of the Gateway matches the parentRef's sectionName and port"}
+		res.problem = &refProblem{gwapiv1.RouteReasonNoMatchingParent, fmt.Sprintf("no listener of the %s matches the parentRef's sectionName and port", *pr.Kind)}
 	case allowing == 0:
 		res.problem = &refProblem{gwapiv1.RouteReasonNotAllowedByListeners, "no listener selected by the parentRef allows this route's kind and namespace"}
 	case len(res.allowed) == 0:
@@ -116,8 +135,9 @@ func (t *translator) attachToGateway(rc routeCommon, gw *gatewayInfo, pr gwapiv1
 	return res
 }
 
-// listenerAllows applies a listener's allowedRoutes to a route.
-func (t *translator) listenerAllows(gw *gatewayInfo, l *listenerInfo, rc routeCommon) bool {
+// listenerAllows applies a listener's allowedRoutes to a route; Same is the namespace of the Gateway or
+// ListenerSet that declares the listener.
+func (t *translator) listenerAllows(l *listenerInfo, rc routeCommon) bool {
 	if !slices.ContainsFunc(l.kinds, func(k gwapiv1.RouteGroupKind) bool { return string(k.Kind) == rc.ref.Kind }) {
 		return false
 	}
@@ -129,22 +149,7 @@ func (t *translator) listenerAllows(gw *gatewayInfo, l *listenerInfo, rc routeCo
 		}
 		selector = l.spec.AllowedRoutes.Namespaces.Selector
 	}
-	switch from {
-	case gwapiv1.NamespacesFromAll:
-		return true
-	case gwapiv1.NamespacesFromSame:
-		return rc.ref.Namespace == gw.gw.Namespace
-	case gwapiv1.NamespacesFromSelector:
-		if selector == nil {
-			return false
-		}
-		sel, err := metav1.LabelSelectorAsSelector(selector)
-		if err != nil {
-			return false
-		}
-		return sel.Matches(labels.Set(t.ix.namespaceLabels(rc.ref.Namespace)))
-	}
-	return false
+	return t.namespaceAllowed(from, selector, l.owner.ref.Namespace, rc.ref.Namespace)
 }
 
 // isolateHostnames drops the hostnames that a more specific listener on the same port owns: a request

@@ -38,6 +38,7 @@ func Translate(in Input, opts Options) Result {
 			Ingresses:          map[ObjectRef]networkingv1.IngressStatus{},
 			GatewayClasses:     map[ObjectRef]gwapiv1.GatewayClassStatus{},
 			Gateways:           map[ObjectRef]gwapiv1.GatewayStatus{},
+			ListenerSets:       map[ObjectRef]gwapiv1.ListenerSetStatus{},
 			Routes:             map[ObjectRef]gwapiv1.RouteStatus{},
 			BackendTLSPolicies: map[ObjectRef]gwapiv1.PolicyStatus{},
 		}},
@@ -65,8 +66,11 @@ type translator struct {
 	services map[nsName]bool
 	// httpBuckets and tlsBuckets collect Gateway API routes by where they are served.
 	httpBuckets map[httpBucketKey][]httpEntry
-	tlsBuckets  map[tlsBucketKey][]tlsEntry
-	vsNames     map[string]bool
+	// listenerSets are the ListenerSets whose parent is one of gatebridge's Gateways, for routes that
+	// name them as parents.
+	listenerSets map[nsName]*listenerSetInfo
+	tlsBuckets   map[tlsBucketKey][]tlsEntry
+	vsNames      map[string]bool
 	// grpcPorts are the Service ports GRPCRoutes send to: they speak HTTP/2 whatever their appProtocol.
 	grpcPorts map[grpcPort]bool
 	// subsets are the DestinationRule subsets Ingresses ask of their Services (ingress_backend.go).
