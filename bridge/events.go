@@ -81,6 +81,9 @@ func objectReferences(in *convert.Input) map[convert.ObjectRef]*corev1.ObjectRef
 	for i := range in.Gateways {
 		add("Gateway", gw, &in.Gateways[i].ObjectMeta)
 	}
+	for i := range in.ListenerSets {
+		add("ListenerSet", gw, &in.ListenerSets[i].ObjectMeta)
+	}
 	for i := range in.HTTPRoutes {
 		add("HTTPRoute", gw, &in.HTTPRoutes[i].ObjectMeta)
 	}

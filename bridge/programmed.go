@@ -141,8 +141,8 @@ func (a *ackTracker) forget(live map[string]string) {
 	}
 }
 
-// holdUnacked turns Programmed=True of every Gateway (and of its listeners) into Programmed=False,
-// reason Pending, until an Envoy of its fleet has acked its current generation.
+// holdUnacked turns Programmed=True of every Gateway (and of its listeners and ListenerSets) into
+// Programmed=False, reason Pending, until an Envoy of its fleet has acked its current generation.
 func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now metav1.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -156,6 +156,7 @@ func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now meta
 			delete(a.programmed, ref)
 		}
 	}
+	held := map[convert.ObjectRef]bool{}
 	for i := range in.Gateways {
 		g := &in.Gateways[i]
 		ref := convert.ObjectRef{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}
@@ -179,6 +180,41 @@ func (a *ackTracker) holdUnacked(in *convert.Input, st *convert.Status, now meta
 			}
 		}
 		st.Gateways[ref] = gs
+		held[ref] = true
+	}
+	holdListenerSets(in, st, held, now)
+}
+
+// holdListenerSets holds Programmed=False, reason Pending, on the ListenerSets (and their listeners)
+// of the Gateways held: their listeners are served by the same fleet, with the same configuration.
+func holdListenerSets(in *convert.Input, st *convert.Status, held map[convert.ObjectRef]bool, now metav1.Time) {
+	for i := range in.ListenerSets {
+		ls := &in.ListenerSets[i]
+		parent := ls.Spec.ParentRef
+		ns := ls.Namespace
+		if parent.Namespace != nil && *parent.Namespace != "" {
+			ns = string(*parent.Namespace)
+		}
+		if !held[convert.ObjectRef{Kind: "Gateway", Namespace: ns, Name: string(parent.Name)}] {
+			continue
+		}
+		ref := convert.ObjectRef{Kind: "ListenerSet", Namespace: ls.Namespace, Name: ls.Name}
+		ss, ok := st.ListenerSets[ref]
+		if !ok || !apimeta.IsStatusConditionTrue(ss.Conditions, string(gwapiv1.ListenerSetConditionProgrammed)) {
+			continue
+		}
+		msg := fmt.Sprintf("waiting for an Envoy of fleet %s to accept the configuration", convert.GatewayFleet(ns, string(parent.Name)))
+		pending := func(conds *[]metav1.Condition, typ, reason string) {
+			if apimeta.IsStatusConditionTrue(*conds, typ) {
+				apimeta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: metav1.ConditionFalse, Reason: reason,
+					Message: msg, ObservedGeneration: ls.Generation, LastTransitionTime: now})
+			}
+		}
+		pending(&ss.Conditions, string(gwapiv1.ListenerSetConditionProgrammed), string(gwapiv1.ListenerSetReasonPending))
+		for j := range ss.Listeners {
+			pending(&ss.Listeners[j].Conditions, string(gwapiv1.ListenerEntryConditionProgrammed), string(gwapiv1.ListenerEntryReasonPending))
+		}
+		st.ListenerSets[ref] = ss
 	}
 }
 

@@ -75,3 +75,47 @@ func TestProgrammedWaitsForAck(t *testing.T) {
 		t.Fatal("a Gateway made again under a deleted one's name is Programmed before any ack")
 	}
 }
+
+// TestProgrammedHoldsListenerSets holds the ListenerSets of a Gateway not acked yet, and only those.
+func TestProgrammedHoldsListenerSets(t *testing.T) {
+	a := newAckTracker(nil, nil)
+	gwRef := convert.ObjectRef{Kind: "Gateway", Namespace: "infra", Name: "web"}
+	programmedTrue := func() []metav1.Condition {
+		return []metav1.Condition{{Type: "Programmed", Status: metav1.ConditionTrue, Reason: "Programmed"}}
+	}
+	infra := gwapiv1.Namespace("infra")
+	in := convert.Input{
+		Gateways: []gwapiv1.Gateway{{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "web", Generation: 1}}},
+		ListenerSets: []gwapiv1.ListenerSet{
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "child", Generation: 4}, Spec: gwapiv1.ListenerSetSpec{ParentRef: gwapiv1.ParentGatewayReference{Name: "web", Namespace: &infra}}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "other"}, Spec: gwapiv1.ListenerSetSpec{ParentRef: gwapiv1.ParentGatewayReference{Name: "web"}}},
+		},
+	}
+	child := convert.ObjectRef{Kind: "ListenerSet", Namespace: "team", Name: "child"}
+	other := convert.ObjectRef{Kind: "ListenerSet", Namespace: "team", Name: "other"}
+	status := func() convert.Status {
+		return convert.Status{
+			Gateways: map[convert.ObjectRef]gwapiv1.GatewayStatus{gwRef: {Conditions: programmedTrue()}},
+			ListenerSets: map[convert.ObjectRef]gwapiv1.ListenerSetStatus{
+				child: {Conditions: programmedTrue(), Listeners: []gwapiv1.ListenerEntryStatus{{Name: "l", Conditions: programmedTrue()}}},
+				other: {Conditions: programmedTrue()},
+			},
+		}
+	}
+	st := status()
+	a.holdUnacked(&in, &st, metav1.Now())
+	c := apimeta.FindStatusCondition(st.ListenerSets[child].Conditions, "Programmed")
+	l := apimeta.FindStatusCondition(st.ListenerSets[child].Listeners[0].Conditions, "Programmed")
+	if c.Status != metav1.ConditionFalse || c.Reason != "Pending" || c.ObservedGeneration != 4 || l.Status != metav1.ConditionFalse || l.Reason != "Pending" {
+		t.Errorf("ListenerSet of an unacked Gateway: %+v, listener %+v; want Programmed=False Pending", c, l)
+	}
+	if !apimeta.IsStatusConditionTrue(st.ListenerSets[other].Conditions, "Programmed") {
+		t.Error("a ListenerSet of a Gateway team/web (not held) was held")
+	}
+	a.programmed[gwRef] = 1
+	st = status()
+	a.holdUnacked(&in, &st, metav1.Now())
+	if !apimeta.IsStatusConditionTrue(st.ListenerSets[child].Conditions, "Programmed") {
+		t.Error("the ListenerSet of an acked Gateway is held")
+	}
+}

@@ -201,6 +201,7 @@ func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInf
 		watched("", false, secrets.Core().V1().Secrets(), func(in *convert.Input) *[]corev1.Secret { return &in.Secrets }),
 		watched("gatewayclasses", true, gw.GatewayClasses(), func(in *convert.Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
 		watched("gateways", true, gw.Gateways(), func(in *convert.Input) *[]gwapiv1.Gateway { return &in.Gateways }),
+		watched("listenersets", true, gw.ListenerSets(), func(in *convert.Input) *[]gwapiv1.ListenerSet { return &in.ListenerSets }),
 		watched("httproutes", true, gw.HTTPRoutes(), func(in *convert.Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
 		watched("grpcroutes", true, gw.GRPCRoutes(), func(in *convert.Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
 		watched("tlsroutes", true, gw.TLSRoutes(), func(in *convert.Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),

@@ -41,6 +41,9 @@ func (w *statusWriter) write(ctx context.Context, in *convert.Input, st *convert
 	for i := range in.Gateways {
 		count(w.gateway(ctx, &in.Gateways[i], st))
 	}
+	for i := range in.ListenerSets {
+		count(w.listenerSet(ctx, &in.ListenerSets[i], st))
+	}
 	for i := range in.HTTPRoutes {
 		r := &in.HTTPRoutes[i]
 		count(w.route("HTTPRoute", &r.ObjectMeta, &r.Status.RouteStatus, st, func(s gwapiv1.RouteStatus) error {
@@ -112,6 +115,28 @@ func (w *statusWriter) gateway(ctx context.Context, g *gwapiv1.Gateway, st *conv
 	c.Status = want
 	_, err := w.gw.GatewayV1().Gateways(g.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
 	return wrapStatus(err, "Gateway", g.Namespace, g.Name)
+}
+
+func (w *statusWriter) listenerSet(ctx context.Context, ls *gwapiv1.ListenerSet, st *convert.Status) (bool, error) {
+	want, ok := st.ListenerSets[convert.ObjectRef{Kind: "ListenerSet", Namespace: ls.Namespace, Name: ls.Name}]
+	if !ok {
+		return false, nil
+	}
+	want.Conditions = keepTransitionTimes(ls.Status.Conditions, want.Conditions)
+	for i := range want.Listeners {
+		for _, old := range ls.Status.Listeners {
+			if old.Name == want.Listeners[i].Name {
+				want.Listeners[i].Conditions = keepTransitionTimes(old.Conditions, want.Listeners[i].Conditions)
+			}
+		}
+	}
+	if equality.Semantic.DeepEqual(ls.Status, want) {
+		return false, nil
+	}
+	c := ls.DeepCopy()
+	c.Status = want
+	_, err := w.gw.GatewayV1().ListenerSets(ls.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
+	return wrapStatus(err, "ListenerSet", ls.Namespace, ls.Name)
 }
 
 // writeRoute merges the parents gatebridge owns into a route's status (others' parents stay) and

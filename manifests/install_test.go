@@ -249,7 +249,15 @@ kind: Gateway
 metadata: {name: web, namespace: shop}
 spec:
   gatewayClassName: gatebridge
+  allowedListeners: {namespaces: {from: Same}}
   listeners: [{name: http, protocol: HTTP, port: 8080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: extra, namespace: shop}
+spec:
+  parentRef: {name: web}
+  listeners: [{name: http, protocol: HTTP, port: 8080, hostname: extra.example.com}]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -333,6 +341,10 @@ func checkStatus(ctx context.Context, cluster *kubetest.Cluster) error {
 	if err != nil || len(r.Status.Parents) != 1 || !apimeta.IsStatusConditionTrue(r.Status.Parents[0].Conditions, "Accepted") ||
 		!apimeta.IsStatusConditionTrue(r.Status.Parents[0].Conditions, "ResolvedRefs") {
 		return fmt.Errorf("HTTPRoute shop/shop has no Accepted parent with its references (a RoutePolicy) resolved: %+v (%v)", r.Status, err)
+	}
+	ls, err := gw.GatewayV1().ListenerSets("shop").Get(ctx, "extra", metav1.GetOptions{})
+	if err != nil || !apimeta.IsStatusConditionTrue(ls.Status.Conditions, "Accepted") || g.Status.AttachedListenerSets == nil || *g.Status.AttachedListenerSets != 1 {
+		return fmt.Errorf("ListenerSet shop/extra status %+v (%v), want Accepted and counted by its Gateway (%v)", ls.Status, err, g.Status.AttachedListenerSets)
 	}
 	ing, err := cluster.Client.NetworkingV1().Ingresses("shop").Get(ctx, "shop", metav1.GetOptions{})
 	if err != nil || len(ing.Status.LoadBalancer.Ingress) != 1 || ing.Status.LoadBalancer.Ingress[0].IP != ingressAddress {
