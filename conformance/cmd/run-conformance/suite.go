@@ -26,8 +26,8 @@ var profiles = []string{"GATEWAY-HTTP", "GATEWAY-TLS", "GATEWAY-GRPC"}
 // Not claimed, each failing or never written: GatewayBackendClientCertificate (client certificates to
 // backends from the Gateway's TLS settings), GatewayFrontendClientCertificateValidation and its
 // InsecureFallback (client certificate validation on listeners), GatewayHTTPSListenerDetectMisdirectedRequests
-// (421 for a request whose Host is another HTTPS listener's), GatewayInfrastructure (labels and annotations
-// of spec.infrastructure on the fleet's resources, parametersRef) and ListenerSet (not watched).
+// (421 for a request whose Host is another HTTPS listener's) and GatewayInfrastructure (labels and
+// annotations of spec.infrastructure on the fleet's resources, parametersRef).
 var claimedFeatures = []features.FeatureName{
 	features.SupportBackendTLSPolicy,
 	features.SupportBackendTLSPolicySANValidation,
@@ -62,6 +62,7 @@ var claimedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteRetryBackendTimeout,
 	features.SupportHTTPRouteRetryConnectionError,
 	features.SupportHTTPRouteSchemeRedirect,
+	features.SupportListenerSet,
 	features.SupportTLSRouteModeMixed,
 	features.SupportTLSRouteModeTerminate,
 }
