@@ -211,8 +211,8 @@ func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInf
 	}
 }
 
-// caConfigMaps watches the ConfigMaps BackendTLSPolicies may name for CA certificates. Which ones they
-// name changes with the policies, so every ConfigMap is watched, but the cache keeps only each one's
+// caConfigMaps watches the ConfigMaps BackendTLSPolicies and Gateways (spec.tls.frontend) may name for
+// CA certificates. Which ones they name changes with them, so every ConfigMap is watched, but the cache keeps only each one's
 // identity and its ca.crt.
 func caConfigMaps(core corev1informers.Interface) kind {
 	return kind{start: func() (cache.SharedIndexInformer, func(*convert.Input) error) {

@@ -183,20 +183,27 @@ func (t *translator) configMapCA(namespace string, ref gwapiv1.LocalObjectRefere
 		return nil, &refProblem{reason: gwapiv1.RouteConditionReason(gwapiv1.BackendTLSPolicyReasonInvalidKind),
 			message: fmt.Sprintf("caCertificateRef %s: kind %q of group %q is not supported, only ConfigMap", ref.Name, ref.Kind, ref.Group)}
 	}
-	invalid := func(format string, args ...any) *refProblem {
-		return &refProblem{reason: gwapiv1.RouteConditionReason(gwapiv1.BackendTLSPolicyReasonInvalidCACertificateRef),
-			message: fmt.Sprintf("caCertificateRef ConfigMap %s/%s: ", namespace, ref.Name) + fmt.Sprintf(format, args...)}
+	b, err := t.configMapBundle(namespace, string(ref.Name))
+	if err != nil {
+		return nil, &refProblem{reason: gwapiv1.RouteConditionReason(gwapiv1.BackendTLSPolicyReasonInvalidCACertificateRef),
+			message: "caCertificateRef " + err.Error()}
 	}
-	i := slices.IndexFunc(t.in.ConfigMaps, func(cm corev1.ConfigMap) bool { return cm.Namespace == namespace && cm.Name == string(ref.Name) })
+	return b, nil
+}
+
+// configMapBundle reads the CA certificates of the ca.crt of a ConfigMap; the error names the
+// ConfigMap and says why it cannot be used.
+func (t *translator) configMapBundle(namespace, name string) ([]byte, error) {
+	i := slices.IndexFunc(t.in.ConfigMaps, func(cm corev1.ConfigMap) bool { return cm.Namespace == namespace && cm.Name == name })
 	if i < 0 {
-		return nil, invalid("not found")
+		return nil, fmt.Errorf("ConfigMap %s/%s: not found", namespace, name)
 	}
 	pem := t.in.ConfigMaps[i].Data[certs.CACertKey]
 	if strings.TrimSpace(pem) == "" {
-		return nil, invalid("has no %s", certs.CACertKey)
+		return nil, fmt.Errorf("ConfigMap %s/%s: has no %s", namespace, name, certs.CACertKey)
 	}
 	if err := certs.CheckCABundle([]byte(pem)); err != nil {
-		return nil, invalid("%s: %v", certs.CACertKey, err)
+		return nil, fmt.Errorf("ConfigMap %s/%s: %s: %w", namespace, name, certs.CACertKey, err)
 	}
 	return []byte(pem), nil
 }

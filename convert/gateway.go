@@ -31,6 +31,8 @@ type gatewayInfo struct {
 type listenerOwner struct {
 	ref        ObjectRef
 	generation int64
+	// gw is the Gateway whose spec.tls.frontend applies: the owner itself, or the ListenerSet's parent.
+	gw *gwapiv1.Gateway
 }
 
 // listenerInfo is one listener of a served Gateway or of one of its ListenerSets.
@@ -43,7 +45,9 @@ type listenerInfo struct {
 	ready       bool
 	kinds       []gwapiv1.RouteGroupKind
 	credentials []string
-	status      gwapiv1.ListenerStatus
+	// clientValidation says how an HTTPS listener verifies client certificates (spec.tls.frontend).
+	clientValidation *clientValidation
+	status           gwapiv1.ListenerStatus
 	// attached holds the accepted routes allowed on the listener: its attachedRoutes.
 	attached map[ObjectRef]bool
 }
@@ -111,7 +115,7 @@ func (t *translator) translateGateways(classes map[string]bool) []*gatewayInfo {
 			t.result.Status.Gateways[gatewayRef(gw)] = st
 			continue
 		}
-		owner := listenerOwner{ref: gatewayRef(gw), generation: gw.Generation}
+		owner := listenerOwner{ref: gatewayRef(gw), generation: gw.Generation, gw: gw}
 		for _, l := range gw.Spec.Listeners {
 			info.listeners = append(info.listeners, t.validateListener(owner, l))
 		}
@@ -171,6 +175,18 @@ func (t *translator) validateListener(owner listenerOwner, l gwapiv1.Listener) *
 		if reason != "" {
 			refReason = reason
 			refProblems = append(refProblems, problems...)
+		}
+	}
+	if l.Protocol == gwapiv1.HTTPSProtocolType {
+		reason, problems, ok := t.listenerClientValidation(owner.gw, li)
+		if len(problems) > 0 && len(refProblems) == 0 {
+			refReason = reason
+		}
+		refProblems = append(refProblems, problems...)
+		if !ok {
+			li.ready = false
+			t.setCondition(conds, gen, string(gwapiv1.ListenerConditionAccepted), false, string(gwapiv1.ListenerReasonNoValidCACertificate),
+				"no caCertificateRef of the client certificate validation can be used: "+strings.Join(problems, "; "))
 		}
 	}
 	li.status.SupportedKinds = li.kinds
@@ -458,6 +474,7 @@ func (t *translator) gatewayConditions(info *gatewayInfo, st *gwapiv1.GatewaySta
 	default:
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), "no listener is valid")
 	}
+	t.frontendConditions(gw, st)
 }
 
 // istioServers are the servers of the ready listeners of a Gateway and of its attached ListenerSets.
@@ -482,6 +499,7 @@ func istioServers(info *gatewayInfo) []*istionet.Server {
 			s.Tls = &istionet.ServerTLSSettings{Mode: istionet.ServerTLSSettings_PASSTHROUGH}
 		case l.spec.Protocol != gwapiv1.HTTPProtocolType:
 			s.Tls = &istionet.ServerTLSSettings{Mode: istionet.ServerTLSSettings_SIMPLE, CredentialNames: l.credentials}
+			serverClientTLS(s.Tls, l.clientValidation)
 		}
 		servers = append(servers, s)
 	}

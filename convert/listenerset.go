@@ -116,7 +116,7 @@ func (t *translator) attachListenerSet(s *listenerSetInfo) {
 		s.problem = &listenerSetProblem{gwapiv1.ListenerSetReasonParentNotAccepted, "the parent Gateway is not accepted"}
 		return
 	}
-	owner := listenerOwner{ref: listenerSetRef(s.ls), generation: s.ls.Generation}
+	owner := listenerOwner{ref: listenerSetRef(s.ls), generation: s.ls.Generation, gw: s.gw.gw}
 	for _, e := range s.ls.Spec.Listeners {
 		li := t.validateListener(owner, gwapiv1.Listener(e)) // the same fields
 		li.set = s

@@ -18,18 +18,21 @@ func (t *translator) secretErr(namespace, name string) error {
 }
 
 // addSecrets gives the snapshot the TLS material of every credential its servers name (only usable
-// Secrets are ever named, so each has material), and the material of every credential its
+// Secrets are ever named, so each has material), the CA bundles that verify their clients, and the material of every credential its
 // DestinationRules name for TLS origination (see clientMaterial).
 func (t *translator) addSecrets() {
 	var names []string
+	byName := map[string]model.TLSSecret{}
 	for _, g := range t.result.Snapshot.Gateways {
 		for _, srv := range g.Spec.GetServers() {
 			names = append(names, model.Credentials(srv.GetTls())...)
+			if m, ok := t.frontendCAs[srv.GetTls().GetCaCertCredentialName()]; ok {
+				byName[m.Name] = m
+			}
 		}
 	}
 	slices.Sort(names)
 	served, _ := t.secrets.Material(slices.Compact(names))
-	byName := map[string]model.TLSSecret{}
 	for _, s := range served {
 		byName[s.Name] = s
 	}

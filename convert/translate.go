@@ -34,6 +34,7 @@ func Translate(in Input, opts Options) Result {
 		backendParents: map[hostPort]map[nsName]bool{},
 		policyTLS:      map[hostPort]portTLS{},
 		policyCAs:      map[string]model.TLSSecret{},
+		frontendCAs:    map[string]model.TLSSecret{},
 		result: Result{Status: Status{
 			Ingresses:          map[ObjectRef]networkingv1.IngressStatus{},
 			GatewayClasses:     map[ObjectRef]gwapiv1.GatewayClassStatus{},
@@ -87,6 +88,8 @@ type translator struct {
 	backendParents map[hostPort]map[nsName]bool
 	policyTLS      map[hostPort]portTLS
 	policyCAs      map[string]model.TLSSecret
+	// frontendCAs are the CA bundles that verify client certificates on Gateway ports, by credential.
+	frontendCAs map[string]model.TLSSecret
 }
 
 type grpcPort struct {

@@ -121,7 +121,7 @@ func testUsers(snap *model.Snapshot) {
 // testMaterial makes TLS material for every credential the Gateways and DestinationRules of a golden
 // case name, except those whose name ends in "-missing": they stand for Secrets that are absent or
 // invalid. The material of a DestinationRule's credential has CA certificates too, and only them when
-// its name ends in "-ca-only".
+// its name ends in "-ca-only". A server's caCertCredentialName gets CA certificates only.
 func testMaterial(t *testing.T, snap *model.Snapshot) []model.TLSSecret {
 	t.Helper()
 	ca, err := pki.NewCA("golden")
@@ -157,6 +157,15 @@ func testMaterial(t *testing.T, snap *model.Snapshot) []model.TLSSecret {
 			s.Cert, s.Key = leaf.CertPEM, leaf.KeyPEM
 		}
 		out = append(out, s)
+	}
+	for _, g := range snap.Gateways {
+		for _, srv := range g.Spec.Servers {
+			c := srv.GetTls().GetCaCertCredentialName()
+			if c == "" || strings.HasSuffix(c, "-missing") || slices.ContainsFunc(out, func(s model.TLSSecret) bool { return s.Name == c }) {
+				continue
+			}
+			out = append(out, model.TLSSecret{Name: c, CA: ca.CertPEM})
+		}
 	}
 	return out
 }

@@ -77,13 +77,21 @@ func serverNames(hosts []string) []string {
 	return slices.Compact(out)
 }
 
-// downstreamTLS terminates TLS with certificates fetched over SDS.
-func downstreamTLS(credentials []string, alpn []string) *corev3.TransportSocket {
+// downstreamContext terminates TLS with certificates fetched over SDS.
+func downstreamContext(credentials []string, alpn []string) *tlsv3.DownstreamTlsContext {
 	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{AlpnProtocols: alpn}}
 	for _, c := range credentials {
 		ctx.CommonTlsContext.TlsCertificateSdsSecretConfigs = append(ctx.CommonTlsContext.TlsCertificateSdsSecretConfigs,
 			&tlsv3.SdsSecretConfig{Name: c, SdsConfig: adsConfigSource()})
 	}
+	return ctx
+}
+
+func downstreamTLS(credentials []string, alpn []string) *corev3.TransportSocket {
+	return tlsSocket(downstreamContext(credentials, alpn))
+}
+
+func tlsSocket(ctx *tlsv3.DownstreamTlsContext) *corev3.TransportSocket {
 	return &corev3.TransportSocket{Name: wellknown.TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: typed(ctx)}}
 }
 
@@ -120,14 +128,18 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) []*listenerv3.F
 		}
 		names := serverNames(s.srv.Hosts)
 		creds := b.servedCredentials(s.srv.Tls)
-		if len(creds) == 0 || !claim(names) {
+		if len(creds) == 0 {
+			continue
+		}
+		ctx := downstreamContext(creds, []string{"h2", "http/1.1"})
+		if !claim(names) || !b.clientCertValidation(ctx, s.srv.Tls) {
 			continue
 		}
 		hcm := httpConnectionManager(port, true, b.policyFilters())
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},
-			TransportSocket:  downstreamTLS(creds, []string{"h2", "http/1.1"}),
+			TransportSocket:  tlsSocket(ctx),
 			Filters:          []*listenerv3.Filter{hcm},
 		})
 	}

@@ -44,7 +44,8 @@ func (r *Resources) checkReferences() error {
 	}
 	for _, l := range r.Listeners {
 		for _, fc := range l.FilterChains {
-			for _, name := range sdsNames(fc) {
+			certs, cas := sdsNames(fc)
+			for _, name := range append(certs, cas...) {
 				missing("listener", l.Name, "secret", secrets, name)
 			}
 			for _, f := range fc.Filters {
@@ -123,30 +124,36 @@ func upstreamSDSNames(c *clusterv3.Cluster) []string {
 	for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
 		out = append(out, s.Name)
 	}
-	if vc := ctx.GetCommonTlsContext().GetCombinedValidationContext().GetValidationContextSdsSecretConfig(); vc != nil {
+	return append(out, validationSDSNames(ctx.GetCommonTlsContext())...)
+}
+
+// validationSDSNames are the CA certificates a TLS context loads over SDS to verify its peer.
+func validationSDSNames(common *tlsv3.CommonTlsContext) []string {
+	var out []string
+	if vc := common.GetCombinedValidationContext().GetValidationContextSdsSecretConfig(); vc != nil {
 		out = append(out, vc.Name)
 	}
-	if vc := ctx.GetCommonTlsContext().GetValidationContextSdsSecretConfig(); vc != nil {
+	if vc := common.GetValidationContextSdsSecretConfig(); vc != nil {
 		out = append(out, vc.Name)
 	}
 	return out
 }
 
-// sdsNames are the secrets a filter chain's TLS context loads over SDS.
-func sdsNames(fc *listenerv3.FilterChain) []string {
+// sdsNames are the certificates a filter chain's TLS context loads over SDS, and the CA certificates
+// (cas) that verify client certificates.
+func sdsNames(fc *listenerv3.FilterChain) (certs, cas []string) {
 	ts := fc.GetTransportSocket()
 	if ts == nil {
-		return nil
+		return nil, nil
 	}
 	ctx := &tlsv3.DownstreamTlsContext{}
 	if err := ts.GetTypedConfig().UnmarshalTo(ctx); err != nil {
-		return nil // not a TLS context of ours; validateDeep checks what it is
+		return nil, nil // not a TLS context of ours; validateDeep checks what it is
 	}
-	var out []string
 	for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
-		out = append(out, s.Name)
+		certs = append(certs, s.Name)
 	}
-	return out
+	return certs, validationSDSNames(ctx.GetCommonTlsContext())
 }
 
 // networkFilter unpacks the network filters this package builds: an HTTP connection manager or a TCP

@@ -11,7 +11,8 @@ func (b *builder) buildSecrets() {
 	named := map[string]upstreamSecret{}
 	for _, l := range b.res.Listeners {
 		for _, fc := range l.FilterChains {
-			for _, name := range sdsNames(fc) {
+			certs, _ := sdsNames(fc) // their CA certificates are in upstreamSecrets
+			for _, name := range certs {
 				named[name] = upstreamSecret{credential: name}
 			}
 		}

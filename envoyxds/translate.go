@@ -78,7 +78,8 @@ type builder struct {
 	material map[string]*model.TLSSecret
 	// rules are the DestinationRules the fleet takes, by host.
 	rules map[string]*hostRules
-	// upstreamSecrets are the SDS secrets the clusters' TLS contexts load, by SDS name.
+	// upstreamSecrets are the SDS secrets the clusters' TLS contexts load, and the CA certificates that
+	// verify client certificates on listeners, by SDS name.
 	upstreamSecrets map[string]upstreamSecret
 	// policies are the route policies of the fleet by route name; policyFilterUsed the filters they
 	// need (policies.go).

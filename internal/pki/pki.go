@@ -86,6 +86,33 @@ func (ca *CA) Issue(hosts []string, notBefore, notAfter time.Time) (*Leaf, error
 	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", kder), Serial: tmpl.SerialNumber}, nil
 }
 
+// IssueClient signs a client certificate (for mutual TLS) with the common name name, valid for 90
+// days from an hour ago.
+func (ca *CA) IssueClient(name string) (*Leaf, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(90 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("sign client certificate %s: %w", name, err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("marshal key: %w", err)
+	}
+	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", kder), Serial: tmpl.SerialNumber}, nil
+}
+
 // IssueNow signs a serving certificate for hosts valid for 90 days from an hour ago.
 func (ca *CA) IssueNow(hosts ...string) (*Leaf, error) {
 	now := time.Now()
