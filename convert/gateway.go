@@ -25,6 +25,8 @@ type gatewayInfo struct {
 	listeners []*listenerInfo
 	// sets are the ListenerSets that name the Gateway as their parent, in order of precedence.
 	sets []*listenerSetInfo
+	// backendCert is why the client certificate for backends (spec.tls.backend) cannot be used, or nil.
+	backendCert *refProblem
 }
 
 // listenerOwner is the object that declares a listener: a Gateway or a ListenerSet.
@@ -119,6 +121,7 @@ func (t *translator) translateGateways(classes map[string]bool) []*gatewayInfo {
 		for _, l := range gw.Spec.Listeners {
 			info.listeners = append(info.listeners, t.validateListener(owner, l))
 		}
+		info.backendCert = t.resolveBackendClientCert(gw, info.fleet)
 		markConflicts(info.listeners)
 		for _, l := range info.listeners {
 			t.finishListener(l)
@@ -475,6 +478,7 @@ func (t *translator) gatewayConditions(info *gatewayInfo, st *gwapiv1.GatewaySta
 		t.setCondition(&st.Conditions, gen, string(gwapiv1.GatewayConditionProgrammed), false, string(gwapiv1.GatewayReasonInvalid), "no listener is valid")
 	}
 	t.frontendConditions(gw, st)
+	t.gatewayResolvedRefs(gw, st, info.backendCert)
 }
 
 // istioServers are the servers of the ready listeners of a Gateway and of its attached ListenerSets.

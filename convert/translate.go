@@ -35,6 +35,7 @@ func Translate(in Input, opts Options) Result {
 		policyTLS:      map[hostPort]portTLS{},
 		policyCAs:      map[string]model.TLSSecret{},
 		frontendCAs:    map[string]model.TLSSecret{},
+		clientCerts:    map[nsName]gatewayClientCert{},
 		result: Result{Status: Status{
 			Ingresses:          map[ObjectRef]networkingv1.IngressStatus{},
 			GatewayClasses:     map[ObjectRef]gwapiv1.GatewayClassStatus{},
@@ -90,6 +91,8 @@ type translator struct {
 	policyCAs      map[string]model.TLSSecret
 	// frontendCAs are the CA bundles that verify client certificates on Gateway ports, by credential.
 	frontendCAs map[string]model.TLSSecret
+	// clientCerts are the client certificates Gateways present to their TLS backends, by Gateway.
+	clientCerts map[nsName]gatewayClientCert
 }
 
 type grpcPort struct {
@@ -127,6 +130,7 @@ func (t *translator) addServices() {
 		subsets, sources := t.subsets.of(k)
 		if dr := destinationRuleFor(ms, subsets, sources, t.policyTLS); dr != nil {
 			t.result.Snapshot.DestinationRules = append(t.result.Snapshot.DestinationRules, *dr)
+			t.result.Snapshot.DestinationRules = append(t.result.Snapshot.DestinationRules, t.clientCertRules(ms, dr)...)
 		}
 	}
 }

@@ -128,3 +128,66 @@ func newClient(t *testing.T, ca *pki.CA, name string) *pki.Leaf {
 	}
 	return leaf
 }
+
+// backendClientCertGateway sends every request for secure.example.com to Service secure, to which a
+// BackendTLSPolicy originates TLS; clientCert is the Gateway's spec.tls (none when empty).
+func backendClientCertGateway(clientCert string) string {
+	return gatewayClass + `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: gatebridge
+` + clientCert + `  listeners:
+  - {name: http, protocol: HTTP, port: 80}
+---
+` + httpRoute("secure", "edge", "secure.example.com", "secure") + `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: {name: secure, namespace: shop}
+spec:
+  targetRefs: [{group: "", kind: Service, name: secure}]
+  validation:
+    caCertificateRefs: [{group: "", kind: ConfigMap, name: backend-ca}]
+    hostname: secure.example.com
+`
+}
+
+// TestBackendClientCertificateThroughEnvoy checks spec.tls.backend through Envoy: a backend that
+// requires client certificates of its CA answers while the Gateway names a certificate of that CA, and
+// refuses the connection (503) once it names another CA's certificate or none.
+func TestBackendClientCertificateThroughEnvoy(t *testing.T) {
+	serverCA, clientCA, otherCA := newCA(t, "backend server"), newCA(t, "gateway clients"), newCA(t, "other clients")
+	leaf := issueLeaf(t, serverCA, "secure.example.com")
+	serving, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secure := serveBackend(t, "secure", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{serving},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA.Pool()},
+		// Each request on a new connection: Envoy presents a new certificate on new connections only.
+		func(s *http.Server) { s.SetKeepAlivesEnabled(false) })
+	withCert := "  tls:\n    backend:\n      clientCertificateRef: {name: gateway-client}\n"
+	h := start(t, "gateway-shop-edge", map[string]string{
+		"gateway.yaml":    backendClientCertGateway(withCert),
+		"client.yaml":     tlsSecret("shop", "gateway-client", newClient(t, clientCA, "gateway")),
+		"backend-ca.yaml": caConfigMap("shop", "backend-ca", serverCA),
+		"secure.yaml":     service("shop", "secure", secure.addr),
+	})
+	status := func(want int) func() error {
+		return func() error {
+			code, _, e, err := h.get("secure.example.com", "/", nil)
+			if err != nil || code != want || (want == 200 && e.Backend != "secure") {
+				return fmt.Errorf("GET secure.example.com: %d from %q (%v), want %d", code, e.Backend, err, want)
+			}
+			return nil
+		}
+	}
+	eventually(t, "the backend lets in the Gateway's client certificate", status(200))
+	h.write("client.yaml", tlsSecret("shop", "gateway-client", newClient(t, otherCA, "gateway")))
+	eventually(t, "the backend refuses a client certificate of another CA", status(503))
+	h.write("client.yaml", tlsSecret("shop", "gateway-client", newClient(t, clientCA, "gateway")))
+	eventually(t, "the backend lets in the renewed certificate", status(200))
+	h.write("gateway.yaml", backendClientCertGateway(""))
+	eventually(t, "the backend refuses a Gateway without a client certificate", status(503))
+}
