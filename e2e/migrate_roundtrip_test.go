@@ -35,10 +35,14 @@ func TestMigrateRoundTrip(t *testing.T) {
 	}
 	rt.waitReady()
 	var differences, predicted, answered int
+	verified := rt.verifiedServed()
 	for _, p := range probes {
 		before, after := rt.ingressSide(p).send(p, rt.ca), rt.gatewaySide(p).send(p, rt.ca)
 		if before.code == http.StatusOK {
 			answered++
+		}
+		if _, ok := verified[p.ruleHost+" "+after.backend]; ok && before.code == http.StatusOK && before == after {
+			verified[p.ruleHost+" "+after.backend] = true
 		}
 		if before == after {
 			continue
@@ -50,6 +54,11 @@ func TestMigrateRoundTrip(t *testing.T) {
 			continue
 		}
 		t.Errorf("%s: served as Ingress %s, migrated %s: a difference the report does not predict", p, before, after)
+	}
+	for k, served := range verified {
+		if !served {
+			t.Errorf("%s: the backend verified over TLS never answered 200 the same way on both sides", k)
+		}
 	}
 	if answered < len(probes)/3 {
 		t.Errorf("only %d of %d probes answered 200 as Ingresses: the corpus is not served", answered, len(probes))
@@ -83,10 +92,11 @@ func newRoundTrip(t *testing.T) *corpusTrip {
 	}
 	rt := &corpusTrip{t: t, in: in, ingress: map[string]*harness{}, gateway: map[string]*harness{}, ingressOf: map[string]string{},
 		listenerHosts: map[string][]string{}}
-	if rt.result, err = migrate.Migrate(in, migrate.Options{}); err != nil {
+	if rt.ca, err = pki.NewCA("e2e migrate"); err != nil {
 		t.Fatal(err)
 	}
-	if rt.ca, err = pki.NewCA("e2e migrate"); err != nil {
+	rt.trustVerifiedBackends()
+	if rt.result, err = migrate.Migrate(rt.in, migrate.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	common := rt.backendsAndSecrets()
@@ -97,14 +107,19 @@ func newRoundTrip(t *testing.T) *corpusTrip {
 
 // backendsAndSecrets starts one backend per Service of the corpus (named namespace/name) and returns the
 // Services pointing at them. A backend speaks HTTP/1.1 and HTTP/2 without TLS (gRPC and H2C backends),
-// or terminates TLS itself with a certificate for the hosts passed through to it (ssl-passthrough).
+// or terminates TLS itself with a certificate for the hosts passed through to it (ssl-passthrough) or
+// for the name an Ingress verifies it with (proxy-ssl-verify).
 func (rt *corpusTrip) backendsAndSecrets() map[string]string {
 	files := map[string]string{}
-	passthrough := rt.passthroughHosts()
+	passthrough, verified := rt.passthroughHosts(), rt.verifiedBackends()
 	for _, svc := range rt.in.Services {
 		name := svc.Namespace + "/" + svc.Name
 		var b *backend
-		if hosts := passthrough[name]; len(hosts) > 0 {
+		hosts := passthrough[name]
+		if len(hosts) == 0 {
+			hosts = verified[name]
+		}
+		if len(hosts) > 0 {
 			leaf, err := rt.ca.IssueNow(hosts...)
 			if err != nil {
 				rt.t.Fatal(err)
@@ -121,10 +136,67 @@ func (rt *corpusTrip) backendsAndSecrets() map[string]string {
 		s.Annotations = map[string]string{"gatebridge.dev/endpoints": b.addr}
 		files["svc-"+svc.Namespace+"-"+svc.Name+".yaml"] = rt.manifest(s)
 	}
-	for _, sec := range rt.in.Secrets { // basic-auth Secrets: both sides read the same users
+	for _, sec := range rt.in.Secrets { // basic-auth and backend CA Secrets: both sides read the same
 		files["corpus-secret-"+sec.Namespace+"-"+sec.Name+".yaml"] = rt.manifest(sec)
 	}
 	return files
+}
+
+// verifiedServed lists the hosts and backends ("host namespace/service") that Ingresses reach over TLS
+// with verification: each must answer 200 on both sides at least once.
+func (rt *corpusTrip) verifiedServed() map[string]bool {
+	verified := rt.verifiedBackends()
+	out := map[string]bool{}
+	for _, ing := range rt.in.Ingresses {
+		for _, rule := range ing.Spec.Rules {
+			for _, p := range rulePaths(rule) {
+				if svc := p.Backend.Service; svc != nil && len(verified[ing.Namespace+"/"+svc.Name]) > 0 {
+					out[rule.Host+" "+ing.Namespace+"/"+svc.Name] = false
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		rt.t.Fatal("the corpus has no backend verified over TLS")
+	}
+	return out
+}
+
+// verifiedBackends are, by Service (namespace/name), the names Ingresses with backend-protocol HTTPS and
+// proxy-ssl-verify on check in its certificate (proxy-ssl-name, or else <service>.<namespace>.svc).
+func (rt *corpusTrip) verifiedBackends() map[string][]string {
+	out := map[string][]string{}
+	for _, ing := range rt.in.Ingresses {
+		a := ing.Annotations
+		if a[annotations.NginxPrefix+"backend-protocol"] != "HTTPS" || a[annotations.NginxPrefix+"proxy-ssl-verify"] != "on" {
+			continue
+		}
+		for _, rule := range ing.Spec.Rules {
+			for _, p := range rulePaths(rule) {
+				if svc := p.Backend.Service; svc != nil {
+					key := ing.Namespace + "/" + svc.Name
+					out[key] = append(out[key], cmpOr(a[annotations.NginxPrefix+"proxy-ssl-name"], svc.Name+"."+ing.Namespace+".svc"))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// trustVerifiedBackends puts the test's CA in the Secrets of proxy-ssl-secret annotations, before the
+// migration copies it into ConfigMaps: both sides verify the backends it signs.
+func (rt *corpusTrip) trustVerifiedBackends() {
+	for _, ing := range rt.in.Ingresses {
+		ns, name, ok := strings.Cut(ing.Annotations[annotations.NginxPrefix+"proxy-ssl-secret"], "/")
+		if !ok {
+			continue
+		}
+		for i := range rt.in.Secrets {
+			if s := &rt.in.Secrets[i]; s.Namespace == ns && s.Name == name {
+				s.Data = map[string][]byte{"ca.crt": rt.ca.CertPEM}
+			}
+		}
+	}
 }
 
 // passthroughHosts are, by Service (namespace/name), the hosts ssl-passthrough Ingresses pass through to it.

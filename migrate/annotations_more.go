@@ -40,8 +40,7 @@ func (b *gwBuilder) mapBackend(p *ingressPlan, done reporter) {
 		done(Exact, "%s", []any{"HTTP/2 to the backend: each host's item says with which route kind"}, "backend-protocol")
 	}
 	if be.TLS() {
-		done(Lost, "%s", []any{"TLS to the backend: a BackendTLSPolicy with the backend's CA (a ConfigMap) and hostname; not made by this version, write it by hand"}, "backend-protocol",
-			"proxy-ssl-secret", "proxy-ssl-verify", "proxy-ssl-name", "proxy-ssl-server-name")
+		b.mapBackendTLS(p, done)
 	}
 	if p.settings.Routing.Affinity != nil {
 		done(Lost, "%s", []any{"cookie affinity: HTTPRoute sessionPersistence (experimental) would carry it, but gatebridge does not serve sessionPersistence yet (it ignores the field with a warning), so none is made: requests are balanced without stickiness"}, "affinity", "session-cookie-name",

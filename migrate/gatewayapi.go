@@ -25,10 +25,14 @@ type gwBuilder struct {
 	reports      []*ObjectReport
 	actions      map[string]bool
 	out          outputs
+	// tlsClaims are the BackendTLSPolicies made, by target; caConfigs the ConfigMaps of their CAs.
+	tlsClaims map[tlsTarget]*backendTLSClaim
+	caConfigs map[nsName]bool
 }
 
 func migrateGatewayAPI(in *convert.Input, classes []*ingressClass, opts Options) (Result, error) {
-	b := &gwBuilder{opts: opts, in: in, services: map[nsName]*corev1.Service{}, actions: map[string]bool{}, haveServices: len(in.Services) > 0}
+	b := &gwBuilder{opts: opts, in: in, services: map[nsName]*corev1.Service{}, actions: map[string]bool{}, haveServices: len(in.Services) > 0,
+		tlsClaims: map[tlsTarget]*backendTLSClaim{}, caConfigs: map[nsName]bool{}}
 	for i := range in.Services {
 		s := &in.Services[i]
 		b.services[nsName{s.Namespace, s.Name}] = s
@@ -91,6 +95,7 @@ func (b *gwBuilder) migrateClass(c *ingressClass) {
 	resolvePassthrough(cb)
 	b.assignTLS(cb)
 	b.buildGateways(cb)
+	b.backendClientCertificates(cb)
 	for _, p := range cb.plans {
 		b.buildRoutes(cb, p)
 	}

@@ -29,6 +29,10 @@ type ingressPlan struct {
 	policyFilter *gwapiv1.HTTPRouteFilter
 	// passthrough are the hosts an ssl-passthrough Ingress passes TLS connections through for.
 	passthrough []*passthroughHost
+	// backendTLS says a BackendTLSPolicy verifies the backends of p; clientCert is the proxy-ssl-secret
+	// ("namespace/name") when it holds a client certificate ("" without, unknownClientCert when not read).
+	backendTLS bool
+	clientCert string
 }
 
 // pathRule is one Ingress path (or the default backend) as one HTTPRoute rule.

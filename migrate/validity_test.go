@@ -53,12 +53,32 @@ func TestOutputIsValid(t *testing.T) {
 		if want := len(out.HTTPRoutes) + len(out.GRPCRoutes) + len(out.TLSRoutes); len(res.Status.Routes) != want {
 			t.Errorf("%s: %d routes have status, want %d", base, len(res.Status.Routes), want)
 		}
+		checkBackendTLSPolicies(t, base, out, res)
 		for ref, st := range res.Status.Routes {
 			for _, p := range st.Parents {
 				for _, c := range p.Conditions {
 					if c.Status != metav1.ConditionTrue && !(c.Reason == string(gwapiv1.RouteReasonBackendNotFound) && base == "testdata/shop") {
 						t.Errorf("%s: %s on %s: %s %s: %s", base, ref, p.ParentRef.Name, c.Type, c.Reason, c.Message)
 					}
+				}
+			}
+		}
+	}
+}
+
+// checkBackendTLSPolicies checks that gatebridge accepts every BackendTLSPolicy of the output, with its
+// CA from the output's ConfigMap, for the Gateway whose routes use the Service.
+func checkBackendTLSPolicies(t *testing.T, base string, out convert.Input, res convert.Result) {
+	t.Helper()
+	for _, p := range out.BackendTLSPolicies {
+		st := res.Status.BackendTLSPolicies[convert.ObjectRef{Kind: "BackendTLSPolicy", Namespace: p.Namespace, Name: p.Name}]
+		if len(st.Ancestors) == 0 {
+			t.Errorf("%s: BackendTLSPolicy %s/%s has no ancestor: no accepted route uses its Service", base, p.Namespace, p.Name)
+		}
+		for _, a := range st.Ancestors {
+			for _, c := range a.Conditions {
+				if c.Status != metav1.ConditionTrue {
+					t.Errorf("%s: BackendTLSPolicy %s/%s on %s: %s %s: %s", base, p.Namespace, p.Name, a.AncestorRef.Name, c.Type, c.Reason, c.Message)
 				}
 			}
 		}
