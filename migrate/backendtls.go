@@ -262,7 +262,7 @@ func (b *gwBuilder) setClientCertificate(gw *gwapiv1.Gateway, plans []*ingressPl
 	}
 	gw.Spec.TLS = &gwapiv1.GatewayTLSConfig{Backend: &gwapiv1.GatewayBackendTLS{ClientCertificateRef: &ref}}
 	for _, p := range plans {
-		p.item(np+"proxy-ssl-secret", Approximated, "", "its client certificate (tls.crt, tls.key) is Gateway %s's spec.tls.backend.clientCertificateRef, as every TLS backend of that Gateway "+
-			"presents the same one; gatebridge does not serve spec.tls.backend yet: until it does, no client certificate is presented", gw.Name)
+		p.item(np+"proxy-ssl-secret", Exact, "", "its client certificate (tls.crt, tls.key) is Gateway %s's spec.tls.backend.clientCertificateRef, presented to the backends "+
+			"BackendTLSPolicies originate TLS to, as every verified TLS backend of that Gateway asks for the same one", gw.Name)
 	}
 }

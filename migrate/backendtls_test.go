@@ -76,7 +76,7 @@ func TestBackendTLS(t *testing.T) {
 		{name: "client certificate shared by every TLS backend of the Gateway",
 			ingresses: []networkingv1.Ingress{tlsIngress("api", "api.example.com", "api", 1, verify), tlsIngress("web", "web.example.com", "web", 2, verify)},
 			secrets:   []corev1.Secret{caSecret(t, "api-ca", true)},
-			want:      []string{"clientCertificateRef:", "kind: ReferenceGrant", "spec.tls.backend.clientCertificateRef, as every TLS backend"},
+			want:      []string{"clientCertificateRef:", "kind: ReferenceGrant", "exact        nginx.ingress.kubernetes.io/proxy-ssl-secret: its client certificate (tls.crt, tls.key) is Gateway nginx's spec.tls.backend.clientCertificateRef"},
 			absent:    []string{"PRIVATE KEY", "client certificate\n"}},
 		{name: "client certificates that differ: lost",
 			ingresses: []networkingv1.Ingress{tlsIngress("api", "api.example.com", "api", 1, verify), tlsIngress("web", "web.example.com", "web", 2, other)},
