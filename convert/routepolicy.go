@@ -132,6 +132,7 @@ func policySpec(s *gbv1alpha1.RoutePolicySpec) (model.RoutePolicySpec, []string)
 			PerClient: ptr.Deref(rl.PerClient, true), StatusCode: uint32(status),
 		})
 	}
+	out.RateLimitExempt, problems = policyPrefixes("rateLimitExempt", s.RateLimitExempt, problems)
 	for _, rl := range out.RateLimits {
 		if rl.StatusCode != out.RateLimits[0].StatusCode {
 			problems = append(problems, "rateLimits: every limit must answer the same statusCode")

@@ -38,6 +38,12 @@ func TestPolicySpec(t *testing.T) {
 			in:   gbv1alpha1.RoutePolicySpec{MaxRequestBodyBytes: 1024, IdleTimeoutSeconds: 5},
 			want: model.RoutePolicySpec{MaxRequestBodyBytes: 1024, IdleTimeoutSeconds: 5},
 		},
+		{
+			name: "rate limit exemptions",
+			in:   gbv1alpha1.RoutePolicySpec{RateLimitExempt: []string{"192.0.2.7", "10.0.0.0/8"}},
+			want: model.RoutePolicySpec{RateLimitExempt: []string{"192.0.2.7/32", "10.0.0.0/8"}},
+		},
+		{name: "bad exemption", in: gbv1alpha1.RoutePolicySpec{RateLimitExempt: []string{"nope"}}, problem: "rateLimitExempt[0]"},
 		{name: "bad range", in: gbv1alpha1.RoutePolicySpec{SourceRanges: &gbv1alpha1.SourceRanges{Deny: []string{"10.0.0.0/40"}}}, problem: "sourceRanges.deny[0]"},
 		{name: "zero rate", in: gbv1alpha1.RoutePolicySpec{RateLimits: []gbv1alpha1.RateLimit{{Requests: 0, PeriodSeconds: 1}}}, problem: "rateLimits[0]"},
 		{name: "zero period", in: gbv1alpha1.RoutePolicySpec{RateLimits: []gbv1alpha1.RateLimit{{Requests: 1}}}, problem: "rateLimits[0]"},

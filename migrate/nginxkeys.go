@@ -70,8 +70,6 @@ var nginxKeyFates = map[string]keyFate{
 	"proxy-next-upstream-timeout": {Lost, "no Gateway API field bounds the time spent on retries"},
 	"server-alias":                {Lost, whyNotServed + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
 	"from-to-www-redirect":        {Lost, whyNotServed + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
-	"limit-allowlist":             {Lost, "addresses exempt from rate limits: RoutePolicy has no exemption list"},
-	"limit-whitelist":             {Lost, "addresses exempt from rate limits: RoutePolicy has no exemption list"},
 	"satisfy":                     {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
 	"auth-cache-key":              {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
 	"auth-keepalive":                           {Exact, "connection reuse to the auth service is the implementation's"},

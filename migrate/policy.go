@@ -19,7 +19,7 @@ const limitStatus = 503
 
 // policyKeys are the ingress-nginx keys a RoutePolicy carries over.
 var policyKeys = []string{"whitelist-source-range", "allowlist-source-range", "denylist-source-range", "limit-rps", "limit-rpm",
-	"limit-burst-multiplier", "auth-type", "auth-secret", "auth-secret-type", "auth-realm", "auth-url", "auth-response-headers",
+	"limit-burst-multiplier", "limit-allowlist", "limit-whitelist", "auth-type", "auth-secret", "auth-secret-type", "auth-realm", "auth-url", "auth-response-headers",
 	"proxy-body-size", "proxy-read-timeout", "proxy-send-timeout"}
 
 // mapPolicy carries the policy annotations of an Ingress (source ranges, rate limits, basic and external
@@ -47,6 +47,7 @@ func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 					Burst: int32(r.requests * rl.BurstMultiplier), StatusCode: limitStatus})
 			}
 		}
+		spec.RateLimitExempt = rl.Allowlist
 	}
 	if ba := pol.BasicAuth; ba != nil && !b.policyBasicAuth(p, ba, &spec, done) {
 		return

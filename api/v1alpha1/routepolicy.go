@@ -43,8 +43,11 @@ type RoutePolicy struct {
 type RoutePolicySpec struct {
 	SourceRanges *SourceRanges `json:"sourceRanges,omitempty"`
 	RateLimits   []RateLimit   `json:"rateLimits,omitempty"`
-	BasicAuth    *BasicAuth    `json:"basicAuth,omitempty"`
-	ExtAuth      *ExtAuth      `json:"extAuth,omitempty"`
+	// RateLimitExempt are client ranges (CIDR prefixes or single addresses) no rate limit counts:
+	// their requests are never limited.
+	RateLimitExempt []string   `json:"rateLimitExempt,omitempty"`
+	BasicAuth       *BasicAuth `json:"basicAuth,omitempty"`
+	ExtAuth         *ExtAuth   `json:"extAuth,omitempty"`
 	// MaxRequestBodyBytes answers 413 to requests with a larger body; zero or unset sets no limit.
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes,omitempty"`
 	// IdleTimeoutSeconds resets a request that stays that long without activity (504 before the
