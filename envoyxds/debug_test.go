@@ -91,21 +91,25 @@ func TestRouteTable(t *testing.T) {
 			"443  *.example.com | tls passthrough | outbound|443||tls-default.data.svc.cluster.local",
 			"443  db.example.com | tls passthrough | outbound|5432||postgres.data.svc.cluster.local 80%, (unresolved: connection closed) 20%",
 			"8443  secure.example.com | tls terminated | outbound|7000||plain-tcp.data.svc.cluster.local",
-			"9443 http.9443 *.example.com | * | respond 404 (no routes)",
-			"9443 http.9443 db.example.com | * | respond 404 (no routes)",
-			"9443 http.9443 secure.example.com | * | respond 404 (no routes)",
-			"9443 http.9443 web.example.com | * | respond 404 (no routes)",
+			"9443 https.9443.https *.example.com | * | respond 404 (no routes)",
+			"9443 https.9443.https db.example.com | * | respond 404 (no routes)",
+			"9443 https.9443.https secure.example.com | * | respond 404 (no routes)",
+			"9443 https.9443.https web.example.com | * | respond 404 (no routes)",
 		}},
-		{"https chains share one route configuration, listed once", fromGolden("ingress-tls"), []string{
+		{"each https chain has its own route configuration, the hosts of the others answer 421", fromGolden("ingress-tls"), []string{
 			"80 http.80 * | * | respond 404 (no routes)",
 			"80 http.80 blog.example.com | prefix=/ | outbound|80||blog.blog.svc.cluster.local",
 			"80 http.80 news.example.com | prefix=/ | outbound|80||blog.blog.svc.cluster.local",
 			"80 http.80 pay.example.com | prefix=/ | outbound|80||pay.shop.svc.cluster.local",
 			"80 http.80 shop.example.com | prefix=/ | outbound|80||shop.shop.svc.cluster.local",
-			"443 http.443 blog.example.com | prefix=/ | outbound|80||blog.blog.svc.cluster.local",
-			"443 http.443 news.example.com | prefix=/ | outbound|80||blog.blog.svc.cluster.local",
-			"443 http.443 pay.example.com | prefix=/ | outbound|80||pay.shop.svc.cluster.local",
-			"443 http.443 shop.example.com | prefix=/ | outbound|80||shop.shop.svc.cluster.local",
+			"443 https.443.https-blog-blog-tls blog.example.com | prefix=/ | outbound|80||blog.blog.svc.cluster.local",
+			"443 https.443.https-blog-blog-tls news.example.com | prefix=/ | outbound|80||blog.blog.svc.cluster.local",
+			"443 https.443.https-blog-blog-tls pay.example.com | prefix=/ | outbound|80||pay.shop.svc.cluster.local",
+			"443 https.443.https-blog-blog-tls shop.example.com | prefix=/ | respond 421",
+			"443 https.443.https-shop-shop-tls blog.example.com | prefix=/ | respond 421",
+			"443 https.443.https-shop-shop-tls news.example.com | prefix=/ | respond 421",
+			"443 https.443.https-shop-shop-tls pay.example.com | prefix=/ | outbound|80||pay.shop.svc.cluster.local",
+			"443 https.443.https-shop-shop-tls shop.example.com | prefix=/ | outbound|80||shop.shop.svc.cluster.local",
 		}},
 		{"conditions and actions translation does not make", func(*testing.T) *Resources { return handBuilt() }, []string{
 			`18080 http.8080 a.example.com,www.a.example.com | regex=^/v[0-9]+/ (path in any case) header:x-debug !header:x-skip !header:x-env=prod header:x-n in [1,10) header:x-suffix$=.js header:x-tag*=beta(any case) query:q query:name="a b" | respond 204`,
@@ -210,7 +214,7 @@ func handBuilt() *Resources {
 	}}}}
 	return &Resources{
 		Listeners: []*listenerv3.Listener{{Name: "listener.8080", Address: socketAddress("0.0.0.0", 18080),
-			FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{httpConnectionManager(8080, false, nil)}}}}},
+			FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{httpConnectionManager(8080, false, routeConfigName(8080), nil)}}}}},
 		Routes:   []*routev3.RouteConfiguration{{Name: "http.8080", VirtualHosts: []*routev3.VirtualHost{vh}}, orphan},
 		Clusters: []*clusterv3.Cluster{{Name: "a"}, {Name: "b"}},
 	}

@@ -35,9 +35,9 @@ func typed(m proto.Message) *anypb.Any {
 	return a
 }
 
-// httpConnectionManager is the HTTP filter chain of a port: routes over RDS, the route policy filters
-// the fleet needs, CORS, router.
-func httpConnectionManager(port uint32, tls bool, policy []*hcmv3.HttpFilter) *listenerv3.Filter {
+// httpConnectionManager is the HTTP filter chain of a port: routes over RDS (the route configuration
+// rds), the route policy filters the fleet needs, CORS, router.
+func httpConnectionManager(port uint32, tls bool, rds string, policy []*hcmv3.HttpFilter) *listenerv3.Filter {
 	prefix := "http"
 	if tls {
 		prefix = "https"
@@ -46,7 +46,7 @@ func httpConnectionManager(port uint32, tls bool, policy []*hcmv3.HttpFilter) *l
 		StatPrefix: fmt.Sprintf("%s_%d", prefix, port),
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
-			RouteConfigName: routeConfigName(port), ConfigSource: adsConfigSource(),
+			RouteConfigName: rds, ConfigSource: adsConfigSource(),
 		}},
 		HttpFilters: append(policy,
 			&hcmv3.HttpFilter{Name: wellknown.CORS, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&corsv3.Cors{})}},
@@ -135,7 +135,7 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) []*listenerv3.F
 		if !claim(names) || !b.clientCertValidation(ctx, s.srv.Tls) {
 			continue
 		}
-		hcm := httpConnectionManager(port, true, b.policyFilters())
+		hcm := httpConnectionManager(port, true, httpsRouteConfigName(port, s.srv.Name), b.policyFilters())
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},

@@ -117,7 +117,7 @@ func (b *builder) fleetPorts() map[uint32][]server {
 
 func gatewayRef(gw *model.Gateway) string { return gw.Namespace + "/" + gw.Name }
 
-// routeConfigName names the route configuration of a port.
+// routeConfigName names the route configuration of an HTTP port (see httpsRouteConfigName for HTTPS).
 func routeConfigName(port uint32) string { return fmt.Sprintf("http.%d", port) }
 
 func listenerName(port uint32) string { return fmt.Sprintf("listener.%d", port) }
@@ -147,7 +147,7 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
 	}
 	if len(httpServers) > 0 {
-		hcm := httpConnectionManager(port, false, b.policyFilters())
+		hcm := httpConnectionManager(port, false, routeConfigName(port), b.policyFilters())
 		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
 	} else {
 		chains := b.tlsFilterChains(port, tlsServers)
@@ -159,14 +159,21 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		l.FilterChains = chains
 		l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
 	}
-	// Routes only when a chain that was built loads them: an HTTPS server left without a chain (its
-	// certificate is missing) must not leave a route configuration that nothing uses.
-	if slices.ContainsFunc(l.FilterChains, carriesHTTP) {
+	// Routes only for the chains that were built: an HTTPS server left without a chain (its certificate
+	// is missing) must not leave a route configuration that nothing uses. Each HTTPS chain has its own.
+	switch {
+	case len(httpServers) > 0:
 		rc, err := b.routeConfig(port, servers)
 		if err != nil {
 			return err
 		}
 		b.res.Routes = append(b.res.Routes, rc)
+	case slices.ContainsFunc(l.FilterChains, carriesHTTP):
+		rcs, err := b.httpsRouteConfigs(port, servers, l.FilterChains)
+		if err != nil {
+			return err
+		}
+		b.res.Routes = append(b.res.Routes, rcs...)
 	}
 	b.res.Listeners = append(b.res.Listeners, l)
 	return nil
