@@ -23,16 +23,17 @@ var profiles = []string{"GATEWAY-HTTP", "GATEWAY-TLS", "GATEWAY-GRPC"}
 // Regenerate with -features (every extended feature of the profiles) after a change, and keep only
 // the features none of whose tests fail.
 //
-// Not claimed, each failing or never written: GatewayBackendClientCertificate (client certificates to
-// backends from the Gateway's TLS settings), GatewayFrontendClientCertificateValidation and its
-// InsecureFallback (client certificate validation on listeners), GatewayHTTPSListenerDetectMisdirectedRequests
-// (421 for a request whose Host is another HTTPS listener's) and GatewayInfrastructure (labels and
-// annotations of spec.infrastructure on the fleet's resources, parametersRef).
+// Not claimed, each failing or never written: GatewayInfrastructure (labels and annotations of
+// spec.infrastructure on the fleet's resources, parametersRef).
 var claimedFeatures = []features.FeatureName{
 	features.SupportBackendTLSPolicy,
 	features.SupportBackendTLSPolicySANValidation,
 	features.SupportGatewayAddressEmpty,
+	features.SupportGatewayBackendClientCertificate,
+	features.SupportGatewayFrontendClientCertificateValidation,
+	features.SupportGatewayFrontendClientCertificateValidationInsecureFallback,
 	features.SupportGatewayHTTPListenerIsolation,
+	features.SupportGatewayHTTPSListenerDetectMisdirectedRequests,
 	features.SupportGatewayPort8080,
 	features.SupportGatewayStaticAddresses,
 	features.SupportGRPCRouteNamedRouteRule,
