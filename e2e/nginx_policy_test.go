@@ -110,30 +110,10 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		"signin.yaml": nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
 		"body.yaml":   nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
 		"idle.yaml":   nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
-		"users.yaml": fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: shop}\ndata: {auth: %s}\n---\n"+
-			"apiVersion: v1\nkind: Secret\nmetadata: {name: apr1-only, namespace: shop}\ndata: {auth: %s}\n",
-			base64.StdEncoding.EncodeToString([]byte(shaUser("alice", "wonderland"))),
-			base64.StdEncoding.EncodeToString([]byte("bob:$apr1$9Cv/OMGj$7Ld5d2q9r2rWmF3sJ6m5h/\n"))),
+		"users.yaml":  authSecrets(),
 	}
 	h := start(t, "ingress-gatebridge", files)
-	get := func(from, name, path string, header map[string]string) policyRequest {
-		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
-	}
-	eventually(t, "first configuration", func() error {
-		code, _, _, err := h.sendFrom(get("127.0.0.1", "body", "/", nil))
-		if err != nil || code != 200 {
-			return fmt.Errorf("GET body.example.com: %d %v", code, err)
-		}
-		return nil
-	})
-	expect := func(t *testing.T, r policyRequest, want int) (http.Header, echo) {
-		t.Helper()
-		code, hdr, e, err := h.sendFrom(r)
-		if err != nil || code != want {
-			t.Errorf("%s %s%s from %s: %d (%v), want %d", r.method, r.host, r.path, r.from, code, err, want)
-		}
-		return hdr, e
-	}
+	get, expect := policyClient(t, h)
 	t.Run("source ranges", func(t *testing.T) { testSourceRanges(t, expect, get) })
 	t.Run("rate limit per client address", func(t *testing.T) {
 		// Two requests a minute, bursts of four: the fifth request of a client is refused with 503,
@@ -192,6 +172,39 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 }
 
 type expectFunc func(t *testing.T, r policyRequest, want int) (http.Header, echo)
+
+// authSecrets are the basic-auth Secrets of the policy tests: users (alice, with a {SHA} hash) and
+// apr1-only (bob, with a hash Envoy cannot check).
+func authSecrets() string {
+	return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: shop}\ndata: {auth: %s}\n---\n"+
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: apr1-only, namespace: shop}\ndata: {auth: %s}\n",
+		base64.StdEncoding.EncodeToString([]byte(shaUser("alice", "wonderland"))),
+		base64.StdEncoding.EncodeToString([]byte("bob:$apr1$9Cv/OMGj$7Ld5d2q9r2rWmF3sJ6m5h/\n")))
+}
+
+// policyClient waits until host body.example.com answers, then returns how the policy tests make a GET
+// of <name>.example.com from a client address, and check its status.
+func policyClient(t *testing.T, h *harness) (func(from, name, path string, header map[string]string) policyRequest, expectFunc) {
+	get := func(from, name, path string, header map[string]string) policyRequest {
+		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
+	}
+	eventually(t, "first configuration", func() error {
+		code, _, _, err := h.sendFrom(get("127.0.0.1", "body", "/", nil))
+		if err != nil || code != 200 {
+			return fmt.Errorf("GET body.example.com: %d %v", code, err)
+		}
+		return nil
+	})
+	expect := func(t *testing.T, r policyRequest, want int) (http.Header, echo) {
+		t.Helper()
+		code, hdr, e, err := h.sendFrom(r)
+		if err != nil || code != want {
+			t.Errorf("%s %s%s from %s: %d (%v), want %d", r.method, r.host, r.path, r.from, code, err, want)
+		}
+		return hdr, e
+	}
+	return get, expect
+}
 
 func testSourceRanges(t *testing.T, expect expectFunc, get func(from, name, path string, header map[string]string) policyRequest) {
 	expect(t, get("127.0.0.2", "allow", "/", nil), 200)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -54,30 +53,10 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 			routePolicy("ext", "{extAuth: {backendRef: {name: auth, port: 80}, path: /check, responseHeaders: [X-Auth-Request-User]}}"),
 			routePolicy("body", "{maxRequestBodyBytes: 1024}"),
 		}, "---\n"),
-		"users.yaml": fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: shop}\ndata: {auth: %s}\n---\n"+
-			"apiVersion: v1\nkind: Secret\nmetadata: {name: apr1-only, namespace: shop}\ndata: {auth: %s}\n",
-			base64.StdEncoding.EncodeToString([]byte(shaUser("alice", "wonderland"))),
-			base64.StdEncoding.EncodeToString([]byte("bob:$apr1$9Cv/OMGj$7Ld5d2q9r2rWmF3sJ6m5h/\n"))),
+		"users.yaml": authSecrets(),
 	}
 	h := start(t, "gateway-shop-web", files)
-	get := func(from, name, path string, header map[string]string) policyRequest {
-		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
-	}
-	eventually(t, "first configuration", func() error {
-		code, _, _, err := h.sendFrom(get("127.0.0.1", "body", "/", nil))
-		if err != nil || code != 200 {
-			return fmt.Errorf("GET body.example.com: %d %v", code, err)
-		}
-		return nil
-	})
-	expect := func(t *testing.T, r policyRequest, want int) (http.Header, echo) {
-		t.Helper()
-		code, hdr, e, err := h.sendFrom(r)
-		if err != nil || code != want {
-			t.Errorf("%s %s%s from %s: %d (%v), want %d", r.method, r.host, r.path, r.from, code, err, want)
-		}
-		return hdr, e
-	}
+	get, expect := policyClient(t, h)
 	t.Run("source ranges", func(t *testing.T) { testSourceRanges(t, expect, get) })
 	t.Run("rate limit per client address", func(t *testing.T) {
 		for i := range 4 {
