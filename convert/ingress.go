@@ -175,7 +175,7 @@ func (t *translator) translateIngressFleet(f *ingressFleet) {
 		h := ingressHost{fleet: fleet, gwRef: gwRef, name: host, tls: tlsHosts[host], regex: regexHosts[host]}
 		t.buildIngressHost(f, h, c.hosts[host])
 	}
-	t.addIngressPolicies(fleet, f.ingresses)
+	t.addIngressPolicies(fleet, f)
 	servers := []*istionet.Server{{
 		Name:  "http",
 		Port:  &istionet.Port{Number: t.opts.IngressHTTPPort, Protocol: "HTTP", Name: "http"},

@@ -24,12 +24,12 @@ const limitStatus = 503
 // addIngressPolicies gives each Ingress of a fleet whose ingress-nginx annotations ask for what the
 // Istio model cannot express a route policy on the routes built from its paths. It runs after the
 // fleet's VirtualServices are built: an Ingress's routes are named "<namespace>/<name>/<what>".
-func (t *translator) addIngressPolicies(fleet string, ings []*networkingv1.Ingress) {
+func (t *translator) addIngressPolicies(fleet string, f *ingressFleet) {
 	routes := t.fleetRoutesByIngress(fleet)
-	for _, ing := range ings {
-		settings, _ := annotations.ParseIngress(ing.Annotations) // the findings were reported already
+	for _, ing := range f.ingresses {
+		policy := f.settings[ing].Policy
 		names := routes[ing.Namespace+"/"+ing.Name]
-		if settings.Policy.IsZero() || len(names) == 0 {
+		if policy.IsZero() || len(names) == 0 {
 			continue
 		}
 		t.result.Snapshot.RoutePolicies = append(t.result.Snapshot.RoutePolicies, model.RoutePolicy{
@@ -38,7 +38,7 @@ func (t *translator) addIngressPolicies(fleet string, ings []*networkingv1.Ingre
 				Origin: model.OriginIngress, Sources: []string{ingressRef(ing).String()},
 			},
 			Routes: slices.Sorted(maps.Keys(names)),
-			Spec:   t.ingressPolicySpec(ing, settings.Policy),
+			Spec:   t.ingressPolicySpec(ing, policy),
 		})
 	}
 }
