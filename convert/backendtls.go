@@ -2,7 +2,6 @@ package convert
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -70,9 +69,7 @@ func (t *translator) translateBackendTLSPolicies() {
 	for i := range t.in.BackendTLSPolicies {
 		policies = append(policies, &t.in.BackendTLSPolicies[i])
 	}
-	slices.SortStableFunc(policies, func(a, b *gwapiv1.BackendTLSPolicy) int {
-		return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp.Time), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortStableFunc(policies, func(a, b *gwapiv1.BackendTLSPolicy) int { return olderFirst(&a.ObjectMeta, &b.ObjectMeta) })
 	claimed := map[string]bool{}
 	for _, p := range policies {
 		t.translateBackendTLSPolicy(p, claimed)
@@ -212,15 +209,7 @@ func (t *translator) configMapBundle(namespace, name string) ([]byte, error) {
 // for each Gateway that uses a Service port it targets.
 func (t *translator) backendTLSPolicyStatus(p *gwapiv1.BackendTLSPolicy, ancestors map[nsName]bool, resolved, accepted *refProblem) {
 	ref := ObjectRef{Kind: "BackendTLSPolicy", Namespace: p.Namespace, Name: p.Name}
-	gws := slices.SortedFunc(func(yield func(nsName) bool) {
-		for gw := range ancestors {
-			if !yield(gw) {
-				return
-			}
-		}
-	}, func(a, b nsName) int {
-		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
-	})
+	gws := sortedKeys(ancestors, compareNsName)
 	if len(gws) > maxPolicyAncestors {
 		gws = gws[:maxPolicyAncestors]
 	}

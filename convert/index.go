@@ -15,6 +15,11 @@ import (
 
 type nsName struct{ namespace, name string }
 
+// compareNsName orders keys by namespace, then name.
+func compareNsName(a, b nsName) int {
+	return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+}
+
 // index gives translation constant-time lookups into the Input.
 type index struct {
 	services   map[nsName]*corev1.Service

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 
@@ -81,10 +80,6 @@ func (t *translator) translateListenerSets(classes map[string]bool, gateways map
 		t.attachListenerSet(s)
 	}
 	return out
-}
-
-func compareNsName(a, b nsName) int {
-	return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
 }
 
 // finishListenerSets writes the status of every ListenerSet handled, in a stable order.

@@ -109,10 +109,7 @@ func (t *translator) useService(namespace, name string) {
 }
 
 func (t *translator) addServices() {
-	keys := slices.SortedFunc(maps.Keys(t.services), func(a, b nsName) int {
-		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
-	})
-	for _, k := range keys {
+	for _, k := range sortedKeys(t.services, compareNsName) {
 		svc, ok := t.ix.services[k]
 		if !ok {
 			continue
