@@ -126,19 +126,16 @@ func (t *translator) proxySSLSecret(ing *networkingv1.Ingress, ps annotations.Ng
 	if ps.SecretNamespace != ing.Namespace {
 		return false, false, fmt.Errorf("secret %s/%s is not in the Ingress's namespace %s", ps.SecretNamespace, ps.SecretName, ing.Namespace)
 	}
-	for i := range t.in.Secrets {
-		s := &t.in.Secrets[i]
-		if s.Namespace != ps.SecretNamespace || s.Name != ps.SecretName {
-			continue
-		}
-		ca = secretHas(s, "ca.crt")
-		pair = secretHas(s, corev1.TLSCertKey) && secretHas(s, corev1.TLSPrivateKeyKey)
-		if !ca && !pair {
-			return false, false, fmt.Errorf("secret %s/%s has neither ca.crt nor tls.crt and tls.key", s.Namespace, s.Name)
-		}
-		return ca, pair, nil
+	s := t.findSecret(ps.SecretNamespace, ps.SecretName)
+	if s == nil {
+		return false, false, fmt.Errorf("secret %s/%s not found", ps.SecretNamespace, ps.SecretName)
 	}
-	return false, false, fmt.Errorf("secret %s/%s not found", ps.SecretNamespace, ps.SecretName)
+	ca = secretHas(s, "ca.crt")
+	pair = secretHas(s, corev1.TLSCertKey) && secretHas(s, corev1.TLSPrivateKeyKey)
+	if !ca && !pair {
+		return false, false, fmt.Errorf("secret %s/%s has neither ca.crt nor tls.crt and tls.key", s.Namespace, s.Name)
+	}
+	return ca, pair, nil
 }
 
 // secretHas reports whether a Secret has a key (in data, or in stringData as a manifest may give it).
