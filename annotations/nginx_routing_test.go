@@ -6,8 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// routingCase is one row of the table tests of the routing families: annotations (keys without
-// prefix), the part of the settings the family fills, and the findings (keys without prefix).
+// routingCase is one row of the table tests of the routing and policy families: annotations (keys
+// without prefix), the part of the settings the family fills, and the findings (keys without prefix).
 type routingCase[T any] struct {
 	name     string
 	in       map[string]string
@@ -15,8 +15,15 @@ type routingCase[T any] struct {
 	findings map[string]FindingKind
 }
 
-// runRoutingCases parses each case's annotations through ParseIngress and compares part of the result.
+// runRoutingCases parses each case's annotations through ParseIngress and compares part of the routing
+// settings.
 func runRoutingCases[T any](t *testing.T, cases []routingCase[T], part func(NginxRouting) T) {
+	t.Helper()
+	runNginxCases(t, cases, func(in Ingress) T { return part(in.Routing) })
+}
+
+// runNginxCases parses each case's annotations through ParseIngress and compares part of the result.
+func runNginxCases[T any](t *testing.T, cases []routingCase[T], part func(Ingress) T) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -25,7 +32,7 @@ func runRoutingCases[T any](t *testing.T, cases []routingCase[T], part func(Ngin
 				in[NginxPrefix+k] = v
 			}
 			got, findings := ParseIngress(in)
-			if diff := cmp.Diff(tc.want, part(got.Routing)); diff != "" {
+			if diff := cmp.Diff(tc.want, part(got)); diff != "" {
 				t.Errorf("settings (-want +got):\n%s", diff)
 			}
 			kinds := map[string]FindingKind{}
