@@ -158,13 +158,11 @@ func (t *translator) ingressStatus(class string) networkingv1.IngressStatus {
 	return st
 }
 
-func ingressFleetName(class string) string { return IngressFleet(class) }
-
 // IngressFleet names the Envoy fleet that serves the Ingresses of a class.
 func IngressFleet(class string) string { return "ingress-" + class }
 
 func (t *translator) translateIngressFleet(f *ingressFleet) {
-	fleet := ingressFleetName(f.class)
+	fleet := IngressFleet(f.class)
 	gwName := fleet
 	c := t.collectIngressFleet(f)
 	tlsServers := dropPassthroughHosts(t.ingressTLSServers(f), c.passthrough)

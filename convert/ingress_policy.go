@@ -83,8 +83,6 @@ func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.
 				PerClient: true, StatusCode: limitStatus,
 			})
 		}
-	}
-	if rl := p.RateLimit; rl != nil {
 		spec.RateLimitExempt = rl.Allowlist
 	}
 	if p.BasicAuth != nil {

@@ -132,9 +132,6 @@ func (t *translator) addServices() {
 	}
 }
 
-// addVirtualService adds a VirtualService, making its name unique in its namespace: a host slug
-// can meet a literal host (wildcard.example.com for *.example.com), and the later one then gets a suffix
-// derived from its hosts.
 // staticEndpoints replaces the endpoints of every port of a Service by the annotation's list.
 func (t *translator) staticEndpoints(ms *model.Service, v string) {
 	eps, err := annotations.ParseEndpoints(v)
@@ -150,6 +147,9 @@ func (t *translator) staticEndpoints(ms *model.Service, v string) {
 	}
 }
 
+// addVirtualService adds a VirtualService, making its name unique in its namespace: a host slug
+// can meet a literal host (wildcard.example.com for *.example.com), and the later one then gets a suffix
+// derived from its hosts.
 func (t *translator) addVirtualService(meta model.Meta, spec *istionet.VirtualService) {
 	key := meta.Namespace + "/" + meta.Name
 	if t.vsNames[key] {
