@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -18,8 +17,9 @@ func (t *translator) secretErr(namespace, name string) error {
 }
 
 // addSecrets gives the snapshot the TLS material of every credential its servers name (only usable
-// Secrets are ever named, so each has material), the CA bundles that verify their clients, and the material of every credential its
-// DestinationRules name for TLS origination (see clientMaterial).
+// Secrets are ever named, so each has material), the CA bundles that verify their clients, and the
+// material of every credential its DestinationRules name for TLS origination (see clientMaterial).
+// Translate sorts them with the rest of the snapshot.
 func (t *translator) addSecrets() {
 	var names []string
 	byName := map[string]model.TLSSecret{}
@@ -37,13 +37,14 @@ func (t *translator) addSecrets() {
 		byName[s.Name] = s
 	}
 	t.clientMaterial(byName)
-	t.result.Snapshot.Secrets = slices.SortedFunc(maps.Values(byName), func(a, b model.TLSSecret) int { return cmp.Compare(a.Name, b.Name) })
+	t.result.Snapshot.Secrets = slices.Collect(maps.Values(byName))
 }
 
 // clientMaterial adds to byName the CA certificates (and, for MUTUAL, the certificate and key) of each
 // credential a DestinationRule's TLS settings name. A Secret that cannot give what its mode needs is
-// left out (and so is verification without a credential: see envoyxds upstreamTLS), with a warning on the objects the rule was built from: Envoy then fails that backend's
-// requests (503) instead of sending them in clear text, and every other backend keeps working.
+// left out (and so is verification without a credential: see envoyxds upstreamTLS), with a warning on
+// the objects the rule was built from: Envoy then fails that backend's requests (503) instead of
+// sending them in clear text, and every other backend keeps working.
 func (t *translator) clientMaterial(byName map[string]model.TLSSecret) {
 	for _, dr := range t.result.Snapshot.DestinationRules {
 		for _, tls := range model.ClientTLS(dr.Spec) {
