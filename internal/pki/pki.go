@@ -50,7 +50,7 @@ func NewCA(name string) (*CA, error) {
 	return &CA{Cert: cert, CertPEM: pemBlock("CERTIFICATE", der), key: key}, nil
 }
 
-// Leaf is a serving certificate and its key, PEM-encoded as in a kubernetes.io/tls Secret.
+// Leaf is a certificate signed by a CA (serving or client) and its key, PEM-encoded as in a kubernetes.io/tls Secret.
 type Leaf struct {
 	CertPEM, KeyPEM []byte
 	// Serial tells certificates of the same names apart (a rotated certificate has a new one).
@@ -62,49 +62,47 @@ func (ca *CA) Issue(hosts []string, notBefore, notAfter time.Time) (*Leaf, error
 	if len(hosts) == 0 {
 		return nil, errors.New("a serving certificate needs at least one host")
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf, err := ca.sign(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: hosts[0]},
+		DNSNames:    hosts,
+		NotBefore:   notBefore,
+		NotAfter:    notAfter,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("generate key: %w", err)
+		return nil, fmt.Errorf("certificate for %v: %w", hosts, err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: hosts[0]},
-		DNSNames:     hosts,
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, fmt.Errorf("sign certificate for %v: %w", hosts, err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("marshal key: %w", err)
-	}
-	return &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", kder), Serial: tmpl.SerialNumber}, nil
+	return leaf, nil
 }
 
 // IssueClient signs a client certificate (for mutual TLS) with the common name name, valid for 90
 // days from an hour ago.
 func (ca *CA) IssueClient(name string) (*Leaf, error) {
+	now := time.Now()
+	leaf, err := ca.sign(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: name},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(90 * 24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("client certificate %s: %w", name, err)
+	}
+	return leaf, nil
+}
+
+// sign gives tmpl a new P-256 key, a random serial number and the digital-signature key usage, and
+// signs it with the CA.
+func (ca *CA) sign(tmpl *x509.Certificate) (*Leaf, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(90 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
+	tmpl.SerialNumber = serial()
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
-		return nil, fmt.Errorf("sign client certificate %s: %w", name, err)
+		return nil, fmt.Errorf("sign: %w", err)
 	}
 	kder, err := x509.MarshalECPrivateKey(key)
 	if err != nil {

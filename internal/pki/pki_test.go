@@ -16,14 +16,7 @@ func TestIssueVerifiesAgainstCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
-	if err != nil {
-		t.Fatalf("certificate and key do not pair: %v", err)
-	}
-	cert, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := parseLeaf(t, leaf)
 	for _, host := range []string{"a.example.com", "b.example.com"} {
 		if _, err := cert.Verify(x509.VerifyOptions{DNSName: host, Roots: ca.Pool()}); err != nil {
 			t.Errorf("verify for %s: %v", host, err)
@@ -58,6 +51,18 @@ func TestIssueClientVerifiesForClientAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cert := parseLeaf(t, leaf)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("verify for client authentication: %v", err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
+		t.Error("a client certificate verified for server authentication")
+	}
+}
+
+// parseLeaf checks that the leaf's certificate and key pair and returns the certificate.
+func parseLeaf(t *testing.T, leaf *Leaf) *x509.Certificate {
+	t.Helper()
 	pair, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
 	if err != nil {
 		t.Fatalf("certificate and key do not pair: %v", err)
@@ -66,10 +71,5 @@ func TestIssueClientVerifiesForClientAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
-		t.Errorf("verify for client authentication: %v", err)
-	}
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
-		t.Error("a client certificate verified for server authentication")
-	}
+	return cert
 }
