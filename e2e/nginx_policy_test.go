@@ -115,15 +115,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 	h := start(t, "ingress-gatebridge", files)
 	get, expect := policyClient(t, h)
 	t.Run("source ranges", func(t *testing.T) { testSourceRanges(t, expect, get) })
-	t.Run("rate limit per client address", func(t *testing.T) {
-		// Two requests a minute, bursts of four: the fifth request of a client is refused with 503,
-		// while another client still has its own bucket.
-		for i := range 4 {
-			expect(t, get("127.0.0.4", "limit", fmt.Sprintf("/%d", i), nil), 200)
-		}
-		expect(t, get("127.0.0.4", "limit", "/over", nil), 503)
-		expect(t, get("127.0.0.5", "limit", "/other-client", nil), 200)
-	})
+	t.Run("rate limit per client address", func(t *testing.T) { testRateLimit(t, expect, get) })
 	t.Run("rate limit allowlist", func(t *testing.T) {
 		// A client of limit-allowlist is never limited; the others are, as without it.
 		for i := range 8 {
@@ -155,14 +147,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		// Without auth-signin the 401 stays.
 		expect(t, get("127.0.0.1", "ext", "/private", nil), 401)
 	})
-	t.Run("body size", func(t *testing.T) {
-		post := func(n int) policyRequest {
-			return policyRequest{from: "127.0.0.1", method: http.MethodPost, host: "body.example.com", path: "/upload", body: strings.Repeat("x", n)}
-		}
-		expect(t, post(1024), 200)
-		expect(t, post(1025), 413)
-		expect(t, policyRequest{from: "127.0.0.1", method: http.MethodPost, host: "plain.example.com", path: "/upload", body: strings.Repeat("x", 100_000)}, 200)
-	})
+	t.Run("body size", func(t *testing.T) { testBodySize(t, expect) })
 	t.Run("idle timeout", func(t *testing.T) {
 		// The backend answers /slow after two seconds: one second of silence resets the stream (504),
 		// while a route without the annotation waits.
@@ -172,6 +157,9 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 }
 
 type expectFunc func(t *testing.T, r policyRequest, want int) (http.Header, echo)
+
+// getFunc makes a GET of <name>.example.com from a client address.
+type getFunc func(from, name, path string, header map[string]string) policyRequest
 
 // authSecrets are the basic-auth Secrets of the policy tests: users (alice, with a {SHA} hash) and
 // apr1-only (bob, with a hash Envoy cannot check).
@@ -184,7 +172,7 @@ func authSecrets() string {
 
 // policyClient waits until host body.example.com answers, then returns how the policy tests make a GET
 // of <name>.example.com from a client address, and check its status.
-func policyClient(t *testing.T, h *harness) (func(from, name, path string, header map[string]string) policyRequest, expectFunc) {
+func policyClient(t *testing.T, h *harness) (getFunc, expectFunc) {
 	get := func(from, name, path string, header map[string]string) policyRequest {
 		return policyRequest{from: from, method: http.MethodGet, host: name + ".example.com", path: path, header: header}
 	}
@@ -206,7 +194,7 @@ func policyClient(t *testing.T, h *harness) (func(from, name, path string, heade
 	return get, expect
 }
 
-func testSourceRanges(t *testing.T, expect expectFunc, get func(from, name, path string, header map[string]string) policyRequest) {
+func testSourceRanges(t *testing.T, expect expectFunc, get getFunc) {
 	expect(t, get("127.0.0.2", "allow", "/", nil), 200)
 	expect(t, get("127.0.0.1", "allow", "/", nil), 403)
 	expect(t, get("127.0.0.1", "deny", "/", nil), 200)
@@ -214,7 +202,28 @@ func testSourceRanges(t *testing.T, expect expectFunc, get func(from, name, path
 	expect(t, get("127.0.0.3", "plain", "/", nil), 200)
 }
 
-func testBasicAuth(t *testing.T, expect expectFunc, get func(from, name, path string, header map[string]string) policyRequest) {
+// testRateLimit checks the limit Ingress or route: two requests a minute, bursts of four: the fifth
+// request of a client is refused with 503, while another client still has its own bucket.
+func testRateLimit(t *testing.T, expect expectFunc, get getFunc) {
+	for i := range 4 {
+		expect(t, get("127.0.0.4", "limit", fmt.Sprintf("/%d", i), nil), 200)
+	}
+	expect(t, get("127.0.0.4", "limit", "/over", nil), 503)
+	expect(t, get("127.0.0.5", "limit", "/other-client", nil), 200)
+}
+
+// testBodySize checks that body.example.com takes a body of 1024 bytes and refuses one more (413),
+// while plain.example.com, without a limit, takes 100 kB.
+func testBodySize(t *testing.T, expect expectFunc) {
+	post := func(host string, n int) policyRequest {
+		return policyRequest{from: "127.0.0.1", method: http.MethodPost, host: host, path: "/upload", body: strings.Repeat("x", n)}
+	}
+	expect(t, post("body.example.com", 1024), 200)
+	expect(t, post("body.example.com", 1025), 413)
+	expect(t, post("plain.example.com", 100_000), 200)
+}
+
+func testBasicAuth(t *testing.T, expect expectFunc, get getFunc) {
 	basic := func(user, password string) map[string]string {
 		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
 	}
