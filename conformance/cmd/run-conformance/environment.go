@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -17,6 +14,7 @@ import (
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/gatebridge/gatebridge/conformance/kubelet"
+	"github.com/gatebridge/gatebridge/internal/childproc"
 	"github.com/gatebridge/gatebridge/internal/kubetest"
 	gatewayapicrds "github.com/gatebridge/gatebridge/manifests/crds/gateway-api"
 )
@@ -40,8 +38,7 @@ type environment struct {
 	cluster     *kubetest.Cluster
 	stopKubelet context.CancelFunc
 	kubeletDone chan struct{}
-	gatebridge  *exec.Cmd
-	gbDone      chan struct{}
+	gatebridge  *childproc.Process
 }
 
 // startEnvironment starts the control plane, installs the CRDs and the GatewayClass, and starts the
@@ -109,27 +106,16 @@ func (e *environment) startKubelet(ctx context.Context, c config, log *slog.Logg
 // startGatebridge runs the controller in local mode: every Gateway gets an address of the pool and an
 // Envoy of its own binding it. Its own ports stay on 127.0.0.1, away from the Gateways' ports.
 func (e *environment) startGatebridge(c config) error {
-	logFile, err := os.Create(filepath.Join(c.work, "gatebridge.log"))
-	if err != nil {
-		return fmt.Errorf("make the gatebridge log: %w", err)
-	}
-	cmd := exec.Command(c.gatebridge, "controller",
+	p, err := childproc.Start("gatebridge", c.gatebridge, []string{"controller",
 		"--kubeconfig", e.cluster.Kubeconfig,
 		"--address-pool", gatewayPool,
 		"--local-envoys", "--envoy", c.envoy, "--envoy-dir", filepath.Join(c.work, "envoys"),
-		"--xds", "127.0.0.1:18000", "--metrics-address", "127.0.0.1:18002", "--debug-address", "127.0.0.1:18001")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("start gatebridge: %w", err)
+		"--xds", "127.0.0.1:18000", "--metrics-address", "127.0.0.1:18002", "--debug-address", "127.0.0.1:18001"},
+		nil, filepath.Join(c.work, "gatebridge.log"))
+	if err != nil {
+		return err
 	}
-	e.gatebridge, e.gbDone = cmd, make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(e.gbDone)
-	}()
+	e.gatebridge = p
 	return nil
 }
 
@@ -156,13 +142,7 @@ func waitGatewayClass(ctx context.Context, cluster *kubetest.Cluster) error {
 // control plane.
 func (e *environment) stop() {
 	if e.gatebridge != nil {
-		_ = e.gatebridge.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-e.gbDone:
-		case <-time.After(10 * time.Second):
-			_ = e.gatebridge.Process.Kill()
-			<-e.gbDone
-		}
+		e.gatebridge.Stop(10 * time.Second)
 	}
 	if e.stopKubelet != nil {
 		e.stopKubelet()
