@@ -120,15 +120,6 @@ func TestClientCertificateValidationThroughEnvoy(t *testing.T) {
 	})
 }
 
-func newClient(t *testing.T, ca *pki.CA, name string) *pki.Leaf {
-	t.Helper()
-	leaf, err := ca.IssueClient(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return leaf
-}
-
 // backendClientCertGateway sends every request for secure.example.com to Service secure, to which a
 // BackendTLSPolicy originates TLS; clientCert is the Gateway's spec.tls (none when empty).
 func backendClientCertGateway(clientCert string) string {
@@ -158,12 +149,7 @@ spec:
 // refuses the connection (503) once it names another CA's certificate or none.
 func TestBackendClientCertificateThroughEnvoy(t *testing.T) {
 	serverCA, clientCA, otherCA := newCA(t, "backend server"), newCA(t, "gateway clients"), newCA(t, "other clients")
-	leaf := issueLeaf(t, serverCA, "secure.example.com")
-	serving, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secure := serveBackend(t, "secure", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{serving},
+	secure := serveBackend(t, "secure", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{keyPair(t, serverCA, "secure.example.com")},
 		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA.Pool()},
 		// Each request on a new connection: Envoy presents a new certificate on new connections only.
 		func(s *http.Server) { s.SetKeepAlivesEnabled(false) })

@@ -279,34 +279,6 @@ func blackhole(t *testing.T) string {
 	}
 }
 
-func newCA(t *testing.T, name string) *pki.CA {
-	t.Helper()
-	ca, err := pki.NewCA(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-func issueLeaf(t *testing.T, ca *pki.CA, host string) *pki.Leaf {
-	t.Helper()
-	leaf, err := ca.IssueNow(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return leaf
-}
-
-func keyPair(t *testing.T, ca *pki.CA, host string) tls.Certificate {
-	t.Helper()
-	leaf := issueLeaf(t, ca, host)
-	pair, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair
-}
-
 // endpoint is a model endpoint (YAML flow mapping) for host:port.
 func endpoint(t *testing.T, addr string) string {
 	t.Helper()

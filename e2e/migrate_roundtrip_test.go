@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"cmp"
-	"crypto/tls"
 	"fmt"
 	"maps"
 	"net/http"
@@ -124,11 +123,7 @@ func (rt *corpusTrip) backendsAndSecrets() map[string]string {
 			if err != nil {
 				rt.t.Fatal(err)
 			}
-			cert, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
-			if err != nil {
-				rt.t.Fatal(err)
-			}
-			b = startTLSBackend(rt.t, name, cert)
+			b = startTLSBackend(rt.t, name, leafPair(rt.t, leaf))
 		} else {
 			b = startH2CBackend(rt.t, name)
 		}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"maps"
@@ -68,10 +67,7 @@ var nginxRoutingIngresses = ingressClass +
 // TestNginxRoutingThroughEnvoy sends real requests through a real Envoy programmed from Ingresses
 // carrying ingress-nginx annotations, and checks the behaviour ingress-nginx users expect of each.
 func TestNginxRoutingThroughEnvoy(t *testing.T) {
-	ca, err := pki.NewCA("e2e nginx routing")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := newCA(t, "e2e nginx routing")
 	files := map[string]string{"ingress.yaml": nginxRoutingIngresses}
 	backends := map[string]*backend{}
 	for _, name := range []string{"api", "app", "stable", "beta"} {
@@ -79,21 +75,10 @@ func TestNginxRoutingThroughEnvoy(t *testing.T) {
 		files[name+".yaml"] = service("shop", name, backends[name].addr)
 	}
 	for _, host := range []string{"secure", "optout"} {
-		leaf, err := ca.IssueNow(host + ".example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[host+"-tls.yaml"] = tlsSecret("shop", host+"-tls", leaf)
+		files[host+"-tls.yaml"] = tlsSecret("shop", host+"-tls", issueLeaf(t, ca, host+".example.com"))
 	}
-	passLeaf, err := ca.IssueNow("pass.example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	passPair, err := tls.X509KeyPair(passLeaf.CertPEM, passLeaf.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files["tls-backend.yaml"] = service("shop", "tls-backend", startTLSBackend(t, "tls-backend", passPair).addr)
+	passLeaf := issueLeaf(t, ca, "pass.example.com")
+	files["tls-backend.yaml"] = service("shop", "tls-backend", startTLSBackend(t, "tls-backend", leafPair(t, passLeaf)).addr)
 	h := start(t, "ingress-gatebridge", files)
 	eventually(t, "first configuration", func() error { return h.answers("fallback.example.com", "/api", "api") })
 
