@@ -107,7 +107,7 @@ func (b *gwBuilder) planIngress(ing *networkingv1.Ingress) *ingressPlan {
 	p := &ingressPlan{ing: ing, ref: ingressRef(ing)}
 	p.report = &ObjectReport{Object: p.ref}
 	b.reports = append(b.reports, p.report)
-	p.settings, _ = annotations.ParseIngress(ing.Annotations)
+	p.settings, p.findings = annotations.ParseIngress(ing.Annotations)
 	if p.settings.Routing.Hosts.SSLPassthrough {
 		b.planPassthrough(p)
 		b.mapAnnotations(p)

@@ -98,7 +98,7 @@ func reportUnmappedKeys(p *ingressPlan, mapped map[string]bool) {
 			p.item(key, f.outcome, "", "%s", f.why)
 			continue
 		}
-		if !nginxKnown(key) {
+		if p.unknownKey(key) {
 			p.item(key, Lost, "", "not an ingress-nginx annotation: ingress-nginx ignored it too")
 			continue
 		}
@@ -106,13 +106,7 @@ func reportUnmappedKeys(p *ingressPlan, mapped map[string]bool) {
 	}
 }
 
-// nginxKnown reports whether key is an annotation of ingress-nginx (as the annotations package knows them).
-func nginxKnown(key string) bool {
-	_, findings := annotations.ParseIngress(map[string]string{key: ""})
-	for _, f := range findings {
-		if f.Key == key && f.Kind == annotations.Unknown {
-			return false
-		}
-	}
-	return true
+// unknownKey reports whether the annotation parser found key not to be an annotation of ingress-nginx.
+func (p *ingressPlan) unknownKey(key string) bool {
+	return slices.ContainsFunc(p.findings, func(f annotations.Finding) bool { return f.Key == key && f.Kind == annotations.Unknown })
 }

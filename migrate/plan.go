@@ -17,6 +17,8 @@ type ingressPlan struct {
 	ing      *networkingv1.Ingress
 	ref      Ref
 	settings annotations.Ingress
+	// findings are what the annotation parser says of the Ingress's annotations, sorted by key.
+	findings []annotations.Finding
 	report   *ObjectReport
 	// hosts are the hosts of its rules ("" for rules without a host), in order of appearance.
 	hosts []string

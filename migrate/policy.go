@@ -142,18 +142,17 @@ func (p *ingressPlan) applyPolicy(r *gwapiv1.HTTPRouteRule) {
 // reportPolicyKeys reports each policy key of p as gatebridge serves it for the Ingress: in RoutePolicy
 // policy (approximated where the annotation parser says so), or, when policy is "", with no effect.
 func (b *gwBuilder) reportPolicyKeys(p *ingressPlan, policy string, done reporter) {
-	_, findings := annotations.ParseIngress(p.ing.Annotations)
 	for _, k := range policyKeys {
-		i := slices.IndexFunc(findings, func(f annotations.Finding) bool { return f.Key == np+k })
+		i := slices.IndexFunc(p.findings, func(f annotations.Finding) bool { return f.Key == np+k })
 		switch {
-		case i >= 0 && findings[i].Kind != annotations.Approximated:
-			done(Lost, "%s", []any{findings[i].Message}, k)
+		case i >= 0 && p.findings[i].Kind != annotations.Approximated:
+			done(Lost, "%s", []any{p.findings[i].Message}, k)
 		case policy == "":
 			done(Exact, "%s", []any{"no effect as gatebridge serves the Ingress (it asks for nothing, such as an allow-list of every address, or the key it goes with is unusable): no RoutePolicy is needed"}, k)
 		case i < 0:
 			done(Exact, "RoutePolicy %s, named by an ExtensionRef filter in each rule, as gatebridge serves the annotation for Ingresses", []any{policy}, k)
 		default:
-			done(Approximated, "RoutePolicy %s: %s", []any{policy, findings[i].Message}, k)
+			done(Approximated, "RoutePolicy %s: %s", []any{policy, p.findings[i].Message}, k)
 		}
 	}
 }
