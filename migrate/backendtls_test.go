@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/model"
 )
 
 // tlsIngress is an Ingress of namespace shop sending host to Service svc (port 8443, named https) over TLS
@@ -95,7 +96,7 @@ func TestBackendTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := YAML(res.Objects)
+			out, err := model.YAML(res.Objects)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/internal/golden"
+	"github.com/gatebridge/gatebridge/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of migrate/testdata")
@@ -46,7 +47,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := YAML(res.Objects)
+				out, err := model.YAML(res.Objects)
 				if err != nil {
 					t.Fatal(err)
 				}

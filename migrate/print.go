@@ -1,14 +1,12 @@
 package migrate
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
 
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // outputs are the resources of a Gateway API migration.
@@ -105,20 +103,4 @@ func document(apiVersion, kind string, obj any) (map[string]any, error) {
 		delete(meta, "creationTimestamp")
 	}
 	return m, nil
-}
-
-// YAML prints documents as a multi-document YAML stream.
-func YAML(docs []map[string]any) ([]byte, error) {
-	var buf bytes.Buffer
-	for i, d := range docs {
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		b, err := yaml.Marshal(d)
-		if err != nil {
-			return nil, fmt.Errorf("print yaml: %w", err)
-		}
-		buf.Write(b)
-	}
-	return buf.Bytes(), nil
 }

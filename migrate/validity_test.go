@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
+	"github.com/gatebridge/gatebridge/model"
 )
 
 // migrated returns the Gateway API output of a case, read back strictly as Gateway API objects.
@@ -20,7 +21,7 @@ func migrated(t *testing.T, in convert.Input) convert.Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := YAML(res.Objects)
+	out, err := model.YAML(res.Objects)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gatebridge/gatebridge/bridge"
 	"github.com/gatebridge/gatebridge/convert"
 	"github.com/gatebridge/gatebridge/migrate"
+	"github.com/gatebridge/gatebridge/model"
 )
 
 // Exit codes of gatebridge migrate besides 0 (everything carried over exactly), 1 (error) and 2 (usage).
@@ -121,7 +122,7 @@ func (f *migrateFlags) write(res *migrate.Result, stdout, stderr io.Writer) erro
 		}
 	}
 	if f.outDir == "" {
-		out, err := migrate.YAML(res.Objects)
+		out, err := model.YAML(res.Objects)
 		if err != nil {
 			return err
 		}
@@ -150,7 +151,7 @@ func writeObjects(dir string, objects []map[string]any) error {
 		ns, _ := meta["namespace"].(string)
 		name, _ := meta["name"].(string)
 		path := filepath.Join(dir, ns, strings.ToLower(fmt.Sprint(o["kind"]))+"-"+name+".yaml")
-		b, err := migrate.YAML([]map[string]any{o})
+		b, err := model.YAML([]map[string]any{o})
 		if err == nil {
 			err = os.MkdirAll(filepath.Dir(path), 0o755)
 		}
