@@ -49,7 +49,7 @@ func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Res
 	sub.Secrets = append(sub.Secrets, placeholders...)
 	res := convert.Translate(sub, convert.Options{IngressNamespace: opts.GatewayNamespace})
 	for _, n := range res.Notes {
-		r := byRef[Ref{Kind: n.Object.Kind, Namespace: n.Object.Namespace, Name: n.Object.Name}]
+		r := byRef[n.Object]
 		if r == nil || n.Reason == convert.ReasonUnsupportedAnnotation || n.Reason == convert.ReasonUnknownAnnotation {
 			continue
 		}

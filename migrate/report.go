@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gatebridge/gatebridge/convert"
 )
 
 // Outcome says how far one setting of an Ingress survives the migration.
@@ -31,19 +33,8 @@ func (o Outcome) rank() int {
 	return 2
 }
 
-// Ref names one object.
-type Ref struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-}
-
-func (r Ref) String() string {
-	if r.Namespace == "" {
-		return r.Kind + "/" + r.Name
-	}
-	return r.Kind + "/" + r.Namespace + "/" + r.Name
-}
+// Ref names one object: convert's ObjectRef, printed and marshalled the same way.
+type Ref = convert.ObjectRef
 
 func compareRefs(a, b Ref) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
