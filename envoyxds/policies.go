@@ -63,20 +63,29 @@ const (
 	maxClientBuckets = 10000
 )
 
+// routePolicy is a policy with the per-route configurations of its filters, by filter name, built
+// once for every route (and port) it applies to.
+type routePolicy struct {
+	spec    *model.RoutePolicySpec
+	configs map[string]*anypb.Any
+}
+
 // indexPolicies maps the fleet's routes to their policy and notes which filters they need.
 func (b *builder) indexPolicies() {
-	b.policies = map[string]*model.RoutePolicySpec{}
+	b.policies = map[string]*routePolicy{}
 	b.policyFilterUsed = map[string]bool{}
 	for i := range b.snap.RoutePolicies {
 		p := &b.snap.RoutePolicies[i]
 		if p.Fleet != b.fleet {
 			continue
 		}
-		for _, r := range p.Routes {
-			b.policies[r] = &p.Spec
-		}
-		for name := range policyConfigs(&p.Spec) {
+		rp := &routePolicy{spec: &p.Spec, configs: map[string]*anypb.Any{}}
+		for name, cfg := range policyConfigs(&p.Spec) {
+			rp.configs[name] = typed(&routev3.FilterConfig{Config: typed(cfg)})
 			b.policyFilterUsed[name] = true
+		}
+		for _, r := range p.Routes {
+			b.policies[r] = rp
 		}
 	}
 }
@@ -120,18 +129,19 @@ func baseFilterConfig(name string) proto.Message {
 
 // applyPolicy enables, on an Envoy route, the filters its model route's policy asks for.
 func (b *builder) applyPolicy(route *routev3.Route) {
-	spec, ok := b.policies[route.Name]
+	p, ok := b.policies[route.Name]
 	if !ok {
 		return
 	}
+	spec := p.spec
 	if spec.ExtAuth != nil {
 		b.useCluster(clusterRef{host: spec.ExtAuth.Host, port: spec.ExtAuth.Port})
 	}
-	for name, cfg := range policyConfigs(spec) {
+	for name, cfg := range p.configs {
 		if route.TypedPerFilterConfig == nil {
 			route.TypedPerFilterConfig = map[string]*anypb.Any{}
 		}
-		route.TypedPerFilterConfig[name] = typed(&routev3.FilterConfig{Config: typed(cfg)})
+		route.TypedPerFilterConfig[name] = proto.Clone(cfg).(*anypb.Any)
 	}
 	if ra := route.GetRoute(); ra != nil && spec.IdleTimeoutSeconds > 0 {
 		ra.IdleTimeout = durationpb.New(time.Duration(spec.IdleTimeoutSeconds) * time.Second)

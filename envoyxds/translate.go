@@ -83,7 +83,7 @@ type builder struct {
 	upstreamSecrets map[string]upstreamSecret
 	// policies are the route policies of the fleet by route name; policyFilterUsed the filters they
 	// need (policies.go).
-	policies         map[string]*model.RoutePolicySpec
+	policies         map[string]*routePolicy
 	policyFilterUsed map[string]bool
 }
 
