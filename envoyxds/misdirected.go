@@ -28,6 +28,11 @@ func (b *builder) httpsRouteConfigs(port uint32, servers []server, chains []*lis
 	if err != nil {
 		return nil, err
 	}
+	// The chain that takes each virtual host's name is the same for every chain's configuration.
+	owners := make([]int, len(base.VirtualHosts))
+	for j, vh := range base.VirtualHosts {
+		owners[j] = chainOwner(vh.Domains[0], chains)
+	}
 	var out []*routev3.RouteConfiguration
 	for i, fc := range chains {
 		name := chainRouteConfig(fc)
@@ -36,8 +41,8 @@ func (b *builder) httpsRouteConfigs(port uint32, servers []server, chains []*lis
 		}
 		rc := proto.Clone(base).(*routev3.RouteConfiguration)
 		rc.Name = name
-		for _, vh := range rc.VirtualHosts {
-			if owner := chainOwner(vh.Domains[0], chains); owner >= 0 && owner != i {
+		for j, vh := range rc.VirtualHosts {
+			if owners[j] >= 0 && owners[j] != i {
 				vh.Routes = []*routev3.Route{misdirectedRoute()}
 			}
 		}
