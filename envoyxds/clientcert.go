@@ -23,18 +23,11 @@ func (b *builder) clientCertValidation(ctx *tlsv3.DownstreamTlsContext, t *istio
 	if m := b.material[cred]; cred == "" || m == nil || len(m.CA) == 0 || t.CaCertificates != "" {
 		return false
 	}
-	name := cred + CASecretSuffix
-	b.upstreamSecrets[name] = upstreamSecret{credential: cred, ca: true}
 	def := &tlsv3.CertificateValidationContext{MatchTypedSubjectAltNames: sanMatchers(t.SubjectAltNames)}
 	if mode == istionet.ServerTLSSettings_OPTIONAL_MUTUAL {
 		def.TrustChainVerification = tlsv3.CertificateValidationContext_ACCEPT_UNTRUSTED
 	}
 	ctx.RequireClientCertificate = wrapperspb.Bool(mode == istionet.ServerTLSSettings_MUTUAL)
-	ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_CombinedValidationContext{
-		CombinedValidationContext: &tlsv3.CommonTlsContext_CombinedCertificateValidationContext{
-			DefaultValidationContext:         def,
-			ValidationContextSdsSecretConfig: &tlsv3.SdsSecretConfig{Name: name, SdsConfig: adsConfigSource()},
-		},
-	}
+	ctx.CommonTlsContext.ValidationContextType = b.caValidation(cred, def)
 	return true
 }

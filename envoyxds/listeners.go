@@ -91,7 +91,8 @@ func downstreamTLS(credentials []string, alpn []string) *corev3.TransportSocket 
 	return tlsSocket(downstreamContext(credentials, alpn))
 }
 
-func tlsSocket(ctx *tlsv3.DownstreamTlsContext) *corev3.TransportSocket {
+// tlsSocket is the TLS transport socket of a downstream or upstream TLS context.
+func tlsSocket(ctx proto.Message) *corev3.TransportSocket {
 	return &corev3.TransportSocket{Name: wellknown.TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: typed(ctx)}}
 }
 

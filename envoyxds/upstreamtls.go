@@ -6,7 +6,6 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	istionet "istio.io/api/networking/v1"
 )
 
@@ -60,18 +59,23 @@ func (b *builder) upstreamTLS(t *istionet.ClientTLSSettings, http2 bool) (ts *co
 		if m == nil || len(m.CA) == 0 {
 			return nil, nil, false // Envoy does not implement system_root_certs: nothing to verify against
 		}
-		caName := cred + CASecretSuffix
-		b.upstreamSecrets[caName] = upstreamSecret{credential: cred, ca: true}
-		common.ValidationContextType = &tlsv3.CommonTlsContext_CombinedValidationContext{CombinedValidationContext: &tlsv3.CommonTlsContext_CombinedCertificateValidationContext{
-			DefaultValidationContext:         &tlsv3.CertificateValidationContext{MatchTypedSubjectAltNames: sanMatchers(t.SubjectAltNames)},
-			ValidationContextSdsSecretConfig: &tlsv3.SdsSecretConfig{Name: caName, SdsConfig: adsConfigSource()},
-		}}
+		common.ValidationContextType = b.caValidation(cred, &tlsv3.CertificateValidationContext{MatchTypedSubjectAltNames: sanMatchers(t.SubjectAltNames)})
 	}
 	if t.Sni == "" {
 		autoSNI = &corev3.UpstreamHttpProtocolOptions{AutoSni: true, AutoSanValidation: verify && len(t.SubjectAltNames) == 0}
 	}
-	ctx := &tlsv3.UpstreamTlsContext{CommonTlsContext: common, Sni: t.Sni}
-	return &corev3.TransportSocket{Name: wellknown.TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: typed(ctx)}}, autoSNI, true
+	return tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: common, Sni: t.Sni}), autoSNI, true
+}
+
+// caValidation verifies peer certificates with the CA certificates of a credential, fetched over SDS
+// (and served by buildSecrets), and with the checks of def.
+func (b *builder) caValidation(cred string, def *tlsv3.CertificateValidationContext) *tlsv3.CommonTlsContext_CombinedValidationContext {
+	name := cred + CASecretSuffix
+	b.upstreamSecrets[name] = upstreamSecret{credential: cred, ca: true}
+	return &tlsv3.CommonTlsContext_CombinedValidationContext{CombinedValidationContext: &tlsv3.CommonTlsContext_CombinedCertificateValidationContext{
+		DefaultValidationContext:         def,
+		ValidationContextSdsSecretConfig: &tlsv3.SdsSecretConfig{Name: name, SdsConfig: adsConfigSource()},
+	}}
 }
 
 // sanMatchers match the certificate of an endpoint against subjectAltNames: a name with a scheme
