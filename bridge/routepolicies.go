@@ -2,10 +2,8 @@ package bridge
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
@@ -26,19 +24,11 @@ func routePolicyKind(kube kubernetes.Interface, dyn dynamic.Interface, log *slog
 		return nil, nil
 	}
 	gv := gbv1alpha1.SchemeGroupVersion.String()
-	list, err := kube.Discovery().ServerResourcesForGroupVersion(gv)
-	if apierrors.IsNotFound(err) {
-		log.Info("RoutePolicies not watched: the API server does not serve them (install the CRD and restart)", "groupVersion", gv)
-		return nil, nil
-	}
+	served, err := servedResources(kube, gv)
 	if err != nil {
-		return nil, fmt.Errorf("discover %s: %w", gv, err)
+		return nil, err
 	}
-	served := false
-	for _, r := range list.APIResources {
-		served = served || r.Name == gbv1alpha1.RoutePolicyResource
-	}
-	if !served {
+	if !served[gbv1alpha1.RoutePolicyResource] {
 		log.Info("RoutePolicies not watched: the API server does not serve them (install the CRD and restart)", "groupVersion", gv)
 		return nil, nil
 	}

@@ -43,7 +43,7 @@ const tlsSecrets = "type=kubernetes.io/tls"
 // change the translation.
 func startSources(ctx context.Context, c clients, log *slog.Logger, onChange func()) (*sources, error) {
 	kube, gw := c.kube, c.gw
-	served, err := servedGatewayKinds(kube)
+	served, err := servedResources(kube, gwapiv1.GroupVersion.String())
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,6 @@ func startSources(ctx context.Context, c clients, log *slog.Logger, onChange fun
 	if policies != nil {
 		all = append(all, *policies)
 		served[policies.resource] = true // routePolicyKind looked
-
 	}
 	for _, k := range all {
 		if k.resource != "" && !served[k.resource] {
@@ -131,17 +130,17 @@ func onlyStatusChanged(old, cur any) bool {
 		maps.Equal(o.GetLabels(), n.GetLabels()) && maps.Equal(o.GetAnnotations(), n.GetAnnotations())
 }
 
-// servedGatewayKinds lists the Gateway API resources (plural names) the API server serves in v1: a
-// cluster without some CRD (TLSRoute, say) must not leave the controller waiting for a cache that
-// never syncs.
-func servedGatewayKinds(kube kubernetes.Interface) (map[string]bool, error) {
+// servedResources lists the resources (plural names) the API server serves in a group version (none
+// when it serves none of the group's CRDs): a cluster without some CRD (TLSRoute, say) must not leave
+// the controller waiting for a cache that never syncs.
+func servedResources(kube kubernetes.Interface, groupVersion string) (map[string]bool, error) {
 	served := map[string]bool{}
-	list, err := kube.Discovery().ServerResourcesForGroupVersion(gwapiv1.GroupVersion.String())
+	list, err := kube.Discovery().ServerResourcesForGroupVersion(groupVersion)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return served, nil // no Gateway API CRDs: Ingress only
+			return served, nil // none of the group's CRDs (no Gateway API: Ingress only)
 		}
-		return nil, fmt.Errorf("discover %s: %w", gwapiv1.GroupVersion, err)
+		return nil, fmt.Errorf("discover %s: %w", groupVersion, err)
 	}
 	for _, r := range list.APIResources {
 		served[r.Name] = true
