@@ -106,18 +106,8 @@ func (s *cmStack) servesIssued(host, backend string, serial *big.Int) error {
 // hand, as a user might.
 func mismatchedSecret(t *testing.T, name, host string) string {
 	t.Helper()
-	ca, err := pki.NewCA("hand-made")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.IssueNow(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := ca.IssueNow(host)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := newCA(t, "hand-made")
+	cert, other := issueLeaf(t, ca, host), issueLeaf(t, ca, host)
 	return tlsSecret("shop", name, &pki.Leaf{CertPEM: cert.CertPEM, KeyPEM: other.KeyPEM})
 }
 
