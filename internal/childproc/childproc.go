@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -130,16 +134,49 @@ func (p *Process) LogTail(limit int64) string {
 }
 
 // FreePorts returns n distinct TCP ports free on 127.0.0.1 at the time of the call, for a program to
-// bind. Another process may take one before it does: a caller that must not fail retries on new ports.
+// bind later. They are taken below the kernel's ephemeral range, which it hands to every listener and
+// client that asks for port 0: a port from the ephemeral range, once released, could be given to such a
+// socket of this or another process before the program binds it. A process never gets the same port
+// twice. Another process calling FreePorts may still pick the same port (rarely, out of thousands).
 func FreePorts(n int) ([]int, error) {
+	givenMu.Lock()
+	defer givenMu.Unlock()
+	lo, hi := belowEphemeral()
 	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 10*(hi-lo) {
+			return nil, fmt.Errorf("find a free port: none free in %d-%d", lo, hi-1)
 		}
-		defer l.Close() // held until all are found, so that the n ports differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		p := lo + rand.IntN(hi-lo)
+		if given[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue // taken
+		}
+		l.Close()
+		given[p] = true
+		ports = append(ports, p)
 	}
 	return ports, nil
+}
+
+var (
+	givenMu sync.Mutex
+	given   = map[int]bool{} // ports FreePorts returned in this process
+)
+
+// belowEphemeral is the range of ports [lo, hi) FreePorts picks from: from 20000 up to the start of the
+// kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range; 32768 when it cannot be read).
+func belowEphemeral() (lo, hi int) {
+	hi = 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil && v > 21024 {
+				hi = v
+			}
+		}
+	}
+	return 20000, hi
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,9 +110,24 @@ func TestFreePorts(t *testing.T) {
 	if len(ports) != 5 {
 		t.Errorf("FreePorts(5) = %v, want 5 ports", ports)
 	}
-	// That the ports differ cannot be shown here: the kernel rarely hands out a port twice in a row
-	// even when the first is closed at once. That each one is released can.
+	// A second call never repeats a port of the first, and every port is below the ephemeral range,
+	// where no listener of port 0 can be given it.
+	more, err := FreePorts(200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := belowEphemeral()
 	seen := map[int]bool{}
+	for _, p := range append(slices.Clone(ports), more...) {
+		if seen[p] {
+			t.Errorf("port %d given twice", p)
+		}
+		seen[p] = true
+		if p < lo || p >= hi {
+			t.Errorf("port %d outside %d-%d", p, lo, hi-1)
+		}
+	}
+	seen = map[int]bool{}
 	for _, p := range ports {
 		if seen[p] {
 			t.Errorf("FreePorts(5) = %v, want 5 distinct ports", ports)
