@@ -67,6 +67,7 @@ type policyRequest struct {
 	from, method, host, path string
 	header                   map[string]string
 	body                     string
+	chunked                  bool // send the body without a Content-Length
 }
 
 func (h *harness) sendFrom(r policyRequest) (int, http.Header, echo, error) {
@@ -78,6 +79,9 @@ func (h *harness) sendFrom(r policyRequest) (int, http.Header, echo, error) {
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)
+		if r.chunked {
+			body = io.MultiReader(body) // of unknown length
+		}
 	}
 	req, err := http.NewRequest(r.method, "http://"+r.host+r.path, body)
 	if err != nil {
@@ -213,13 +217,20 @@ func testRateLimit(t *testing.T, expect expectFunc, get getFunc) {
 }
 
 // testBodySize checks that body.example.com takes a body of 1024 bytes and refuses one more (413),
-// while plain.example.com, without a limit, takes 100 kB.
+// with a Content-Length or chunked, while plain.example.com, without a limit, takes 100 kB.
 func testBodySize(t *testing.T, expect expectFunc) {
 	post := func(host string, n int) policyRequest {
 		return policyRequest{from: "127.0.0.1", method: http.MethodPost, host: host, path: "/upload", body: strings.Repeat("x", n)}
 	}
+	chunked := func(n int) policyRequest {
+		r := post("body.example.com", n)
+		r.chunked = true
+		return r
+	}
 	expect(t, post("body.example.com", 1024), 200)
 	expect(t, post("body.example.com", 1025), 413)
+	expect(t, chunked(1024), 200)
+	expect(t, chunked(1025), 413)
 	expect(t, post("plain.example.com", 100_000), 200)
 }
 

@@ -2,8 +2,10 @@ package envoyxds
 
 import (
 	"fmt"
-	"math"
+	"maps"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +14,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
-	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
+	bodysizelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/body_size_limit/v3"
 	customresponsev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/custom_response/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
@@ -42,13 +44,21 @@ const (
 	filterRBAC        = wellknown.HTTPRoleBasedAccessControl
 	filterBasicAuth   = "envoy.filters.http.basic_auth"
 	filterExtAuthz    = wellknown.HTTPExternalAuthorization
-	filterBodySize    = "envoy.filters.http.buffer"
+	// filterBodyLimitPrefix names the body_size_limit filters, one per limit the fleet's routes ask
+	// (the filter takes no per-route configuration): a route enables the one of its limit.
+	filterBodyLimitPrefix = "gatebridge.body_limit."
 )
 
 // policyFilterOrder is the order of the policy filters, as nginx runs its phases: rate limits
-// (preaccess), then address ranges, basic and external authentication (access), then the body. The
-// sign-in redirect comes first: its encoder must see the 401 the authentication filters answer.
-var policyFilterOrder = []string{filterSignin, filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz, filterBodySize}
+// (preaccess), then address ranges, basic and external authentication (access); the body limits
+// follow. The sign-in redirect comes first: its encoder must see the 401 the authentication filters
+// answer.
+var policyFilterOrder = []string{filterSignin, filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz}
+
+// bodyLimitFilter is the name of the body_size_limit filter of a limit.
+func bodyLimitFilter(limit uint64) string {
+	return filterBodyLimitPrefix + strconv.FormatUint(limit, 10)
+}
 
 // noUser is an htpasswd line no password matches (the hash is of no known input): basic_auth needs at
 // least one user, and a route whose Secret has no usable user must refuse everyone.
@@ -74,6 +84,7 @@ type routePolicy struct {
 func (b *builder) indexPolicies() {
 	b.policies = map[string]*routePolicy{}
 	b.policyFilterUsed = map[string]bool{}
+	b.policyBodyLimits = map[uint64]bool{}
 	for i := range b.snap.RoutePolicies {
 		p := &b.snap.RoutePolicies[i]
 		if p.Fleet != b.fleet {
@@ -83,6 +94,11 @@ func (b *builder) indexPolicies() {
 		for name, cfg := range policyConfigs(&p.Spec) {
 			rp.configs[name] = typed(&routev3.FilterConfig{Config: typed(cfg)})
 			b.policyFilterUsed[name] = true
+		}
+		if limit := p.Spec.MaxRequestBodyBytes; limit > 0 {
+			// A FilterConfig whose config is an empty Any enables a filter the chain holds disabled.
+			rp.configs[bodyLimitFilter(limit)] = typed(&routev3.FilterConfig{Config: &anypb.Any{}})
+			b.policyBodyLimits[limit] = true
 		}
 		for _, r := range p.Routes {
 			b.policies[r] = rp
@@ -97,6 +113,10 @@ func (b *builder) policyFilters() []*hcmv3.HttpFilter {
 		if b.policyFilterUsed[name] {
 			out = append(out, &hcmv3.HttpFilter{Name: name, Disabled: true, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(baseFilterConfig(name))}})
 		}
+	}
+	for _, limit := range slices.Sorted(maps.Keys(b.policyBodyLimits)) {
+		cfg := &bodysizelimitv3.BodySizeLimit{MaxRequestBytes: wrapperspb.UInt64(limit)}
+		out = append(out, &hcmv3.HttpFilter{Name: bodyLimitFilter(limit), Disabled: true, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(cfg)}})
 	}
 	return out
 }
@@ -115,16 +135,14 @@ func baseFilterConfig(name string) proto.Message {
 		return &rbacv3.RBAC{}
 	case filterBasicAuth:
 		return &basicauthv3.BasicAuth{Users: inline(noUser)}
-	case filterExtAuthz:
-		// Every route names its own service; a request reaching this one fails with 500.
-		return &extauthzv3.ExtAuthz{
-			Services:      &extauthzv3.ExtAuthz_HttpService{HttpService: httpAuthService("unset.invalid", "unset-ext-authz", "/")},
-			StatusOnError: &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
-			// Every header of the request goes to the auth service, as nginx's auth_request does.
-			AllowedHeaders: &matcherv3.ListStringMatcher{Patterns: []*matcherv3.StringMatcher{{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: ".*"}}}}},
-		}
 	}
-	return &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(1)}
+	// filterExtAuthz: every route names its own service; a request reaching this one fails with 500.
+	return &extauthzv3.ExtAuthz{
+		Services:      &extauthzv3.ExtAuthz_HttpService{HttpService: httpAuthService("unset.invalid", "unset-ext-authz", "/")},
+		StatusOnError: &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
+		// Every header of the request goes to the auth service, as nginx's auth_request does.
+		AllowedHeaders: &matcherv3.ListStringMatcher{Patterns: []*matcherv3.StringMatcher{{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: ".*"}}}}},
+	}
 }
 
 // applyPolicy enables, on an Envoy route, the filters its model route's policy asks for.
@@ -172,13 +190,6 @@ func policyConfigs(spec *model.RoutePolicySpec) map[string]proto.Message {
 		if ea.SigninURL != "" {
 			out[filterSignin] = signinConfig(ea)
 		}
-	}
-	if spec.MaxRequestBodyBytes > 0 {
-		// The buffer filter answers 413 to larger bodies, chunked or not; like nginx (whose
-		// proxy-request-buffering is on by default) it reads the whole body before going upstream. Envoy
-		// 1.40's body_size_limit filter would not buffer, but cannot be configured per route.
-		limit := uint32(min(spec.MaxRequestBodyBytes, math.MaxUint32))
-		out[filterBodySize] = &bufferv3.BufferPerRoute{Override: &bufferv3.BufferPerRoute_Buffer{Buffer: &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(limit)}}}
 	}
 	return out
 }

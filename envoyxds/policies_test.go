@@ -1,6 +1,8 @@
 package envoyxds
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,12 +69,12 @@ func TestPolicyOnlyOnItsRoutes(t *testing.T) {
 	b := &builder{snap: snap, fleet: "f", clusters: map[string]clusterRef{}}
 	b.indexPolicies()
 	if got := len(b.policyFilters()); got != 2 {
-		t.Errorf("%d policy filters, want 2 (rbac, buffer)", got)
+		t.Errorf("%d policy filters, want 2 (rbac, body limit)", got)
 	}
 	guarded, open := &routev3.Route{Name: "guarded"}, &routev3.Route{Name: "open"}
 	b.applyPolicy(guarded)
 	b.applyPolicy(open)
-	if guarded.TypedPerFilterConfig[wellknown.HTTPRoleBasedAccessControl] == nil || guarded.TypedPerFilterConfig[filterBodySize] == nil {
+	if guarded.TypedPerFilterConfig[wellknown.HTTPRoleBasedAccessControl] == nil || guarded.TypedPerFilterConfig[bodyLimitFilter(10)] == nil {
 		t.Errorf("guarded route: %v", guarded.TypedPerFilterConfig)
 	}
 	if len(open.TypedPerFilterConfig) != 0 {
@@ -82,5 +84,35 @@ func TestPolicyOnlyOnItsRoutes(t *testing.T) {
 	other.indexPolicies()
 	if got := other.policyFilters(); len(got) != 0 {
 		t.Errorf("fleet without policies: %d policy filters", len(got))
+	}
+}
+
+// TestBodyLimitFilters checks that the fleet's chain holds one body limit filter per distinct limit,
+// in increasing order, and that each route enables the one of its own limit.
+func TestBodyLimitFilters(t *testing.T) {
+	limit := func(name string, routes []string, n uint64) model.RoutePolicy {
+		return model.RoutePolicy{Meta: model.Meta{Name: name, Fleet: "f"}, Routes: routes, Spec: model.RoutePolicySpec{MaxRequestBodyBytes: n}}
+	}
+	snap := &model.Snapshot{RoutePolicies: []model.RoutePolicy{
+		limit("big", []string{"upload"}, 1<<20), limit("small", []string{"form", "login"}, 1024), limit("also-small", []string{"api"}, 1024),
+	}}
+	b := &builder{snap: snap, fleet: "f", clusters: map[string]clusterRef{}}
+	b.indexPolicies()
+	var names []string
+	for _, f := range b.policyFilters() {
+		names = append(names, f.Name)
+		if !f.Disabled {
+			t.Errorf("filter %s is enabled in the chain", f.Name)
+		}
+	}
+	if want := []string{"gatebridge.body_limit.1024", "gatebridge.body_limit.1048576"}; !slices.Equal(names, want) {
+		t.Errorf("filters %v, want %v", names, want)
+	}
+	for route, want := range map[string]string{"upload": "gatebridge.body_limit.1048576", "form": "gatebridge.body_limit.1024", "api": "gatebridge.body_limit.1024"} {
+		r := &routev3.Route{Name: route}
+		b.applyPolicy(r)
+		if len(r.TypedPerFilterConfig) != 1 || r.TypedPerFilterConfig[want] == nil {
+			t.Errorf("route %s enables %v, want %s only", route, slices.Sorted(maps.Keys(r.TypedPerFilterConfig)), want)
+		}
 	}
 }

@@ -82,9 +82,10 @@ type builder struct {
 	// verify client certificates on listeners, by SDS name.
 	upstreamSecrets map[string]upstreamSecret
 	// policies are the route policies of the fleet by route name; policyFilterUsed the filters they
-	// need (policies.go).
+	// need, policyBodyLimits the body limits they ask (policies.go).
 	policies         map[string]*routePolicy
 	policyFilterUsed map[string]bool
+	policyBodyLimits map[uint64]bool
 }
 
 // clusterRef is a Service port, and a subset of a DestinationRule, some route of the fleet sends to.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -61,6 +62,10 @@ func validateDeep(m protoreflect.Message) error {
 // walkUnvalidated finds the Any payloads and regexes below m.
 func walkUnvalidated(m protoreflect.Message) error {
 	switch msg := m.Interface().(type) {
+	case *routev3.FilterConfig:
+		if c := msg.GetConfig(); c != nil && c.TypeUrl == "" && len(c.Value) == 0 {
+			return nil // an empty config enables a filter the chain holds disabled
+		}
 	case *anypb.Any:
 		inner, err := msg.UnmarshalNew()
 		if err != nil {
