@@ -18,8 +18,15 @@ func (t *translator) translateGRPCRoute(r *gwapiv1.GRPCRoute, gateways map[nsNam
 }
 
 func (t *translator) grpcRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.GRPCRouteRule, refs **refProblem) ([]httpEntry, *refProblem) {
+	policy, fail, problem := t.grpcRulePolicy(rc, rule.Filters, refs)
+	if problem != nil {
+		return nil, problem
+	}
 	base := &istionet.HTTPRoute{}
 	for _, f := range rule.Filters {
+		if isRoutePolicyFilter(policyFilterOf(f)) {
+			continue // grpcRulePolicy applies it
+		}
 		if problem := t.commonFilter(rc, base, gwapiv1.HTTPRouteFilterType(f.Type), f.RequestHeaderModifier, f.ResponseHeaderModifier, f.RequestMirror, nil, refs); problem != nil {
 			return nil, problem
 		}
@@ -35,6 +42,9 @@ func (t *translator) grpcRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.
 	}
 	if problem := t.httpDestinations(rc, base, backends, refs); problem != nil {
 		return nil, problem
+	}
+	if fail {
+		failRule(base)
 	}
 	if base.DirectResponse != nil && base.DirectResponse.Status == 500 && len(base.Route) == 0 {
 		base.DirectResponse.Status = 503 // gRPC clients read 503 as UNAVAILABLE, which the specification asks for
@@ -60,9 +70,26 @@ func (t *translator) grpcRuleEntries(rc *routeCommon, ruleIdx int, rule gwapiv1.
 		route := proto.Clone(base).(*istionet.HTTPRoute)
 		route.Name = fmt.Sprintf("%s/%s/rules[%d]/matches[%d]", rc.ref.Namespace, rc.ref.Name, ruleIdx, mi)
 		route.Match = []*istionet.HTTPMatchRequest{mr}
+		if policy != nil {
+			t.policyRoutes[route.Name] = policy
+		}
 		entries = append(entries, httpEntry{rc: rc, rule: ruleIdx, match: mi, rank: rank, routes: expandPath(route, pm, pathRewrite{})})
 	}
 	return entries, nil
+}
+
+// grpcRulePolicy finds the RoutePolicy a GRPCRoute rule names, as rulePolicy does for an HTTPRoute rule.
+func (t *translator) grpcRulePolicy(rc *routeCommon, filters []gwapiv1.GRPCRouteFilter, refs **refProblem) (*resolvedPolicy, bool, *refProblem) {
+	var asHTTP []gwapiv1.HTTPRouteFilter
+	for _, f := range filters {
+		asHTTP = append(asHTTP, policyFilterOf(f))
+	}
+	return t.rulePolicy(rc, asHTTP, refs)
+}
+
+// policyFilterOf is what rulePolicy reads of a GRPCRoute filter.
+func policyFilterOf(f gwapiv1.GRPCRouteFilter) gwapiv1.HTTPRouteFilter {
+	return gwapiv1.HTTPRouteFilter{Type: gwapiv1.HTTPRouteFilterType(f.Type), ExtensionRef: f.ExtensionRef}
 }
 
 // grpcMatchRequest maps a gRPC method match to a path match on /service/method.

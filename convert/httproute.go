@@ -275,7 +275,7 @@ func (t *translator) commonFilter(rc *routeCommon, route *istionet.HTTPRoute, ty
 		route.CorsPolicy = corsPolicy(cors)
 	case gwapiv1.HTTPRouteFilterExtensionRef:
 		// An extension gatebridge does not know must not be skipped: the rule answers 500 instead.
-		firstProblem(refs, gwapiv1.RouteReasonInvalidKind, "ExtensionRef filters are not supported; requests of the rule get 500")
+		firstProblem(refs, gwapiv1.RouteReasonInvalidKind, "ExtensionRef filters are not supported; requests of the rule get %d", ruleFailStatus(rc))
 		route.DirectResponse = &istionet.HTTPDirectResponse{Status: 500}
 	default:
 		return &refProblem{gwapiv1.RouteReasonUnsupportedValue, fmt.Sprintf("filter %s is not supported", typ)}

@@ -57,15 +57,24 @@ func (t *translator) rulePolicy(rc *routeCommon, filters []gwapiv1.HTTPRouteFilt
 	p = t.routePolicy(ns, name)
 	switch {
 	case p == nil:
-		firstProblem(refs, gwapiv1.RouteReasonBackendNotFound, "RoutePolicy %s/%s not found; requests of the rule get 500", ns, name)
+		firstProblem(refs, gwapiv1.RouteReasonBackendNotFound, "RoutePolicy %s/%s not found; requests of the rule get %d", ns, name, ruleFailStatus(rc))
 		return nil, true, nil
 	case p.invalid != "":
-		firstProblem(refs, gwapiv1.RouteReasonUnsupportedValue, "RoutePolicy %s/%s is invalid (%s); requests of the rule get 500", ns, name, p.invalid)
+		firstProblem(refs, gwapiv1.RouteReasonUnsupportedValue, "RoutePolicy %s/%s is invalid (%s); requests of the rule get %d", ns, name, p.invalid, ruleFailStatus(rc))
 		return nil, true, nil
 	case p.refs != nil:
 		firstProblem(refs, p.refs.reason, "RoutePolicy %s/%s: %s", ns, name, p.refs.message)
 	}
 	return p, false, nil
+}
+
+// ruleFailStatus is what a rule that cannot be served answers: 500, and 503 on a GRPCRoute (gRPC
+// clients read it as UNAVAILABLE, which the specification asks for).
+func ruleFailStatus(rc *routeCommon) int {
+	if rc.ref.Kind == "GRPCRoute" {
+		return 503
+	}
+	return 500
 }
 
 // failRule makes a route answer 500 whatever its other filters and backends ask.

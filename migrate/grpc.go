@@ -8,6 +8,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
 )
 
 // gRPC service and method names as GRPCMethodMatch takes them.
@@ -18,17 +20,17 @@ var (
 
 // grpcRules turns the rules of a host of a backend-protocol GRPC(S) Ingress into GRPCRoute rules. It
 // fails (with why) when a rule has no GRPCRoute equivalent: a path that names no gRPC service or method,
-// a filter other than a header modifier, a redirect. approximated lists the paths whose non-gRPC forms
+// a filter other than a header modifier or a RoutePolicy, a redirect. approximated lists the paths whose non-gRPC forms
 // no longer match.
 func grpcRules(rules []gwapiv1.HTTPRouteRule) (out []gwapiv1.GRPCRouteRule, approximated []string, why string) {
 	for _, r := range rules {
 		g := gwapiv1.GRPCRouteRule{}
 		for _, f := range r.Filters {
-			if f.Type != gwapiv1.HTTPRouteFilterRequestHeaderModifier && f.Type != gwapiv1.HTTPRouteFilterResponseHeaderModifier {
+			if !grpcFilterType(f) {
 				return nil, nil, fmt.Sprintf("a %s filter has no GRPCRoute equivalent", f.Type)
 			}
 			g.Filters = append(g.Filters, gwapiv1.GRPCRouteFilter{Type: gwapiv1.GRPCRouteFilterType(f.Type),
-				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier, ExtensionRef: f.ExtensionRef})
 		}
 		for _, m := range r.Matches {
 			gm, approx, err := grpcMatch(m)
@@ -52,6 +54,18 @@ func grpcRules(rules []gwapiv1.HTTPRouteRule) (out []gwapiv1.GRPCRouteRule, appr
 		return nil, nil, fmt.Sprintf("%d rules are more than a GRPCRoute holds", len(out))
 	}
 	return out, approximated, ""
+}
+
+// grpcFilterType says whether a GRPCRoute rule can carry an HTTPRoute filter: a header modifier, or the
+// ExtensionRef naming a RoutePolicy, which gatebridge serves on GRPCRoute rules too.
+func grpcFilterType(f gwapiv1.HTTPRouteFilter) bool {
+	switch f.Type {
+	case gwapiv1.HTTPRouteFilterRequestHeaderModifier, gwapiv1.HTTPRouteFilterResponseHeaderModifier:
+		return true
+	case gwapiv1.HTTPRouteFilterExtensionRef:
+		return f.ExtensionRef != nil && string(f.ExtensionRef.Group) == gbv1alpha1.GroupName && string(f.ExtensionRef.Kind) == gbv1alpha1.RoutePolicyKind
+	}
+	return false
 }
 
 // grpcMatch maps a path match to a gRPC method match: PathPrefix / matches every call, PathPrefix
