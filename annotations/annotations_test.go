@@ -21,14 +21,14 @@ func TestParseIngress(t *testing.T) {
 		{
 			name: "known nginx keys are unsupported, unknown ones unknown, sorted",
 			in: map[string]string{
-				NginxPrefix + "mirror-uri":            "/",
+				NginxPrefix + "server-snippet":        "x",
 				NginxPrefix + "configuration-snippet": "more_set_headers x",
 				NginxPrefix + "no-such-thing":         "1",
 			},
 			findings: []Finding{
 				{Key: NginxPrefix + "configuration-snippet", Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"},
-				{Key: NginxPrefix + "mirror-uri", Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"},
 				{Key: NginxPrefix + "no-such-thing", Kind: Unknown, Message: "unknown ingress-nginx annotation; it has no effect"},
+				{Key: NginxPrefix + "server-snippet", Kind: Unsupported, Message: "not supported by gatebridge; it has no effect"},
 			},
 		},
 		{

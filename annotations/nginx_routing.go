@@ -10,7 +10,7 @@ import (
 // nginxRoutingKeys are the ingress-nginx keys (without prefix) served through the Istio networking API:
 // VirtualService routes and DestinationRules. Each family file lists its own.
 var nginxRoutingKeys = keySet(slices.Concat(nginxRewriteKeys, nginxRedirectKeys, nginxBackendKeys,
-	nginxUpstreamKeys, nginxCanaryKeys, nginxCORSKeys, nginxAffinityKeys, nginxHostKeys)...)
+	nginxUpstreamKeys, nginxCanaryKeys, nginxCORSKeys, nginxAffinityKeys, nginxHostKeys, nginxMirrorKeys)...)
 
 // NginxRouting holds the ingress-nginx settings of one Ingress that the Istio networking API expresses.
 // The zero value is ingress-nginx's default for every setting.
@@ -25,6 +25,8 @@ type NginxRouting struct {
 	// Affinity is set when affinity is "cookie".
 	Affinity *NginxAffinity
 	Hosts    NginxHosts
+	// Mirror is set when mirror-target names a usable URL.
+	Mirror *NginxMirror
 }
 
 // parseNginxRouting reads the routing keys of an Ingress's annotations, appending a finding for each
@@ -40,6 +42,7 @@ func parseNginxRouting(annotations map[string]string, findings []Finding) (Nginx
 		CORS:     p.cors(),
 		Affinity: p.affinity(),
 		Hosts:    p.hosts(),
+		Mirror:   p.mirror(),
 	}
 	return r, append(findings, p.findings...)
 }

@@ -67,6 +67,8 @@ type Verdict struct {
 	Material model.TLSSecret
 	// NotBefore and NotAfter bound the validity of the leaf certificate, when it parsed.
 	NotBefore, NotAfter time.Time
+	// leaf is the leaf certificate, when it parsed.
+	leaf *x509.Certificate
 }
 
 // Verdicts judges Secrets at one instant, each only when asked about and at most once: a cluster holds
@@ -111,6 +113,13 @@ func (v *Verdicts) Err(name string) error {
 		return NotFound(name)
 	}
 	return verdict.Err
+}
+
+// Covers reports whether the Secret name ("namespace/name") can be served and its certificate is
+// valid for host (a DNS name, or a wildcard that one of its names is exactly).
+func (v *Verdicts) Covers(name, host string) bool {
+	verdict, ok := v.verdict(name)
+	return ok && verdict.Err == nil && verdict.leaf != nil && verdict.leaf.VerifyHostname(host) == nil
 }
 
 // Material returns the material of the usable Secrets among names, sorted by name, and an error for
@@ -163,7 +172,7 @@ func Check(s *corev1.Secret, now time.Time) Verdict {
 	leaf, err := checkSecret(s)
 	var v Verdict
 	if leaf != nil {
-		v.NotBefore, v.NotAfter = leaf.NotBefore, leaf.NotAfter
+		v.NotBefore, v.NotAfter, v.leaf = leaf.NotBefore, leaf.NotAfter, leaf
 	}
 	if err == nil {
 		err = checkValidity(leaf, now)

@@ -188,3 +188,33 @@ func TestVerdictsOnDemand(t *testing.T) {
 		t.Errorf("NextChange = %s, want %s (when ns/named expires; ns/unnamed was never asked about)", got, want)
 	}
 }
+
+func TestCovers(t *testing.T) {
+	now := time.Now()
+	ca, err := pki.NewCA("certs test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Issue([]string{"example.com", "www.example.com", "*.apps.example.com"}, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherKey := issue(t, now.Add(-time.Hour), now.Add(time.Hour))
+	v := Validate([]corev1.Secret{tlsSecret("a", leaf.CertPEM, leaf.KeyPEM), tlsSecret("bad", leaf.CertPEM, otherKey)}, now)
+	for _, tc := range []struct {
+		secret, host string
+		want         bool
+	}{
+		{"ns/a", "www.example.com", true},
+		{"ns/a", "x.apps.example.com", true},
+		{"ns/a", "*.apps.example.com", true},
+		{"ns/a", "other.example.com", false},
+		{"ns/a", "a.b.apps.example.com", false},
+		{"ns/bad", "www.example.com", false},
+		{"ns/missing", "www.example.com", false},
+	} {
+		if got := v.Covers(tc.secret, tc.host); got != tc.want {
+			t.Errorf("Covers(%s, %s) = %v, want %v", tc.secret, tc.host, got, tc.want)
+		}
+	}
+}

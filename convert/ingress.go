@@ -41,6 +41,8 @@ type ingressFleet struct {
 	ingresses []*networkingv1.Ingress
 	// settings are what the annotations of each Ingress ask for.
 	settings map[*networkingv1.Ingress]annotations.Ingress
+	// mirrors are the resolved mirror-targets of the Ingresses that have a usable one.
+	mirrors map[*networkingv1.Ingress]*istionet.HTTPMirrorPolicy
 }
 
 // routing returns the ingress-nginx routing settings of an Ingress of the fleet.
@@ -166,13 +168,17 @@ func (t *translator) translateIngressFleet(f *ingressFleet) {
 	gwName := fleet
 	c := t.collectIngressFleet(f)
 	tlsServers := dropPassthroughHosts(t.ingressTLSServers(f), c.passthrough)
+	names := t.ingressNames(f, c)
+	t.serveNamesOverTLS(tlsServers, names)
 	tlsHosts := serverHosts(tlsServers)
+	t.resolveMirrors(f)
 	regexHosts := regexHosts(f, c.hosts)
 	gwRef := t.opts.IngressNamespace + "/" + gwName
 	for _, host := range slices.Sorted(maps.Keys(c.hosts)) {
-		h := ingressHost{fleet: fleet, gwRef: gwRef, name: host, tls: tlsHosts[host], regex: regexHosts[host]}
+		h := ingressHost{fleet: fleet, gwRef: gwRef, name: host, tls: tlsHosts[host], regex: regexHosts[host], aliases: names.aliases[host]}
 		t.buildIngressHost(f, h, c.hosts[host])
 	}
+	t.buildWWWRedirects(fleet, gwRef, names.redirects)
 	t.addIngressPolicies(fleet, f)
 	servers := []*istionet.Server{{
 		Name:  "http",
@@ -328,6 +334,8 @@ type ingressHost struct {
 	tls bool
 	// regex says some Ingress of the host asks for regex paths (use-regex, rewrite-target).
 	regex bool
+	// aliases are more names served as this host (server-alias).
+	aliases []string
 }
 
 func (t *translator) buildIngressHost(f *ingressFleet, h ingressHost, paths []ingressPath) {
@@ -336,7 +344,7 @@ func (t *translator) buildIngressHost(f *ingressFleet, h ingressHost, paths []in
 	} else {
 		slices.SortStableFunc(paths, compareIngressPaths)
 	}
-	vs := &istionet.VirtualService{Hosts: []string{h.name}, Gateways: []string{h.gwRef}}
+	vs := &istionet.VirtualService{Hosts: append([]string{h.name}, h.aliases...), Gateways: []string{h.gwRef}}
 	sources := map[string]bool{}
 	if root, ing := t.appRootRoute(f, h.name, paths); root != nil {
 		sources[ingressRef(ing).String()] = true
@@ -356,6 +364,7 @@ func (t *translator) buildIngressHost(f *ingressFleet, h ingressHost, paths []in
 	if len(vs.Http) == 0 {
 		return
 	}
+	widenAuthority(vs.Http, h.name, h.aliases)
 	t.addVirtualService(model.Meta{
 		Name: h.fleet + "-" + hostSlug(h.name), Namespace: t.opts.IngressNamespace, Fleet: h.fleet,
 		Origin: model.OriginIngress, Sources: sortedSet(sources),

@@ -27,6 +27,9 @@ func (t *translator) ingressPathRoutes(f *ingressFleet, h ingressHost, p ingress
 	variants := []*istionet.HTTPRoute{route}
 	if !p.isDefault {
 		t.applyNginxRouting(route, p, r)
+		if m := f.mirrors[p.ing]; m != nil && len(route.Route) > 0 {
+			route.Mirrors = []*istionet.HTTPMirrorPolicy{proto.Clone(m).(*istionet.HTTPMirrorPolicy)}
+		}
 		variants = t.canaryRoutes(route, p, r)
 	}
 	if redirect := t.sslRedirectRoute(route, p, r, h.tls); redirect != nil {

@@ -29,8 +29,13 @@ func (t *translator) addIngressPolicies(fleet string, f *ingressFleet) {
 	for _, ing := range f.ingresses {
 		policy := f.settings[ing].Policy
 		names := routes[ing.Namespace+"/"+ing.Name]
-		if policy.IsZero() || len(names) == 0 {
+		mirror := f.mirrors[ing] != nil
+		if (policy.IsZero() && !mirror) || len(names) == 0 {
 			continue
+		}
+		spec := t.ingressPolicySpec(ing, policy)
+		if mirror {
+			spec.MirrorHost = f.routing(ing).Mirror.Authority
 		}
 		t.result.Snapshot.RoutePolicies = append(t.result.Snapshot.RoutePolicies, model.RoutePolicy{
 			Meta: model.Meta{
@@ -38,7 +43,7 @@ func (t *translator) addIngressPolicies(fleet string, f *ingressFleet) {
 				Origin: model.OriginIngress, Sources: []string{ingressRef(ing).String()},
 			},
 			Routes: slices.Sorted(maps.Keys(names)),
-			Spec:   t.ingressPolicySpec(ing, policy),
+			Spec:   spec,
 		})
 	}
 }

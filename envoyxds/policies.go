@@ -164,6 +164,11 @@ func (b *builder) applyPolicy(route *routev3.Route) {
 	if ra := route.GetRoute(); ra != nil && spec.IdleTimeoutSeconds > 0 {
 		ra.IdleTimeout = durationpb.New(time.Duration(spec.IdleTimeoutSeconds) * time.Second)
 	}
+	if spec.MirrorHost != "" {
+		for _, m := range route.GetRoute().GetRequestMirrorPolicies() {
+			m.HostRewriteLiteral, m.DisableShadowHostSuffixAppend = spec.MirrorHost, true
+		}
+	}
 }
 
 // policyConfigs are the per-route configurations of the filters a policy needs, by filter name.

@@ -38,6 +38,9 @@ type RoutePolicySpec struct {
 	// IdleTimeoutSeconds resets a stream that stays that long without activity; zero keeps Envoy's
 	// default.
 	IdleTimeoutSeconds uint32 `json:"idleTimeoutSeconds,omitempty"`
+	// MirrorHost is the Host header of the copies the routes' mirrors send (without it, Envoy sends the
+	// request's Host with "-shadow" appended).
+	MirrorHost string `json:"mirrorHost,omitempty"`
 }
 
 // SourceRanges refuse (403) clients whose address is in Deny or, when Allow is not empty, outside
