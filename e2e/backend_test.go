@@ -32,12 +32,14 @@ type backend struct {
 
 	mu    sync.Mutex
 	paths []string
+	hosts []string // the Host of each request, in the order of paths
 	flaky int
 }
 
 func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	b.paths = append(b.paths, r.URL.RequestURI())
+	b.hosts = append(b.hosts, r.Host)
 	fail := false
 	if strings.Contains(r.URL.Path, "/flaky") {
 		b.flaky++
@@ -69,6 +71,17 @@ func (b *backend) seen() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.paths...)
+}
+
+// seenRequests returns the requests the backend was asked for so far, as "host path".
+func (b *backend) seenRequests() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]string, len(b.paths))
+	for i := range b.paths {
+		out[i] = b.hosts[i] + " " + b.paths[i]
+	}
+	return out
 }
 
 // echoUpgraded switches the connection to the WebSocket protocol and copies back what it reads (the

@@ -17,10 +17,10 @@ func newCA(t *testing.T, name string) *pki.CA {
 	return ca
 }
 
-// issueLeaf signs a serving certificate for host with ca.
-func issueLeaf(t *testing.T, ca *pki.CA, host string) *pki.Leaf {
+// issueLeaf signs a serving certificate for host (and more names) with ca.
+func issueLeaf(t *testing.T, ca *pki.CA, host string, more ...string) *pki.Leaf {
 	t.Helper()
-	leaf, err := ca.IssueNow(host)
+	leaf, err := ca.IssueNow(append([]string{host}, more...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

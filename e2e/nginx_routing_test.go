@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -62,7 +64,13 @@ var nginxRoutingIngresses = ingressClass +
 	nginxIngress("cors", "cors.example.com", "/", "Prefix", "api", "", map[string]string{"enable-cors": "true",
 		"cors-allow-origin": "https://app.example.com", "cors-max-age": "600"}) +
 	nginxIngress("pass", "pass.example.com", "/", "Prefix", "tls-backend", "", map[string]string{"ssl-passthrough": "true"}) +
-	nginxIngress("fallback", "fallback.example.com", "/api", "Prefix", "api", "", map[string]string{"default-backend": "app"})
+	nginxIngress("fallback", "fallback.example.com", "/api", "Prefix", "api", "", map[string]string{"default-backend": "app"}) +
+	nginxIngress("alias", "alias.example.com", "/", "Prefix", "app", "alias-tls", map[string]string{"ssl-redirect": "false",
+		"server-alias": "alias.example.org, plain-alias.example.org"}) +
+	nginxIngress("brand", "brand.example.com", "/", "Prefix", "app", "brand-tls", map[string]string{"ssl-redirect": "false", "from-to-www-redirect": "true"}) +
+	nginxIngress("promo", "www.promo.example.com", "/", "Prefix", "app", "", map[string]string{"from-to-www-redirect": "true"}) +
+	nginxIngress("mirrored", "mirror.example.com", "/", "Prefix", "app", "", map[string]string{
+		"mirror-target": "http://shadow.shop.svc.cluster.local$request_uri", "mirror-host": "mirror-test.example.com"})
 
 // TestNginxRoutingThroughEnvoy sends real requests through a real Envoy programmed from Ingresses
 // carrying ingress-nginx annotations, and checks the behaviour ingress-nginx users expect of each.
@@ -70,13 +78,17 @@ func TestNginxRoutingThroughEnvoy(t *testing.T) {
 	ca := newCA(t, "e2e nginx routing")
 	files := map[string]string{"ingress.yaml": nginxRoutingIngresses}
 	backends := map[string]*backend{}
-	for _, name := range []string{"api", "app", "stable", "beta"} {
+	for _, name := range []string{"api", "app", "stable", "beta", "shadow"} {
 		backends[name] = startBackend(t, name)
 		files[name+".yaml"] = service("shop", name, backends[name].addr)
 	}
 	for _, host := range []string{"secure", "optout"} {
 		files[host+"-tls.yaml"] = tlsSecret("shop", host+"-tls", issueLeaf(t, ca, host+".example.com"))
 	}
+	aliasLeaf := issueLeaf(t, ca, "alias.example.com", "alias.example.org") // not plain-alias.example.org
+	files["alias-tls.yaml"] = tlsSecret("shop", "alias-tls", aliasLeaf)
+	brandLeaf := issueLeaf(t, ca, "brand.example.com", "www.brand.example.com")
+	files["brand-tls.yaml"] = tlsSecret("shop", "brand-tls", brandLeaf)
 	passLeaf := issueLeaf(t, ca, "pass.example.com")
 	files["tls-backend.yaml"] = service("shop", "tls-backend", startTLSBackend(t, "tls-backend", leafPair(t, passLeaf)).addr)
 	h := start(t, "ingress-gatebridge", files)
@@ -97,6 +109,69 @@ func TestNginxRoutingThroughEnvoy(t *testing.T) {
 	t.Run("default-backend takes the paths of the host no rule takes", func(t *testing.T) {
 		h.expectBackend(t, "fallback.example.com", "/api/x", 200, "api", "/api/x")
 		h.expectBackend(t, "fallback.example.com", "/other", 200, "app", "/other")
+	})
+	t.Run("server-alias", func(t *testing.T) { testNginxAlias(t, h, ca, aliasLeaf) })
+	t.Run("from-to-www-redirect", func(t *testing.T) { testNginxWWWRedirect(t, h, ca) })
+	t.Run("mirror-target", func(t *testing.T) { testNginxMirror(t, h, backends["shadow"]) })
+}
+
+// testNginxAlias checks that an alias answers like its host over HTTP, and over HTTPS with the host's
+// certificate when it covers the alias; an alias it does not cover has no HTTPS.
+func testNginxAlias(t *testing.T, h *harness, ca *pki.CA, leaf *pki.Leaf) {
+	h.expectBackend(t, "alias.example.org", "/a?b=1", 200, "app", "/a?b=1")
+	h.expectBackend(t, "plain-alias.example.org", "/a", 200, "app", "/a")
+	h.expectBackend(t, "unknown-alias.example.org", "/a", http.StatusNotFound, "", "")
+	for _, host := range []string{"alias.example.com", "alias.example.org"} {
+		if err := h.answersTLS(host, "/s", "app", ca, leaf.Serial); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, _, err := h.getTLS("plain-alias.example.org", "/s", ca.Pool()); err == nil {
+		t.Errorf("GET https://plain-alias.example.org/s: %d, want no TLS for a name the certificate does not cover", code)
+	}
+}
+
+// testNginxWWWRedirect checks the redirect (308) from www.<host> to <host> and from <host> to
+// www.<host>, keeping scheme, path and query, over HTTP and over HTTPS.
+func testNginxWWWRedirect(t *testing.T, h *harness, ca *pki.CA) {
+	expectRedirect(t, h, "www.brand.example.com", "/a/b?x=1", http.StatusPermanentRedirect, "http://brand.example.com/a/b?x=1")
+	expectRedirect(t, h, "promo.example.com", "/sale", http.StatusPermanentRedirect, "http://www.promo.example.com/sale")
+	h.expectBackend(t, "brand.example.com", "/a", 200, "app", "/a")
+	h.expectBackend(t, "www.promo.example.com", "/sale", 200, "app", "/sale")
+	code, header, err := getTLSNoFollow(h, "www.brand.example.com", "/a?x=1", ca)
+	if err != nil || code != http.StatusPermanentRedirect || header.Get("Location") != "https://brand.example.com/a?x=1" {
+		t.Errorf("GET https://www.brand.example.com/a?x=1: %d Location %q (%v), want 308 to https://brand.example.com/a?x=1", code, header.Get("Location"), err)
+	}
+}
+
+// getTLSNoFollow sends a GET over TLS with SNI host to Envoy's HTTPS port, trusting ca, and returns the
+// answer without following a redirect.
+func getTLSNoFollow(h *harness, host, path string, ca *pki.CA) (int, http.Header, error) {
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{ServerName: host, RootCAs: ca.Pool()},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", h.ports[443]))
+		},
+	}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodGet, "https://"+host+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	code, header, _, err := roundTrip(&http.Client{Transport: tr, Timeout: 5 * time.Second, CheckRedirect: h.client.CheckRedirect}, req)
+	return code, header, err
+}
+
+// testNginxMirror checks that the client's answer comes from the Ingress's backend while the mirror
+// Service receives a copy of the request, with the same path and query and the mirror-host as Host.
+func testNginxMirror(t *testing.T, h *harness, shadow *backend) {
+	h.expectBackend(t, "mirror.example.com", "/items?id=3", 200, "app", "/items?id=3")
+	want := "mirror-test.example.com /items?id=3"
+	eventually(t, "the mirror receives the copy", func() error {
+		if got := shadow.seenRequests(); !slices.Contains(got, want) {
+			return fmt.Errorf("the mirror received %q, want %q among them", got, want)
+		}
+		return nil
 	})
 }
 
