@@ -24,9 +24,6 @@ const (
 	whyHash      = "consistent hashing has no Gateway API field: sessionPersistence covers cookie and header stickiness only"
 	whyNotYet    = "not carried over by this version of gatebridge migrate; "
 	whyGlobalRL  = "global (shared memcached) rate limits have no Gateway API equivalent"
-	// whyNotServed is for keys gatebridge does not serve for Ingresses: carrying them over could not be
-	// checked against what the Ingress did under gatebridge.
-	whyNotServed = "gatebridge does not serve it for Ingresses, so migrate keeps the migrated routes to what gatebridge served; "
 )
 
 // nginxKeyFates covers the ingress-nginx annotations this package has no mapping for. A known key missing
@@ -52,8 +49,8 @@ var nginxKeyFates = map[string]keyFate{
 	"limit-rate-after":  {Lost, "response bandwidth limits have no Gateway API or RoutePolicy field"},
 	"global-rate-limit": {Lost, whyGlobalRL}, "global-rate-limit-window": {Lost, whyGlobalRL},
 	"global-rate-limit-key": {Lost, whyGlobalRL}, "global-rate-limit-ignored-cidrs": {Lost, whyGlobalRL},
-	"mirror-target": {Lost, "a mirror to a URL: Gateway API mirrors to a Service (RequestMirror filter); add one by hand"},
-	"mirror-uri":    {Lost, "nginx's internal mirror location: see mirror-target"}, "mirror-host": {Lost, "see mirror-target"},
+	"mirror-target": {Lost, whyNotYet + "add a RequestMirror filter to the Service of the URL (with the Host it needs) by hand"},
+	"mirror-uri":    {Exact, "ingress-nginx no longer reads it: nothing to carry over"}, "mirror-host": {Lost, "see mirror-target"},
 	"mirror-request-body":     {Lost, "see mirror-target"},
 	"proxy-cookie-domain":     {Lost, "rewriting Set-Cookie domains has no Gateway API field"},
 	"proxy-cookie-path":       {Lost, "rewriting Set-Cookie paths has no Gateway API field"},
@@ -68,8 +65,8 @@ var nginxKeyFates = map[string]keyFate{
 	"proxy-http-version":          {Lost, "the HTTP version spoken upstream follows the Service port's appProtocol"},
 	"proxy-next-upstream":         {Lost, "the conditions of a retry: HTTPRoute retry (experimental) retries on status codes only"},
 	"proxy-next-upstream-timeout": {Lost, "no Gateway API field bounds the time spent on retries"},
-	"server-alias":                {Lost, whyNotServed + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
-	"from-to-www-redirect":        {Lost, whyNotServed + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
+	"server-alias":                {Lost, whyNotYet + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
+	"from-to-www-redirect":        {Lost, whyNotYet + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
 	"satisfy":                     {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
 	"auth-cache-key":              {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
 	"auth-keepalive":                           {Exact, "connection reuse to the auth service is the implementation's"},
