@@ -41,11 +41,6 @@ func (b *gwBuilder) mapAnnotations(p *ingressPlan) {
 	b.mapBackend(p, done)
 	b.mapHosts(p, done)
 	b.mapPolicy(p, done)
-	if p.settings.Routing.Canary.Enabled {
-		for _, k := range canaryKeys {
-			mapped[k] = true // reported when merged into the primary
-		}
-	}
 	reportUnmappedKeys(p, mapped)
 }
 

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"fmt"
 	"strings"
 
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -43,7 +44,28 @@ func (b *gwBuilder) mapBackend(p *ingressPlan, done reporter) {
 		b.mapBackendTLS(p, done)
 	}
 	if p.settings.Routing.Affinity != nil {
-		done(Lost, "%s", []any{"cookie affinity: HTTPRoute sessionPersistence (experimental) would carry it, but gatebridge does not serve sessionPersistence yet (it ignores the field with a warning), so none is made: requests are balanced without stickiness"}, "affinity", "session-cookie-name",
-			"session-cookie-path", "session-cookie-max-age", "session-cookie-expires", "session-cookie-secure", "session-cookie-samesite", "session-cookie-domain")
+		b.mapAffinity(p, done)
+	}
+}
+
+// whyAffinity is why the session affinity keys are lost.
+const whyAffinity = "ingress-nginx pins each client to one endpoint with a cookie it sets (affinity: cookie); the Gateway API field for it is HTTPRoute " +
+	"sessionPersistence (experimental), which gatebridge does not serve yet (it ignores the field with a warning), so migrate does not make it: " +
+	"requests are balanced over the endpoints without stickiness and no cookie is set"
+
+// mapAffinity reports the session affinity keys, each with the sessionPersistence field that would carry it.
+func (b *gwBuilder) mapAffinity(p *ingressPlan, done reporter) {
+	a := p.settings.Routing.Affinity
+	done(Lost, "%s", []any{whyAffinity}, "affinity", "affinity-mode")
+	for _, k := range []struct{ key, field string }{
+		{"session-cookie-name", fmt.Sprintf("sessionPersistence.sessionName (%s)", a.CookieName)},
+		{"session-cookie-max-age", "sessionPersistence.absoluteTimeout with cookieConfig.lifetimeType Permanent"},
+		{"session-cookie-expires", "sessionPersistence.absoluteTimeout with cookieConfig.lifetimeType Permanent"},
+		{"session-cookie-path", "no sessionPersistence field (the implementation picks the cookie's path)"},
+		{"session-cookie-domain", "no sessionPersistence field (the implementation picks the cookie's domain)"},
+		{"session-cookie-secure", "no sessionPersistence field (the implementation picks the cookie's attributes)"},
+		{"session-cookie-samesite", "no sessionPersistence field (the implementation picks the cookie's attributes)"},
+	} {
+		done(Lost, "a setting of the affinity cookie, which is not made (see affinity); sessionPersistence would carry it as %s", []any{k.field}, k.key)
 	}
 }

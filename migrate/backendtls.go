@@ -68,6 +68,9 @@ func (b *gwBuilder) mapBackendTLS(p *ingressPlan, done reporter) {
 		}
 	}
 	p.backendTLS = len(names) > 0
+	if p.backendTLS {
+		p.proxySSL = &ssl
+	}
 	slices.Sort(names)
 	b.reportBackendTLS(p, names, done)
 }
@@ -124,28 +127,31 @@ func (b *gwBuilder) addCAConfigMap(p *ingressPlan, namespace, name, ca string) {
 	b.out.extra = append(b.out.extra, d)
 }
 
-// tlsTargets are the Service ports p sends to, as BackendTLSPolicy targets (the port's name as sectionName
-// when the Service of the input names it).
+// tlsTargets are the Service ports p sends to, as BackendTLSPolicy targets.
 func (b *gwBuilder) tlsTargets(p *ingressPlan) []tlsTarget {
+	var refs []gwapiv1.HTTPBackendRef
+	p.eachRule(func(r *pathRule) { refs = append(refs, r.rule.BackendRefs...) })
+	refs = append(append(refs, p.defaultBackend...), p.annotationDefault...)
+	return b.backendTargets(p.ing.Namespace, refs)
+}
+
+// backendTargets are the Service ports of refs (of namespace) as BackendTLSPolicy targets, sorted: the
+// port's name is the sectionName when the Service of the input names it.
+func (b *gwBuilder) backendTargets(namespace string, refs []gwapiv1.HTTPBackendRef) []tlsTarget {
 	var out []tlsTarget
-	add := func(refs []gwapiv1.HTTPBackendRef) {
-		for _, r := range refs {
-			t := tlsTarget{namespace: p.ing.Namespace, service: string(r.Name)}
-			if svc := b.services[nsName{t.namespace, t.service}]; svc != nil && r.Port != nil {
-				for _, sp := range svc.Spec.Ports {
-					if sp.Port == *r.Port {
-						t.section = sp.Name
-					}
+	for _, r := range refs {
+		t := tlsTarget{namespace: namespace, service: string(r.Name)}
+		if svc := b.services[nsName{t.namespace, t.service}]; svc != nil && r.Port != nil {
+			for _, sp := range svc.Spec.Ports {
+				if sp.Port == *r.Port {
+					t.section = sp.Name
 				}
 			}
-			if !slices.Contains(out, t) {
-				out = append(out, t)
-			}
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
 		}
 	}
-	p.eachRule(func(r *pathRule) { add(r.rule.BackendRefs) })
-	add(p.defaultBackend)
-	add(p.annotationDefault)
 	slices.SortFunc(out, func(a, b tlsTarget) int {
 		return cmp.Or(cmp.Compare(a.service, b.service), cmp.Compare(a.section, b.section))
 	})

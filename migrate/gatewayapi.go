@@ -91,7 +91,7 @@ func (b *gwBuilder) migrateClass(c *ingressClass) {
 	for _, ing := range c.ingresses {
 		cb.plans = append(cb.plans, b.planIngress(ing))
 	}
-	resolveConflicts(cb.plans)
+	b.resolveConflicts(cb.plans)
 	resolvePassthrough(cb)
 	b.assignTLS(cb)
 	b.buildGateways(cb)
@@ -108,6 +108,10 @@ func (b *gwBuilder) planIngress(ing *networkingv1.Ingress) *ingressPlan {
 	p.report = &ObjectReport{Object: p.ref}
 	b.reports = append(b.reports, p.report)
 	p.settings, p.findings = annotations.ParseIngress(ing.Annotations)
+	if p.settings.Routing.Canary.Enabled {
+		b.planCanary(p)
+		return p
+	}
 	if p.settings.Routing.Hosts.SSLPassthrough {
 		b.planPassthrough(p)
 		b.mapAnnotations(p)
@@ -134,34 +138,34 @@ func isWildcard(host string) bool { return len(host) > 2 && host[:2] == "*." }
 
 // resolveConflicts keeps each host and path with the oldest Ingress that declares it, as ingress-nginx
 // does, then gives each host without a path for "/" the default backend of its oldest Ingress that has
-// one; the oldest default backend of all also takes the hosts no rule names.
-func resolveConflicts(plans []*ingressPlan) {
-	type claim struct {
-		plan *ingressPlan
-		rule *pathRule
-	}
+// one; the oldest default backend of all also takes the hosts no rule names. Canaries come last: they own
+// no path, and join the path of their primary (see mergeCanaries).
+func (b *gwBuilder) resolveConflicts(plans []*ingressPlan) {
 	claimed := map[string]*ingressPlan{}
-	rules := map[string]claim{}
+	byPath := map[string]*pathRule{} // host + " " + raw path -> the first rule claimed for it
 	for _, p := range plans {
+		if p.settings.Routing.Canary.Enabled {
+			continue
+		}
 		for _, h := range p.hosts {
 			kept := p.paths[h][:0]
 			for _, r := range p.paths[h] {
 				k := h + " " + r.key
-				owner, ok := claimed[k]
-				switch {
-				case ok && owner != p && p.settings.Routing.Canary.Enabled:
-					mergeCanary(owner, rules[k].rule, p, r)
-					continue
-				case ok && owner != p:
+				if owner, ok := claimed[k]; ok && owner != p {
 					p.item(r.subject, Exact, h, "already served by %s (older): left out, as ingress-nginx leaves it out", owner.ref)
 					continue
 				}
-				claimed[k], rules[k] = p, claim{p, r}
+				claimed[k] = p
+				if _, ok := byPath[h+" "+r.path]; !ok {
+					byPath[h+" "+r.path] = r
+				}
+				r.owner = p
 				kept = append(kept, r)
 			}
 			p.paths[h] = kept
 		}
 	}
+	b.mergeCanaries(plans, byPath)
 	defaults := map[string]bool{}
 	for _, p := range plans {
 		addAnnotationDefaults(p, defaults, claimed)

@@ -115,7 +115,7 @@ func placeholderSecrets(in *convert.Input) ([]corev1.Secret, error) {
 // ingress-nginx resolves them, a missing Service answers 503 as it does; anything else is a difference.
 func noteOutcome(reason string) Outcome {
 	switch reason {
-	case convert.ReasonPathConflict, convert.ReasonDefaultBackendConflict, convert.ReasonTLSConflict, convert.ReasonBackendNotFound:
+	case convert.ReasonPathConflict, convert.ReasonDefaultBackendConflict, convert.ReasonTLSConflict, convert.ReasonBackendNotFound, convert.ReasonCanaryWithoutPrimary:
 		return Exact
 	case convert.ReasonUnsupportedBackend, convert.ReasonInvalidPath:
 		return Lost

@@ -65,10 +65,14 @@ var nginxKeyFates = map[string]keyFate{
 	"proxy-http-version":          {Lost, "the HTTP version spoken upstream follows the Service port's appProtocol"},
 	"proxy-next-upstream":         {Lost, "the conditions of a retry: HTTPRoute retry (experimental) retries on status codes only"},
 	"proxy-next-upstream-timeout": {Lost, "no Gateway API field bounds the time spent on retries"},
-	"server-alias":                {Lost, whyNotYet + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
-	"from-to-www-redirect":        {Lost, whyNotYet + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
-	"satisfy":                     {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
-	"auth-cache-key":              {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
+	"proxy-connect-timeout": {Lost, "the time to connect to a backend: Gateway API has no field for it (HTTPRoute timeouts.request and backendRequest bound the whole exchange, " +
+		"answer included, not the connection) and RoutePolicy has none; the migrated routes connect within the implementation's own limit (gatebridge: 5 s, ingress-nginx's default too)"},
+	"proxy-next-upstream-tries": {Lost, "retries on connection errors: HTTPRoute retry (experimental) retries on response status codes (attempts, codes, backoff), not on " +
+		"nginx's \"error timeout\" conditions, so it is not made; add retry.attempts (tries - 1) with codes 502, 503, 504 by hand if that is close enough"},
+	"server-alias":         {Lost, whyNotYet + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
+	"from-to-www-redirect": {Lost, whyNotYet + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
+	"satisfy":              {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
+	"auth-cache-key":       {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
 	"auth-keepalive":                           {Exact, "connection reuse to the auth service is the implementation's"},
 	"auth-keepalive-share-vars":                {Exact, "connection reuse to the auth service is the implementation's"},
 	"auth-keepalive-requests":                  {Exact, "connection reuse to the auth service is the implementation's"},

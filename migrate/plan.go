@@ -35,6 +35,8 @@ type ingressPlan struct {
 	// ("namespace/name") when it holds a client certificate ("" without, unknownClientCert when not read).
 	backendTLS bool
 	clientCert string
+	// proxySSL is how p's backends are verified when it has BackendTLSPolicies (its canaries' too).
+	proxySSL *proxySSL
 }
 
 // pathRule is one Ingress path (or the default backend) as one HTTPRoute rule.
@@ -42,9 +44,14 @@ type pathRule struct {
 	subject string
 	host    string
 	// key says what the path takes, for conflicts between Ingresses (as convert keys them).
-	key       string
+	key string
+	// path is the Ingress path as written ("/" for an empty one): a canary joins the primary's path
+	// with the same value, whatever their path types.
+	path      string
 	isDefault bool
 	rule      gwapiv1.HTTPRouteRule
+	// owner is the Ingress whose route holds the rule; canary, the canary Ingress that joined it.
+	owner, canary *ingressPlan
 }
 
 func (p *ingressPlan) item(subject string, outcome Outcome, host, format string, args ...any) {
@@ -66,7 +73,11 @@ func (b *gwBuilder) planPaths(p *ingressPlan) {
 		}
 		for pi, ip := range rule.HTTP.Paths {
 			subject := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
-			match, key, ok := b.pathMatch(p, subject, host, ip)
+			var match gwapiv1.HTTPPathMatch
+			key, ok := "", true
+			if !p.settings.Routing.Canary.Enabled { // a canary's path takes its primary's match
+				match, key, ok = b.pathMatch(p, subject, host, ip)
+			}
 			if !ok {
 				continue
 			}
@@ -74,11 +85,19 @@ func (b *gwBuilder) planPaths(p *ingressPlan) {
 			if !ok {
 				continue
 			}
-			p.paths[host] = append(p.paths[host], &pathRule{subject: subject, host: host, key: key, rule: gwapiv1.HTTPRouteRule{
+			p.paths[host] = append(p.paths[host], &pathRule{subject: subject, host: host, key: key, path: rawPath(ip), rule: gwapiv1.HTTPRouteRule{
 				Matches: []gwapiv1.HTTPRouteMatch{{Path: &match}}, BackendRefs: ref,
 			}})
 		}
 	}
+}
+
+// rawPath is the path of an Ingress path as ingress-nginx reads it: "/" when empty, but for an Exact one.
+func rawPath(ip networkingv1.HTTPIngressPath) string {
+	if ip.Path == "" && (ip.PathType == nil || *ip.PathType != networkingv1.PathTypeExact) {
+		return "/"
+	}
+	return ip.Path
 }
 
 // pathMatch maps an Ingress path to a Gateway API path match, reporting what is approximated.

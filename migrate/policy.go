@@ -27,11 +27,6 @@ var policyKeys = []string{"whitelist-source-range", "allowlist-source-range", "d
 // rule of its routes names in an ExtensionRef filter; redirects come before the policy, as in nginx.
 func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 	pol := p.settings.Policy
-	if p.settings.Routing.Canary.Enabled {
-		done(Exact, "%s", []any{"not used on a canary Ingress: the canary's requests take the rules of its primary, whose RoutePolicy (made of the primary's annotations) applies to them, " +
-			"as gatebridge serves a canary and as ingress-nginx does (a canary takes every annotation but the canary ones from its primary); no RoutePolicy is made for the canary"}, policyKeys...)
-		return
-	}
 	if pol.IsZero() {
 		b.reportPolicyKeys(p, "", done)
 		return
