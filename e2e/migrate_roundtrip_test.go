@@ -23,9 +23,11 @@ import (
 // TestMigrateRoundTrip serves the Ingress corpus of migrate/testdata through real Envoys twice: as
 // Ingresses, and as the Gateway API resources gatebridge migrate makes of them. Every Ingress gets the
 // same requests on both sides (each host, each path, a sub-path, a longer string, a path no rule takes,
-// HTTP and HTTPS, canary headers and cookies, a CORS origin); any difference in status, backend, path the
-// backend saw, redirect Location or CORS headers fails the test unless the migration report declared a
-// setting of an Ingress of that host approximated or lost.
+// HTTP and HTTPS, canary headers and cookies, a CORS origin). Any difference in status, backend, path the
+// backend saw, redirect Location or CORS headers fails the test unless the migration report declared
+// approximated or lost a setting that answers that request (the path, default backend or annotation of
+// the Ingress that takes it by ingress-nginx's precedence, its canary, or the Ingress whose Service
+// answered on the Gateway side), whose key can make that kind of difference.
 func TestMigrateRoundTrip(t *testing.T) {
 	rt := newRoundTrip(t)
 	probes := rt.probes()
@@ -43,16 +45,21 @@ func TestMigrateRoundTrip(t *testing.T) {
 		if _, ok := verified[p.ruleHost+" "+after.backend]; ok && before.code == http.StatusOK && before == after {
 			verified[p.ruleHost+" "+after.backend] = true
 		}
+		o, err := rt.owners(p, before, after)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
 		if before == after {
 			continue
 		}
 		differences++
-		if why := rt.explained(p, before, after); why != "" {
+		if why := rt.predicts(p, before, after, o); why != "" {
 			predicted++
-			t.Logf("%s: %s -> %s (%s)", p, before, after, why)
+			t.Logf("%s\n\tas Ingress: %s\n\tmigrated:   %s\n\tpredicted:  %s", p, before, after, why)
 			continue
 		}
-		t.Errorf("%s: served as Ingress %s, migrated %s: a difference the report does not predict", p, before, after)
+		t.Errorf("%s\n\tas Ingress: %s\n\tmigrated:   %s\n\ta difference no report item of what answers it predicts (Ingress side: %s, canary: %s, Gateway side: %v)",
+			p, before, after, o.ingress, o.canary, o.gateway)
 	}
 	for k, served := range verified {
 		if !served {
@@ -74,6 +81,7 @@ type corpusTrip struct {
 	// ingress and gateway hold one Envoy per fleet; ingressOf and gatewayOf find the fleet of a host.
 	ingress, gateway map[string]*harness
 	ingressOf        map[string]string
+	classOf          map[string]string   // Ingress (namespace/name) -> its class
 	listenerHosts    map[string][]string // gateway fleet -> listener hostnames ("" for none)
 	// gaps are, by Ingress, the annotations gatebridge itself does not serve for Ingresses: the
 	// reference is not ingress-nginx there.
@@ -90,7 +98,7 @@ func newRoundTrip(t *testing.T) *corpusTrip {
 		t.Fatal(err)
 	}
 	rt := &corpusTrip{t: t, in: in, ingress: map[string]*harness{}, gateway: map[string]*harness{}, ingressOf: map[string]string{},
-		listenerHosts: map[string][]string{}}
+		classOf: map[string]string{}, listenerHosts: map[string][]string{}}
 	if rt.ca, err = pki.NewCA("e2e migrate"); err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +179,29 @@ func (rt *corpusTrip) verifiedBackends() map[string][]string {
 				if svc := p.Backend.Service; svc != nil {
 					key := ing.Namespace + "/" + svc.Name
 					out[key] = append(out[key], cmpOr(a[annotations.NginxPrefix+"proxy-ssl-name"], svc.Name+"."+ing.Namespace+".svc"))
+					for _, c := range rt.canariesOf(&ing, rule.Host, cmpOr(p.Path, "/")) {
+						out[c] = append(out[c], cmpOr(a[annotations.NginxPrefix+"proxy-ssl-name"], strings.TrimPrefix(c, ing.Namespace+"/")+"."+ing.Namespace+".svc"))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// canariesOf are the Services (namespace/name) of the canary Ingresses with a path of host: they join
+// the primary's path and take its TLS to the backend.
+func (rt *corpusTrip) canariesOf(primary *networkingv1.Ingress, host, path string) []string {
+	var out []string
+	for i := range rt.in.Ingresses {
+		ing := &rt.in.Ingresses[i]
+		if !isCanary(ing) || ing.Namespace != primary.Namespace {
+			continue
+		}
+		for _, rule := range ing.Spec.Rules {
+			for _, p := range rulePaths(rule) {
+				if rule.Host == host && cmpOr(p.Path, "/") == path && p.Backend.Service != nil {
+					out = append(out, ing.Namespace+"/"+p.Backend.Service.Name)
 				}
 			}
 		}
@@ -245,6 +276,7 @@ func (rt *corpusTrip) serveIngresses(common map[string]string) {
 		ing := rt.findIngress(r.Object)
 		class := cmp.Or(ing.Annotations["kubernetes.io/ingress.class"], ptrValue(ing.Spec.IngressClassName), migrate.DefaultIngressClass)
 		classes[class] = true
+		rt.classOf[ing.Namespace+"/"+ing.Name] = class
 		files["ing-"+ing.Namespace+"-"+ing.Name+".yaml"] = rt.manifest(ing)
 		for _, rule := range ing.Spec.Rules {
 			rt.ingressOf[rule.Host] = class

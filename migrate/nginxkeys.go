@@ -72,7 +72,10 @@ var nginxKeyFates = map[string]keyFate{
 	"server-alias":         {Lost, whyNotYet + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
 	"from-to-www-redirect": {Lost, whyNotYet + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
 	"satisfy":              {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
-	"auth-cache-key":       {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
+	"auth-signin": {Lost, "a 401 of the auth service becomes a redirect to the sign-in page (gatebridge serves it for Ingresses): RoutePolicy has no field for it yet, " +
+		"so clients get the 401 itself; keep the sign-in link in the application or in front of the Gateway"},
+	"auth-signin-redirect-param": {Lost, "see auth-signin"},
+	"auth-cache-key":             {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
 	"auth-keepalive":                           {Exact, "connection reuse to the auth service is the implementation's"},
 	"auth-keepalive-share-vars":                {Exact, "connection reuse to the auth service is the implementation's"},
 	"auth-keepalive-requests":                  {Exact, "connection reuse to the auth service is the implementation's"},
