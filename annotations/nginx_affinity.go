@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-var nginxAffinityKeys = []string{"affinity", "session-cookie-name", "session-cookie-path", "session-cookie-max-age",
+var nginxAffinityKeys = []string{"affinity", "affinity-mode", "session-cookie-name", "session-cookie-path", "session-cookie-max-age",
 	"session-cookie-expires", "session-cookie-secure", "session-cookie-samesite", "session-cookie-domain"}
 
 // NginxAffinity keeps a client on one backend endpoint with a cookie: a consistent hash of the cookie,
@@ -59,5 +59,19 @@ func (p *nginxParser) affinity() *NginxAffinity {
 		}
 	}
 	a.Domain, _ = p.value("session-cookie-domain")
+	p.affinityMode()
 	return a
+}
+
+// affinityMode reads affinity-mode. Envoy hashes the cookie to an endpoint (nginx's balanced mode):
+// when endpoints come and go, some sessions move, which nginx's persistent mode avoids.
+func (p *nginxParser) affinityMode() {
+	switch v, _ := p.value("affinity-mode"); v {
+	case "", "balanced":
+	case "persistent":
+		p.approximated("affinity-mode", "persistent is served as balanced: the cookie is hashed to an endpoint, "+
+			"so some sessions move to another endpoint when endpoints are added or removed")
+	default:
+		p.invalid("affinity-mode", "%q is not balanced or persistent", v)
+	}
 }

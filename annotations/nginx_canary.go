@@ -5,7 +5,7 @@ import (
 )
 
 var nginxCanaryKeys = []string{"canary", "canary-weight", "canary-weight-total", "canary-by-header",
-	"canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie"}
+	"canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie", "affinity-canary-behavior"}
 
 // NginxCanary makes an Ingress the canary of the Ingress (the primary) that serves the same host and
 // path: its backend takes the requests its rules select, in ingress-nginx's order (header, then cookie,
@@ -31,6 +31,7 @@ func (p *nginxParser) canary() NginxCanary {
 	c.Weight = p.int("canary-weight", 0, 0)
 	c.Header, _ = p.value("canary-by-header")
 	c.Cookie, _ = p.value("canary-by-cookie")
+	p.affinityCanaryBehavior(c.Weight > 0 && c.Weight < c.WeightTotal)
 	if c.Header == "" {
 		p.unused("needs canary-by-header", "canary-by-header-value", "canary-by-header-pattern")
 		return c
@@ -49,4 +50,19 @@ func (p *nginxParser) canary() NginxCanary {
 		}
 	}
 	return c
+}
+
+// affinityCanaryBehavior reads affinity-canary-behavior. When a share of the requests goes to the
+// canary by weight, Envoy draws the share for each request: the primary's affinity cookie keeps a
+// client on one endpoint of the Service drawn, not on the canary (sticky) nor on the primary (legacy).
+func (p *nginxParser) affinityCanaryBehavior(weighted bool) {
+	v, ok := p.value("affinity-canary-behavior")
+	switch {
+	case !ok:
+	case v != "sticky" && v != "legacy":
+		p.invalid("affinity-canary-behavior", "%q is not sticky or legacy", v)
+	case weighted:
+		p.approximated("affinity-canary-behavior", "%s: the canary's share is drawn for each request, so a client with the "+
+			"affinity cookie is not kept on the canary nor on the primary (only on one endpoint of the Service drawn)", v)
+	}
 }

@@ -10,7 +10,7 @@ import (
 // nginxRoutingKeys are the ingress-nginx keys (without prefix) served through the Istio networking API:
 // VirtualService routes and DestinationRules. Each family file lists its own.
 var nginxRoutingKeys = keySet(slices.Concat(nginxRewriteKeys, nginxRedirectKeys, nginxBackendKeys,
-	nginxUpstreamKeys, nginxCanaryKeys, nginxCORSKeys, nginxAffinityKeys, nginxHostKeys, nginxMirrorKeys)...)
+	nginxUpstreamKeys, nginxCanaryKeys, nginxCORSKeys, nginxAffinityKeys, nginxLoadBalanceKeys, nginxHostKeys, nginxMirrorKeys)...)
 
 // NginxRouting holds the ingress-nginx settings of one Ingress that the Istio networking API expresses.
 // The zero value is ingress-nginx's default for every setting.
@@ -24,7 +24,9 @@ type NginxRouting struct {
 	CORS *NginxCORS
 	// Affinity is set when affinity is "cookie".
 	Affinity *NginxAffinity
-	Hosts    NginxHosts
+	// LoadBalance is load-balance and upstream-hash-by (unused with Affinity).
+	LoadBalance NginxLoadBalance
+	Hosts       NginxHosts
 	// Mirror is set when mirror-target names a usable URL.
 	Mirror *NginxMirror
 }
@@ -44,6 +46,7 @@ func parseNginxRouting(annotations map[string]string, findings []Finding) (Nginx
 		Hosts:    p.hosts(),
 		Mirror:   p.mirror(),
 	}
+	r.LoadBalance = p.loadBalance(r.Affinity != nil)
 	return r, append(findings, p.findings...)
 }
 

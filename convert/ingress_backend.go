@@ -28,7 +28,8 @@ func ingressSubsetName(ing *networkingv1.Ingress) string {
 }
 
 // useIngressSubset points dest, a port of Service svc, at the subset of the Service that carries the
-// backend settings of p's Ingress (backend-protocol, proxy-ssl-*, proxy-connect-timeout, affinity),
+// backend settings of p's Ingress (backend-protocol, proxy-ssl-*, proxy-connect-timeout, affinity,
+// load-balance, upstream-hash-by),
 // registering it; an Ingress that asks for none of them needs no subset. It returns false when the
 // settings cannot be honoured safely: the path must then answer 503.
 func (t *translator) useIngressSubset(dest *istionet.Destination, svc nsName, p ingressPath, r annotations.NginxRouting) bool {
@@ -80,6 +81,8 @@ func (t *translator) ingressTrafficPolicy(ing *networkingv1.Ingress, host string
 	}
 	if r.Affinity != nil {
 		tp.LoadBalancer = cookieAffinity(r.Affinity)
+	} else {
+		tp.LoadBalancer = nginxLoadBalancer(r.LoadBalance)
 	}
 	if proto.Equal(tp, &istionet.TrafficPolicy{}) {
 		return nil, nil
@@ -158,4 +161,28 @@ func cookieAffinity(a *annotations.NginxAffinity) *istionet.LoadBalancerSettings
 	return &istionet.LoadBalancerSettings{LbPolicy: &istionet.LoadBalancerSettings_ConsistentHash{ConsistentHash: &istionet.LoadBalancerSettings_ConsistentHashLB{
 		HashKey: &istionet.LoadBalancerSettings_ConsistentHashLB_HttpCookie{HttpCookie: c},
 	}}}
+}
+
+// nginxLoadBalancer is load-balance (ewma: least request) or upstream-hash-by (a consistent hash of
+// the key); nil for round robin, the default.
+func nginxLoadBalancer(lb annotations.NginxLoadBalance) *istionet.LoadBalancerSettings {
+	if h := lb.Hash; h != nil {
+		ch := &istionet.LoadBalancerSettings_ConsistentHashLB{}
+		switch {
+		case h.SourceIP:
+			ch.HashKey = &istionet.LoadBalancerSettings_ConsistentHashLB_UseSourceIp{UseSourceIp: true}
+		case h.Header != "":
+			ch.HashKey = &istionet.LoadBalancerSettings_ConsistentHashLB_HttpHeaderName{HttpHeaderName: h.Header}
+		case h.Cookie != "":
+			// Without a ttl, Envoy hashes the cookie but never sets it.
+			ch.HashKey = &istionet.LoadBalancerSettings_ConsistentHashLB_HttpCookie{HttpCookie: &istionet.LoadBalancerSettings_ConsistentHashLB_HTTPCookie{Name: h.Cookie}}
+		case h.QueryParameter != "":
+			ch.HashKey = &istionet.LoadBalancerSettings_ConsistentHashLB_HttpQueryParameterName{HttpQueryParameterName: h.QueryParameter}
+		}
+		return &istionet.LoadBalancerSettings{LbPolicy: &istionet.LoadBalancerSettings_ConsistentHash{ConsistentHash: ch}}
+	}
+	if lb.LeastRequest {
+		return &istionet.LoadBalancerSettings{LbPolicy: &istionet.LoadBalancerSettings_Simple{Simple: istionet.LoadBalancerSettings_LEAST_REQUEST}}
+	}
+	return nil
 }

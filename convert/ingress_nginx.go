@@ -2,6 +2,7 @@ package convert
 
 import (
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	istionet "istio.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
@@ -64,6 +65,9 @@ func (t *translator) applyNginxRouting(route *istionet.HTTPRoute, p ingressPath,
 	}
 	if r.Upstream.RetryOn != "" {
 		route.Retries = &istionet.HTTPRetry{Attempts: int32(r.Upstream.Retries), RetryOn: r.Upstream.RetryOn}
+		if d := r.Upstream.RetryTimeout; d > 0 {
+			route.Timeout = durationpb.New(d)
+		}
 	}
 	if r.CORS != nil {
 		route.CorsPolicy = nginxCORSPolicy(r.CORS)

@@ -8,6 +8,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
@@ -268,6 +269,10 @@ func redirectAction(r *istionet.HTTPRedirect, port uint32) *routev3.RedirectActi
 	return ra
 }
 
+// previousHostsAttempts is how many times Envoy draws an endpoint for a retry before taking one
+// already tried (Istio's value).
+const previousHostsAttempts = 5
+
 func retryPolicy(r *istionet.HTTPRetry) *routev3.RetryPolicy {
 	rp := &routev3.RetryPolicy{NumRetries: wrapperspb.UInt32(uint32(max(r.Attempts, 0))), PerTryTimeout: r.PerTryTimeout}
 	var on []string
@@ -286,6 +291,12 @@ func retryPolicy(r *istionet.HTTPRetry) *routev3.RetryPolicy {
 		on = append(on, "retriable-status-codes")
 	}
 	rp.RetryOn = strings.Join(on, ",")
+	// As Istio, retries go to other endpoints than those already tried unless told otherwise.
+	if r.RetryIgnorePreviousHosts == nil || r.RetryIgnorePreviousHosts.Value {
+		rp.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{Name: "envoy.retry_host_predicates.previous_hosts",
+			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: typed(&previoushostsv3.PreviousHostsPredicate{})}}}
+		rp.HostSelectionRetryMaxAttempts = previousHostsAttempts
+	}
 	if r.Backoff != nil {
 		rp.RetryBackOff = &routev3.RetryPolicy_RetryBackOff{BaseInterval: r.Backoff}
 	}
