@@ -277,7 +277,7 @@ func testNginxCORS(t *testing.T, h *harness, api *backend) {
 // TestNginxBackendsThroughEnvoy checks the ingress-nginx annotations that become DestinationRule
 // subsets, through a real Envoy to real backends: backend-protocol HTTPS (unverified by default, or
 // verified with proxy-ssl-*), GRPC, cookie affinity, and proxy-connect-timeout with
-// proxy-next-upstream-tries.
+// proxy-next-upstream-tries, upstream-hash-by, load-balance and proxy-next-upstream.
 func TestNginxBackendsThroughEnvoy(t *testing.T) {
 	backendCA, otherCA := newCA(t, "nginx backends"), newCA(t, "nginx other")
 	secure := startTLSBackend(t, "secure", keyPair(t, backendCA, "secure.internal"))
@@ -306,6 +306,9 @@ func TestNginxBackendsThroughEnvoy(t *testing.T) {
 		"blackhole.yaml": service("shop", "blackhole", blackhole(t)),
 		"ca.yaml":        caSecret("shop", "backend-ca", backendCA) + "---\n" + caSecret("shop", "other-ca", otherCA),
 	}
+	lbFiles, slow := startNginxLoadBalanceBackends(t)
+	maps.Copy(files, lbFiles)
+	files["ingress.yaml"] += nginxLoadBalanceIngresses
 	h := start(t, "ingress-gatebridge", files)
 	eventually(t, "first configuration", func() error { return h.answers("plain.example.com", "/", "one") })
 
@@ -325,6 +328,10 @@ func TestNginxBackendsThroughEnvoy(t *testing.T) {
 	})
 	t.Run("cookie affinity", func(t *testing.T) { checkNginxAffinity(t, h) })
 	t.Run("connect timeout and tries", func(t *testing.T) { checkNginxConnectTimeout(t, h) })
+	t.Run("upstream-hash-by a header", func(t *testing.T) { checkNginxHash(t, h, "by-header.example.com", hashByHeader) })
+	t.Run("upstream-hash-by the request URI", func(t *testing.T) { checkNginxHash(t, h, "by-uri.example.com", hashByURI) })
+	t.Run("load-balance ewma is least request", func(t *testing.T) { checkNginxLeastRequest(t, h, slow) })
+	t.Run("proxy-next-upstream", func(t *testing.T) { checkNginxNextUpstream(t, h) })
 }
 
 // caSecret is the manifest of an Opaque Secret holding the certificate of ca as ca.crt.
