@@ -71,7 +71,7 @@ func (p *nginxParser) hashKey(v string) *NginxHash {
 		return &NginxHash{SourceIP: true}
 	case v == "$request_uri":
 		if p.has("rewrite-target") {
-			p.approximated("upstream-hash-by", "$request_uri is hashed as the path sent upstream, after rewrite-target")
+			p.approximated("upstream-hash-by", "$request_uri is hashed as Envoy's :path, which may be the path after rewrite-target")
 		}
 		return &NginxHash{Header: ":path"}
 	case v == "$uri":
