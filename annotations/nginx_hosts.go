@@ -28,7 +28,7 @@ type NginxHosts struct {
 func (p *nginxParser) hosts() NginxHosts {
 	h := NginxHosts{SSLPassthrough: p.bool("ssl-passthrough", false), Aliases: p.aliases()}
 	if v, ok := p.value("default-backend"); ok {
-		if errs := validation.IsDNS1035Label(v); len(errs) > 0 {
+		if !isServiceName(v) {
 			p.invalid("default-backend", "%q is not a Service name of the Ingress's namespace", v)
 		} else {
 			h.DefaultBackend = v
@@ -70,3 +70,5 @@ func validAlias(a string) bool {
 	name, _ := strings.CutPrefix(a, "*.")
 	return len(validation.IsDNS1123Subdomain(name)) == 0
 }
+// isServiceName reports whether a value can name a Service.
+func isServiceName(v string) bool { return len(validation.IsDNS1035Label(v)) == 0 }

@@ -4,7 +4,7 @@ import "fmt"
 
 // nginxPolicyKeys are the ingress-nginx keys (without prefix) served by gatebridge's route policies
 // (model.RoutePolicy): what the Istio networking API has no field for.
-var nginxPolicyKeys = union(sourceRangeKeys, rateLimitKeys, basicAuthKeys, extAuthKeys, bodySizeKeys, proxyTimeoutKeys)
+var nginxPolicyKeys = union(sourceRangeKeys, rateLimitKeys, basicAuthKeys, extAuthKeys, bodySizeKeys, proxyTimeoutKeys, customErrorKeys)
 
 // NginxPolicy holds the ingress-nginx settings of one Ingress that become a route policy. A nil or
 // zero field asks for nothing.
@@ -17,6 +17,8 @@ type NginxPolicy struct {
 	MaxBodyBytes uint64
 	// IdleTimeoutSeconds is the larger of proxy-read-timeout and proxy-send-timeout. Zero: not set.
 	IdleTimeoutSeconds uint32
+	// CustomErrors are custom-http-errors with the default-backend Service they go to.
+	CustomErrors *CustomErrors
 }
 
 // IsZero reports whether the settings ask for nothing: the Ingress needs no route policy.
@@ -32,6 +34,7 @@ func parseNginxPolicy(annotations map[string]string, findings []Finding) (NginxP
 	p.ExtAuth, findings = parseExtAuth(annotations, findings)
 	p.MaxBodyBytes, findings = parseBodySize(annotations, findings)
 	p.IdleTimeoutSeconds, findings = parseProxyTimeouts(annotations, findings)
+	p.CustomErrors, findings = parseCustomErrors(annotations, findings)
 	return p, findings
 }
 

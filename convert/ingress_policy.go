@@ -96,5 +96,8 @@ func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.
 	if p.ExtAuth != nil {
 		spec.ExtAuth = t.ingressExtAuth(ing, p.ExtAuth)
 	}
+	if p.CustomErrors != nil {
+		spec.CustomErrors = t.ingressCustomErrors(ing, p.CustomErrors)
+	}
 	return spec
 }

@@ -41,6 +41,22 @@ type RoutePolicySpec struct {
 	// MirrorHost is the Host header of the copies the routes' mirrors send (without it, Envoy sends the
 	// request's Host with "-shadow" appended).
 	MirrorHost string `json:"mirrorHost,omitempty"`
+	// CustomErrors replace the answers of some status codes with those of an error backend.
+	CustomErrors *CustomErrors `json:"customErrors,omitempty"`
+}
+
+// CustomErrors replace each answer of the routes whose status is one of Codes (the backend's, or one
+// the gateway makes) with the answer of an error backend, a port of a Service of the model, to a GET
+// of "/" that carries the original status in X-Code (and X-Format, X-Original-URI, X-Request-ID,
+// X-Service-Name, X-Service-Port, and Headers). The client gets the error backend's answer, status
+// included, as ingress-nginx's custom-http-errors does.
+type CustomErrors struct {
+	// Codes are sorted, each once, within 400-599.
+	Codes []uint32 `json:"codes"`
+	Host  string   `json:"host"`
+	Port  uint32   `json:"port"`
+	// Headers are set on the requests to the error backend (X-Namespace, X-Ingress-Name, ...).
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // SourceRanges refuse (403) clients whose address is in Deny or, when Allow is not empty, outside
@@ -149,6 +165,9 @@ func (s *RoutePolicySpec) problems() []string {
 			out = append(out, "external auth: the sign-in URL must be an absolute http or https URL, with a parameter name")
 		}
 	}
+	if ce := s.CustomErrors; ce != nil {
+		out = append(out, ce.problems()...)
+	}
 	if b := s.BasicAuth; b != nil {
 		for _, line := range strings.Split(strings.TrimSpace(string(b.Htpasswd)), "\n") {
 			if line != "" && !strings.Contains(line, ":{SHA}") {
@@ -181,4 +200,38 @@ func parsePolicy(m Meta, spec []byte) (RoutePolicy, error) {
 		return RoutePolicy{}, fmt.Errorf("%s %s/%s: %w", RoutePolicyKind, m.Namespace, m.Name, err)
 	}
 	return RoutePolicy{Meta: m, Routes: pp.Routes, Spec: pp.RoutePolicySpec}, nil
+}
+
+func (ce *CustomErrors) problems() []string {
+	var out []string
+	if ce.Host == "" || ce.Host == UnresolvedBackendHost || ce.Port == 0 || ce.Port > 65535 {
+		out = append(out, "custom errors: the error backend needs a host and a port")
+	}
+	if len(ce.Codes) == 0 || !slices.IsSorted(ce.Codes) || len(slices.Compact(slices.Clone(ce.Codes))) != len(ce.Codes) {
+		out = append(out, "custom errors: codes must be sorted, each once")
+	}
+	for _, c := range ce.Codes {
+		if c < 400 || c > 599 {
+			out = append(out, fmt.Sprintf("custom errors: %d is not an error status (400-599)", c))
+		}
+	}
+	for name, value := range ce.Headers {
+		if !isHeaderName(name) || strings.ContainsAny(value, "\r\n\x00") {
+			out = append(out, fmt.Sprintf("custom errors: header %q: not a header name, or a value with a line break", name))
+		}
+	}
+	return out
+}
+
+// isHeaderName reports whether s is an HTTP field name (RFC 9110 token).
+func isHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }

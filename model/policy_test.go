@@ -19,7 +19,9 @@ func TestValidatePolicies(t *testing.T) {
 		RateLimits:   []RateLimit{{Requests: 5, PeriodSeconds: 1, Burst: 25, PerClient: true, StatusCode: 503}},
 		BasicAuth:    &BasicAuth{Users: []string{"a"}, Htpasswd: []byte("a:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n")},
 		ExtAuth:      &ExtAuth{Host: "auth.sso.svc.cluster.local", Port: 80, Path: "/check"},
+		CustomErrors: &CustomErrors{Codes: []uint32{404, 503}, Host: "errors.shop.svc.cluster.local", Port: 80, Headers: map[string]string{"X-Namespace": "shop"}},
 	}
+	errorsTo := func(ce CustomErrors) []RoutePolicy { return []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{CustomErrors: &ce})} }
 	tests := []struct {
 		name    string
 		ps      []RoutePolicy
@@ -36,6 +38,12 @@ func TestValidatePolicies(t *testing.T) {
 		{name: "empty bucket", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{{Requests: 1, PeriodSeconds: 1, StatusCode: 503}}})}, wantErr: "rate limit"},
 		{name: "auth without port", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Path: "/"}})}, wantErr: "external auth"},
 		{name: "a relative sign-in URL", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Port: 80, Path: "/", SigninURL: "/login", SigninParam: "rd"}})}, wantErr: "sign-in URL"},
+		{name: "custom errors: a code that is no error", ps: errorsTo(CustomErrors{Codes: []uint32{302}, Host: "e", Port: 80}), wantErr: "not an error status"},
+		{name: "custom errors: codes twice", ps: errorsTo(CustomErrors{Codes: []uint32{404, 404}, Host: "e", Port: 80}), wantErr: "each once"},
+		{name: "custom errors: no code", ps: errorsTo(CustomErrors{Host: "e", Port: 80}), wantErr: "each once"},
+		{name: "custom errors: an unresolved backend", ps: errorsTo(CustomErrors{Codes: []uint32{404}, Host: UnresolvedBackendHost, Port: 80}), wantErr: "host and a port"},
+		{name: "custom errors: a bad header", ps: errorsTo(CustomErrors{Codes: []uint32{404}, Host: "e", Port: 80, Headers: map[string]string{"X Bad": "v"}}), wantErr: "header"},
+		{name: "custom errors: a header value with a line break", ps: errorsTo(CustomErrors{Codes: []uint32{404}, Host: "e", Port: 80, Headers: map[string]string{"X-A": "v\r\nX-B: w"}}), wantErr: "header"},
 		{name: "a hash Envoy refuses", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{BasicAuth: &BasicAuth{Htpasswd: []byte("a:$apr1$x$y\n")}})}, wantErr: "{SHA}"},
 	}
 	for _, tt := range tests {
