@@ -70,5 +70,6 @@ func validAlias(a string) bool {
 	name, _ := strings.CutPrefix(a, "*.")
 	return len(validation.IsDNS1123Subdomain(name)) == 0
 }
+
 // isServiceName reports whether a value can name a Service.
 func isServiceName(v string) bool { return len(validation.IsDNS1035Label(v)) == 0 }

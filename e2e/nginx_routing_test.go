@@ -82,7 +82,11 @@ func TestNginxRoutingThroughEnvoy(t *testing.T) {
 		backends[name] = startBackend(t, name)
 		files[name+".yaml"] = service("shop", name, backends[name].addr)
 	}
-	for _, host := range []string{"secure", "optout"} {
+	files["custom-errors.yaml"] = customErrorsIngresses()
+	files["statusapp.yaml"] = service("shop", "statusapp", startStatusBackend(t, "statusapp"))
+	files["errorpages.yaml"] = service("shop", "errorpages", startErrorPages(t))
+	files["auth.yaml"] = service("shop", "auth", startAuthService(t))
+	for _, host := range []string{"secure", "optout", "errors-tls"} {
 		files[host+"-tls.yaml"] = tlsSecret("shop", host+"-tls", issueLeaf(t, ca, host+".example.com"))
 	}
 	aliasLeaf := issueLeaf(t, ca, "alias.example.com", "alias.example.org") // not plain-alias.example.org
@@ -106,6 +110,7 @@ func TestNginxRoutingThroughEnvoy(t *testing.T) {
 		}
 		h.expectBackend(t, "pass.example.com", "/p", http.StatusNotFound, "", "") // its HTTP paths are not served
 	})
+	t.Run("custom-http-errors", func(t *testing.T) { testNginxCustomErrors(t, h, ca.Pool()) })
 	t.Run("default-backend takes the paths of the host no rule takes", func(t *testing.T) {
 		h.expectBackend(t, "fallback.example.com", "/api/x", 200, "api", "/api/x")
 		h.expectBackend(t, "fallback.example.com", "/other", 200, "app", "/other")

@@ -214,7 +214,7 @@ func handBuilt() *Resources {
 	}}}}
 	return &Resources{
 		Listeners: []*listenerv3.Listener{{Name: "listener.8080", Address: socketAddress("0.0.0.0", 18080),
-			FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{httpConnectionManager(8080, false, routeConfigName(8080), nil)}}}}},
+			FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{httpConnectionManager(8080, false, routeConfigName(8080), nil, nil)}}}}},
 		Routes:   []*routev3.RouteConfiguration{{Name: "http.8080", VirtualHosts: []*routev3.VirtualHost{vh}}, orphan},
 		Clusters: []*clusterv3.Cluster{{Name: "a"}, {Name: "b"}},
 	}

@@ -37,7 +37,7 @@ func typed(m proto.Message) *anypb.Any {
 
 // httpConnectionManager is the HTTP filter chain of a port: routes over RDS (the route configuration
 // rds), the route policy filters the fleet needs, CORS, router.
-func httpConnectionManager(port uint32, tls bool, rds string, policy []*hcmv3.HttpFilter) *listenerv3.Filter {
+func httpConnectionManager(port uint32, tls bool, rds string, policy []*hcmv3.HttpFilter, early []*corev3.TypedExtensionConfig) *listenerv3.Filter {
 	prefix := "http"
 	if tls {
 		prefix = "https"
@@ -52,11 +52,12 @@ func httpConnectionManager(port uint32, tls bool, rds string, policy []*hcmv3.Ht
 			&hcmv3.HttpFilter{Name: wellknown.CORS, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&corsv3.Cors{})}},
 			&hcmv3.HttpFilter{Name: wellknown.Router, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: typed(&routerv3.Router{})}},
 		),
-		UseRemoteAddress:             wrapperspb.Bool(true),
-		NormalizePath:                wrapperspb.Bool(true),
-		MergeSlashes:                 true,
-		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_KEEP_UNCHANGED,
-		UpgradeConfigs:               []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
+		UseRemoteAddress:              wrapperspb.Bool(true),
+		NormalizePath:                 wrapperspb.Bool(true),
+		MergeSlashes:                  true,
+		PathWithEscapedSlashesAction:  hcmv3.HttpConnectionManager_KEEP_UNCHANGED,
+		UpgradeConfigs:                []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
+		EarlyHeaderMutationExtensions: early,
 	}
 	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: typed(hcm)}}
 }
@@ -136,7 +137,7 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) []*listenerv3.F
 		if !claim(names) || !b.clientCertValidation(ctx, s.srv.Tls) {
 			continue
 		}
-		hcm := httpConnectionManager(port, true, httpsRouteConfigName(port, s.srv.Name), b.policyFilters())
+		hcm := httpConnectionManager(port, true, httpsRouteConfigName(port, s.srv.Name), b.policyFilters(), b.earlyMutations())
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},

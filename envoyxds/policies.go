@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	rbacconfigv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -19,6 +20,7 @@ import (
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	setfilterstatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_filter_state/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
@@ -28,6 +30,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+	istionet "istio.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/model"
 )
@@ -35,8 +38,9 @@ import (
 // The HTTP filters that serve route policies. Each is in the chain disabled, only when some route of
 // the fleet needs it, and enabled with that route's settings by the route's typed_per_filter_config.
 const (
-	// filterSignin turns the 401 answers of routes with a sign-in URL into redirects.
-	filterSignin = "envoy.filters.http.custom_response"
+	// filterCustomResponse turns the 401 answers of routes with a sign-in URL into redirects, and the
+	// answers of routes with custom errors into internal redirects to their error backend.
+	filterCustomResponse = "envoy.filters.http.custom_response"
 	// filterLimitExempt is an rbac filter with shadow rules only: it enforces nothing, but records in
 	// dynamic metadata whether the client is in the route's rate limit exempt ranges.
 	filterLimitExempt = "gatebridge.limit_exempt"
@@ -51,9 +55,11 @@ const (
 
 // policyFilterOrder is the order of the policy filters, as nginx runs its phases: rate limits
 // (preaccess), then address ranges, basic and external authentication (access); the body limits
-// follow. The sign-in redirect comes first: its encoder must see the 401 the authentication filters
-// answer.
-var policyFilterOrder = []string{filterSignin, filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz}
+// follow. The sign-in redirect and custom errors come first: their encoder must see the answers the
+// other filters make (401 of authentication, 403 of address ranges, 503 of rate limits), as nginx's
+// error_page does. Before it, the request's path is kept for the error backend (set_filter_state:
+// decoding only).
+var policyFilterOrder = []string{filterOriginalURI, filterCustomResponse, filterLimitExempt, filterRateLimit, filterRBAC, filterBasicAuth, filterExtAuthz}
 
 // bodyLimitFilter is the name of the body_size_limit filter of a limit.
 func bodyLimitFilter(limit uint64) string {
@@ -78,6 +84,8 @@ const (
 type routePolicy struct {
 	spec    *model.RoutePolicySpec
 	configs map[string]*anypb.Any
+	// errorPageKey names the policy's error backend (custom errors) in internal redirects.
+	errorPageKey string
 }
 
 // indexPolicies maps the fleet's routes to their policy and notes which filters they need.
@@ -90,7 +98,7 @@ func (b *builder) indexPolicies() {
 		if p.Fleet != b.fleet {
 			continue
 		}
-		rp := &routePolicy{spec: &p.Spec, configs: map[string]*anypb.Any{}}
+		rp := &routePolicy{spec: &p.Spec, configs: map[string]*anypb.Any{}, errorPageKey: errorPageKey(p)}
 		for name, cfg := range policyConfigs(&p.Spec) {
 			rp.configs[name] = typed(&routev3.FilterConfig{Config: typed(cfg)})
 			b.policyFilterUsed[name] = true
@@ -99,6 +107,10 @@ func (b *builder) indexPolicies() {
 			// A FilterConfig whose config is an empty Any enables a filter the chain holds disabled.
 			rp.configs[bodyLimitFilter(limit)] = typed(&routev3.FilterConfig{Config: &anypb.Any{}})
 			b.policyBodyLimits[limit] = true
+		}
+		// custom_response is configured route by route (applyPolicy).
+		if p.Spec.CustomErrors != nil || (p.Spec.ExtAuth != nil && p.Spec.ExtAuth.SigninURL != "") {
+			b.policyFilterUsed[filterCustomResponse] = true
 		}
 		for _, r := range p.Routes {
 			b.policies[r] = rp
@@ -124,8 +136,10 @@ func (b *builder) policyFilters() []*hcmv3.HttpFilter {
 // baseFilterConfig is the chain-level configuration of a policy filter; routes override all of it.
 func baseFilterConfig(name string) proto.Message {
 	switch name {
-	case filterSignin:
+	case filterCustomResponse:
 		return &customresponsev3.CustomResponse{}
+	case filterOriginalURI:
+		return &setfilterstatev3.Config{}
 	case filterLimitExempt:
 		// The metadata key takes its prefix from this configuration, not the route's.
 		return &rbacv3.RBAC{ShadowRulesStatPrefix: limitExemptPrefix}
@@ -146,7 +160,7 @@ func baseFilterConfig(name string) proto.Message {
 }
 
 // applyPolicy enables, on an Envoy route, the filters its model route's policy asks for.
-func (b *builder) applyPolicy(route *routev3.Route) {
+func (b *builder) applyPolicy(route *routev3.Route, r *istionet.HTTPRoute) {
 	p, ok := b.policies[route.Name]
 	if !ok {
 		return
@@ -160,6 +174,12 @@ func (b *builder) applyPolicy(route *routev3.Route) {
 			route.TypedPerFilterConfig = map[string]*anypb.Any{}
 		}
 		route.TypedPerFilterConfig[name] = proto.Clone(cfg).(*anypb.Any)
+	}
+	if cr := b.customResponse(p, r); cr != nil {
+		if route.TypedPerFilterConfig == nil {
+			route.TypedPerFilterConfig = map[string]*anypb.Any{}
+		}
+		route.TypedPerFilterConfig[filterCustomResponse] = typed(&routev3.FilterConfig{Config: typed(cr)})
 	}
 	if ra := route.GetRoute(); ra != nil && spec.IdleTimeoutSeconds > 0 {
 		ra.IdleTimeout = durationpb.New(time.Duration(spec.IdleTimeoutSeconds) * time.Second)
@@ -192,11 +212,33 @@ func policyConfigs(spec *model.RoutePolicySpec) map[string]proto.Message {
 	}
 	if ea := spec.ExtAuth; ea != nil {
 		out[filterExtAuthz] = extAuthConfig(ea)
-		if ea.SigninURL != "" {
-			out[filterSignin] = signinConfig(ea)
-		}
+	}
+	if spec.CustomErrors != nil {
+		out[filterOriginalURI] = originalURIConfig()
 	}
 	return out
+}
+
+// customResponse is the custom_response configuration of a route: the sign-in redirect of its 401
+// answers, then its custom errors (a 401 goes to the sign-in page when there is one); nil when its
+// policy asks for neither.
+func (b *builder) customResponse(p *routePolicy, r *istionet.HTTPRoute) *customresponsev3.CustomResponse {
+	var matchers []*xdsmatcherv3.Matcher_MatcherList_FieldMatcher
+	skip := uint32(0)
+	if ea := p.spec.ExtAuth; ea != nil && ea.SigninURL != "" {
+		matchers, skip = append(matchers, signinMatcher(ea)), 401
+	}
+	if ce := p.spec.CustomErrors; ce != nil {
+		var dest *istionet.Destination
+		if len(r.GetRoute()) > 0 {
+			dest = r.Route[0].Destination
+		}
+		matchers = append(matchers, customErrorMatchers(p.errorPageKey, ce, dest, skip)...)
+	}
+	if len(matchers) == 0 {
+		return nil
+	}
+	return customResponseConfig(matchers)
 }
 
 func inline(s string) *corev3.DataSource {

@@ -72,8 +72,8 @@ func TestPolicyOnlyOnItsRoutes(t *testing.T) {
 		t.Errorf("%d policy filters, want 2 (rbac, body limit)", got)
 	}
 	guarded, open := &routev3.Route{Name: "guarded"}, &routev3.Route{Name: "open"}
-	b.applyPolicy(guarded)
-	b.applyPolicy(open)
+	b.applyPolicy(guarded, nil)
+	b.applyPolicy(open, nil)
 	if guarded.TypedPerFilterConfig[wellknown.HTTPRoleBasedAccessControl] == nil || guarded.TypedPerFilterConfig[bodyLimitFilter(10)] == nil {
 		t.Errorf("guarded route: %v", guarded.TypedPerFilterConfig)
 	}
@@ -110,7 +110,7 @@ func TestBodyLimitFilters(t *testing.T) {
 	}
 	for route, want := range map[string]string{"upload": "gatebridge.body_limit.1048576", "form": "gatebridge.body_limit.1024", "api": "gatebridge.body_limit.1024"} {
 		r := &routev3.Route{Name: route}
-		b.applyPolicy(r)
+		b.applyPolicy(r, nil)
 		if len(r.TypedPerFilterConfig) != 1 || r.TypedPerFilterConfig[want] == nil {
 			t.Errorf("route %s enables %v, want %s only", route, slices.Sorted(maps.Keys(r.TypedPerFilterConfig)), want)
 		}

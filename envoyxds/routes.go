@@ -65,7 +65,9 @@ func (b *builder) routeConfig(port uint32, servers []server) (*routev3.RouteConf
 	rc := &routev3.RouteConfiguration{Name: routeConfigName(port), IgnorePortInHostMatching: true}
 	slices.Sort(order)
 	for _, h := range order {
-		rc.VirtualHosts = append(rc.VirtualHosts, vhosts[h])
+		vh := vhosts[h]
+		vh.Routes = append(b.errorPageRoutes(vh.Routes), vh.Routes...)
+		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
 	return rc, nil
 }
@@ -89,7 +91,7 @@ func (b *builder) translateRoute(r *istionet.HTTPRoute, port uint32) ([]*routev3
 		if r.CorsPolicy != nil {
 			route.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.CORS: typed(corsPolicy(r.CorsPolicy))}
 		}
-		b.applyPolicy(route)
+		b.applyPolicy(route, r)
 		out = append(out, route)
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package envoyxds
 
 import (
+	"strconv"
 	"strings"
 
 	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
@@ -9,6 +10,7 @@ import (
 	customresponsev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/custom_response/v3"
 	localresponsev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/custom_response/local_response_policy/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gatebridge/gatebridge/model"
@@ -18,9 +20,9 @@ import (
 // percent-encoded: Envoy's formatters have no escaping).
 const originalURL = "%REQ(:scheme)%://%REQ(:authority)%%REQ(:path)%"
 
-// signinConfig answers each 401 of a route (its auth service's, and its backend's: the matcher cannot
+// signinMatcher answers each 401 of a route (its auth service's, and its backend's: the matcher cannot
 // tell them apart) with a 302 to the sign-in URL, the original URL in the query parameter SigninParam.
-func signinConfig(ea *model.ExtAuth) *customresponsev3.CustomResponse {
+func signinMatcher(ea *model.ExtAuth) *xdsmatcherv3.Matcher_MatcherList_FieldMatcher {
 	sep := "?"
 	if strings.Contains(ea.SigninURL, "?") {
 		sep = "&"
@@ -34,22 +36,31 @@ func signinConfig(ea *model.ExtAuth) *customresponsev3.CustomResponse {
 			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 		}},
 	}
-	status401 := &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
+	return statusMatcher(401, "signin-redirect", redirect)
+}
+
+// statusMatcher runs an action of the custom_response filter on the answers with a status code.
+func statusMatcher(code uint32, name string, action proto.Message) *xdsmatcherv3.Matcher_MatcherList_FieldMatcher {
+	status := &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
 		SinglePredicate: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate{
 			Input: &xdscorev3.TypedExtensionConfig{Name: "status-code", TypedConfig: typed(&matcherv3.HttpResponseStatusCodeMatchInput{})},
 			Matcher: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_ValueMatch{
-				ValueMatch: &xdsmatcherv3.StringMatcher{MatchPattern: &xdsmatcherv3.StringMatcher_Exact{Exact: "401"}},
+				ValueMatch: &xdsmatcherv3.StringMatcher{MatchPattern: &xdsmatcherv3.StringMatcher_Exact{Exact: strconv.FormatUint(uint64(code), 10)}},
 			},
 		},
 	}}
-	return &customresponsev3.CustomResponse{CustomResponseMatcher: &xdsmatcherv3.Matcher{
-		MatcherType: &xdsmatcherv3.Matcher_MatcherList_{MatcherList: &xdsmatcherv3.Matcher_MatcherList{
-			Matchers: []*xdsmatcherv3.Matcher_MatcherList_FieldMatcher{{
-				Predicate: status401,
-				OnMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
-					Action: &xdscorev3.TypedExtensionConfig{Name: "signin-redirect", TypedConfig: typed(redirect)},
-				}},
-			}},
+	return &xdsmatcherv3.Matcher_MatcherList_FieldMatcher{
+		Predicate: status,
+		OnMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
+			Action: &xdscorev3.TypedExtensionConfig{Name: name, TypedConfig: typed(action)},
 		}},
+	}
+}
+
+// customResponseConfig is the custom_response configuration of a route: its matchers, the first that
+// matches an answer's status acting on it.
+func customResponseConfig(matchers []*xdsmatcherv3.Matcher_MatcherList_FieldMatcher) *customresponsev3.CustomResponse {
+	return &customresponsev3.CustomResponse{CustomResponseMatcher: &xdsmatcherv3.Matcher{
+		MatcherType: &xdsmatcherv3.Matcher_MatcherList_{MatcherList: &xdsmatcherv3.Matcher_MatcherList{Matchers: matchers}},
 	}}
 }

@@ -148,7 +148,7 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
 	}
 	if len(httpServers) > 0 {
-		hcm := httpConnectionManager(port, false, routeConfigName(port), b.policyFilters())
+		hcm := httpConnectionManager(port, false, routeConfigName(port), b.policyFilters(), b.earlyMutations())
 		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
 	} else {
 		chains := b.tlsFilterChains(port, tlsServers)

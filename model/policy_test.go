@@ -21,7 +21,9 @@ func TestValidatePolicies(t *testing.T) {
 		ExtAuth:      &ExtAuth{Host: "auth.sso.svc.cluster.local", Port: 80, Path: "/check"},
 		CustomErrors: &CustomErrors{Codes: []uint32{404, 503}, Host: "errors.shop.svc.cluster.local", Port: 80, Headers: map[string]string{"X-Namespace": "shop"}},
 	}
-	errorsTo := func(ce CustomErrors) []RoutePolicy { return []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{CustomErrors: &ce})} }
+	errorsTo := func(ce CustomErrors) []RoutePolicy {
+		return []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{CustomErrors: &ce})}
+	}
 	tests := []struct {
 		name    string
 		ps      []RoutePolicy
