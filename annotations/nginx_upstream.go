@@ -43,8 +43,7 @@ func (p *nginxParser) upstream() NginxUpstream {
 				"proxy-next-upstream is \"error timeout\"), also for non-idempotent requests", tries, tries-1, RetryOnErrors)
 		}
 	case next.retryOn == "":
-		p.unused("proxy-next-upstream is off", "proxy-next-upstream-tries", "proxy-next-upstream-timeout")
-		return u
+		return u // off: the tries and their timeout have no effect, as in nginx
 	default:
 		u.Retries, u.RetryOn = p.int("proxy-next-upstream-tries", 1, defaultNginxTries)-1, next.retryOn
 		if gaps := next.gaps(); len(gaps) > 0 {

@@ -39,6 +39,7 @@ func (b *gwBuilder) mapAnnotations(p *ingressPlan) {
 	b.mapRewrite(p, done)
 	b.mapCORS(p, done)
 	b.mapBackend(p, done)
+	b.mapRetries(p, done)
 	b.mapHosts(p, done)
 	b.mapPolicy(p, done)
 	reportUnmappedKeys(p, mapped)

@@ -58,13 +58,14 @@ var nginxKeyFates = map[string]keyFate{
 	"proxy-redirect-to":       {Lost, "rewriting the Location of backend redirects has no Gateway API field"},
 	"custom-headers":          {Lost, "response headers from a ConfigMap: migrate does not read ConfigMaps; add a ResponseHeaderModifier filter with them"},
 	"connection-proxy-header": {Lost, "the Connection header sent upstream is the implementation's"},
-	"load-balance":            {Lost, "the load-balancing algorithm is the implementation's"},
+	"load-balance": {Lost, "no Gateway API field chooses the load-balancing algorithm: the migrated routes are balanced as the implementation does " +
+		"(gatebridge: round robin); ewma has no standard equivalent"},
 	"upstream-hash-by":        {Lost, whyHash}, "upstream-hash-by-subset": {Lost, whyHash}, "upstream-hash-by-subset-size": {Lost, whyHash},
 	"service-upstream":            {Approximated, "ingress-nginx sent to the Service's cluster IP; Gateway API implementations send to its endpoints (same backends, their own balancing)"},
 	"preserve-trailing-slash":     {Lost, "only affects ingress-nginx's own redirects"},
 	"proxy-http-version":          {Lost, "the HTTP version spoken upstream follows the Service port's appProtocol"},
-	"proxy-next-upstream":         {Lost, "the conditions of a retry: HTTPRoute retry (experimental) retries on status codes only"},
-	"proxy-next-upstream-timeout": {Lost, "no Gateway API field bounds the time spent on retries"},
+	"proxy-next-upstream":         {Lost, "not usable (see the annotation's finding): no retry is made"},
+	"proxy-next-upstream-timeout": {Lost, "without proxy-next-upstream status codes no retry is made, so there are no tries to bound (timeouts.request would also end slow answers)"},
 	"proxy-connect-timeout": {Lost, "the time to connect to a backend: Gateway API has no field for it (HTTPRoute timeouts.request and backendRequest bound the whole exchange, " +
 		"answer included, not the connection) and RoutePolicy has none; the migrated routes connect within the implementation's own limit (gatebridge: 5 s, ingress-nginx's default too)"},
 	"proxy-next-upstream-tries": {Lost, "retries on connection errors: HTTPRoute retry (experimental) retries on response status codes (attempts, codes, backoff), not on " +
