@@ -60,7 +60,7 @@ var nginxKeyFates = map[string]keyFate{
 	"connection-proxy-header": {Lost, "the Connection header sent upstream is the implementation's"},
 	"load-balance": {Lost, "no Gateway API field chooses the load-balancing algorithm: the migrated routes are balanced as the implementation does " +
 		"(gatebridge: round robin); ewma has no standard equivalent"},
-	"upstream-hash-by":        {Lost, whyHash}, "upstream-hash-by-subset": {Lost, whyHash}, "upstream-hash-by-subset-size": {Lost, whyHash},
+	"upstream-hash-by": {Lost, whyHash}, "upstream-hash-by-subset": {Lost, whyHash}, "upstream-hash-by-subset-size": {Lost, whyHash},
 	"service-upstream":            {Approximated, "ingress-nginx sent to the Service's cluster IP; Gateway API implementations send to its endpoints (same backends, their own balancing)"},
 	"preserve-trailing-slash":     {Lost, "only affects ingress-nginx's own redirects"},
 	"proxy-http-version":          {Lost, "the HTTP version spoken upstream follows the Service port's appProtocol"},
