@@ -117,6 +117,9 @@ func (t *translator) resolvePolicy(rp *gbv1alpha1.RoutePolicy) *resolvedPolicy {
 	if ea := rp.Spec.ExtAuth; ea != nil {
 		p.spec.ExtAuth = t.policyExtAuth(p, ea)
 	}
+	if ce := rp.Spec.CustomErrors; ce != nil {
+		p.spec.CustomErrors = t.policyCustomErrors(p, ce)
+	}
 	return p
 }
 
@@ -150,6 +153,10 @@ func policySpec(s *gbv1alpha1.RoutePolicySpec) (model.RoutePolicySpec, []string)
 	}
 	if ea := s.ExtAuth; ea != nil && (!strings.HasPrefix(ea.Path, "/") || ea.BackendRef.Name == "" || ea.BackendRef.Port < 1 || ea.BackendRef.Port > 65535) {
 		problems = append(problems, "extAuth: a backendRef with a name and a port, and a path starting with /, are required")
+	}
+	if ce := s.CustomErrors; ce != nil && (len(ce.Codes) == 0 || slices.ContainsFunc(ce.Codes, func(c int32) bool { return c < 400 || c > 599 }) ||
+		ce.BackendRef.Name == "" || ce.BackendRef.Port < 1 || ce.BackendRef.Port > 65535) {
+		problems = append(problems, "customErrors: codes within 400-599 and a backendRef with a name and a port are required")
 	}
 	if ba := s.BasicAuth; ba != nil && ba.SecretName == "" {
 		problems = append(problems, "basicAuth: secretName is required")
@@ -208,6 +215,29 @@ func (t *translator) policyExtAuth(p *resolvedPolicy, ea *gbv1alpha1.ExtAuth) *m
 	}
 	out.Host = dest.Host
 	return out
+}
+
+// policyCustomErrors resolves the error backend of a RoutePolicy. One that does not resolve leaves the
+// error answers as they are (the rule is served, ResolvedRefs is False).
+func (t *translator) policyCustomErrors(p *resolvedPolicy, ce *gbv1alpha1.CustomErrors) *model.CustomErrors {
+	ref := gwapiv1.BackendObjectReference{
+		Name: gwapiv1.ObjectName(ce.BackendRef.Name), Port: ptr.To(gwapiv1.PortNumber(ce.BackendRef.Port)),
+		Namespace: (*gwapiv1.Namespace)(ce.BackendRef.Namespace),
+	}
+	dest, problem := t.resolveService(gbv1alpha1.GroupName, gbv1alpha1.RoutePolicyKind, p.ref.Namespace, ref)
+	if problem != nil {
+		msg := fmt.Sprintf("customErrors: %s; error answers are left as they are", problem.message)
+		t.note(p.ref, NoteWarning, string(problem.reason), "%s", msg)
+		firstProblem(&p.refs, problem.reason, "%s", msg)
+		return nil
+	}
+	var codes []uint32
+	for _, c := range ce.Codes {
+		codes = append(codes, uint32(c))
+	}
+	slices.Sort(codes)
+	return &model.CustomErrors{Codes: slices.Compact(codes), Host: dest.Host, Port: uint32(ce.BackendRef.Port),
+		Headers: map[string]string{"X-Namespace": p.ref.Namespace}}
 }
 
 // addGatewayPolicies gives each Gateway fleet a route policy per RoutePolicy its HTTP routes apply,

@@ -40,6 +40,8 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 		"gateway.yaml": gatewayManifests,
 		"app.yaml":     service("shop", "app", app.addr),
 		"auth.yaml":    service("shop", "auth", startAuthService(t)),
+		"errors.yaml": service("shop", "statusapp", startStatusBackend(t, "statusapp")) + "---\n" + service("shop", "errorpages", startErrorPages(t)) +
+			"---\n" + strings.Replace(extRefRoute("errors", "errors"), "name: app", "name: statusapp", 1),
 		"routes.yaml": strings.Join([]string{extRefRoute("plain", ""), extRefRoute("allow", "allow"), extRefRoute("deny", "deny"),
 			extRefRoute("limit", "limit"), extRefRoute("basic", "basic"), extRefRoute("nouser", "nouser"), extRefRoute("ext", "ext"),
 			extRefRoute("body", "body"), extRefRoute("missing", "absent")}, "---\n"),
@@ -51,6 +53,7 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 			routePolicy("nouser", "{basicAuth: {secretName: apr1-only}}"),
 			routePolicy("ext", "{extAuth: {backendRef: {name: auth, port: 80}, path: /check, responseHeaders: [X-Auth-Request-User]}}"),
 			routePolicy("body", "{maxRequestBodyBytes: 1024}"),
+			routePolicy("errors", "{customErrors: {codes: [404], backendRef: {name: errorpages, port: 80}}}"),
 		}, "---\n"),
 		"users.yaml": authSecrets(),
 	}
@@ -68,6 +71,17 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
 	})
 	t.Run("body size", func(t *testing.T) { testBodySize(t, expect) })
+	t.Run("custom errors", func(t *testing.T) {
+		_, e := expect(t, get("127.0.0.1", "errors", "/status/404", nil), 404)
+		if e.Backend != "errorpages" || strings.Join(e.Headers["X-Code"], ",") != "404" || strings.Join(e.Headers["X-Original-Uri"], ",") != "/status/404" ||
+			strings.Join(e.Headers["X-Namespace"], ",") != "shop" || strings.Join(e.Headers["X-Service-Name"], ",") != "statusapp" {
+			t.Errorf("the answer came from %q with headers %v, want the error pages with X-Code, X-Original-URI, X-Namespace, X-Service-Name", e.Backend, e.Headers)
+		}
+		expect(t, get("127.0.0.1", "errors", "/status/503", nil), 503) // not listed: the backend's own answer
+		if _, e := expect(t, get("127.0.0.1", "errors", "/fine", nil), 200); e.Backend != "statusapp" {
+			t.Errorf("GET /fine answered by %q, want statusapp", e.Backend)
+		}
+	})
 	t.Run("missing policy", func(t *testing.T) {
 		expect(t, get("127.0.0.1", "missing", "/", nil), 500)
 		expect(t, get("127.0.0.1", "plain", "/", nil), 200)

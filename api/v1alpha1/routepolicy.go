@@ -53,6 +53,8 @@ type RoutePolicySpec struct {
 	// IdleTimeoutSeconds resets a request that stays that long without activity (504 before the
 	// response starts); zero or unset keeps the default.
 	IdleTimeoutSeconds int32 `json:"idleTimeoutSeconds,omitempty"`
+	// CustomErrors replace the answers with some status codes with those of an error backend.
+	CustomErrors *CustomErrors `json:"customErrors,omitempty"`
 }
 
 // SourceRanges refuse (403) clients whose address is in Deny or, when Allow is not empty, outside
@@ -91,6 +93,17 @@ type ExtAuth struct {
 	Path       string     `json:"path"`
 	// ResponseHeaders are the headers of the answer copied to the upstream request.
 	ResponseHeaders []string `json:"responseHeaders,omitempty"`
+}
+
+// CustomErrors replace each answer of the rule whose status is one of Codes (the backend's, or one
+// the gateway makes, such as a rate limit's) with the answer of BackendRef to a GET of "/" (the query
+// kept) carrying X-Code (the status), X-Format (the Accept), X-Original-URI, X-Namespace, X-Service-Name,
+// X-Service-Port and X-Request-ID, as ingress-nginx's custom-http-errors does. The client gets the
+// error backend's answer, its status included.
+type CustomErrors struct {
+	// Codes are status codes within 400-599.
+	Codes      []int32    `json:"codes"`
+	BackendRef ServiceRef `json:"backendRef"`
 }
 
 // ServiceRef names a port of a Service. A Service of another namespace needs a ReferenceGrant of that

@@ -31,6 +31,7 @@ spec:
     responseHeaders: [X-Auth-Request-User]
   maxRequestBodyBytes: 1048576
   idleTimeoutSeconds: 60
+  customErrors: {codes: [404, 503], backendRef: {name: errors, namespace: pages, port: 8080}}
 `
 
 // TestRoutePolicyValidation applies the CRD to a real API server: a policy using every field is stored
@@ -69,6 +70,9 @@ func TestRoutePolicyValidation(t *testing.T) {
 		{`extAuth: {backendRef: {name: a, port: 80}, path: check}`, "spec.extAuth.path"},
 		{`extAuth: {backendRef: {name: a, port: 0}, path: /}`, "spec.extAuth.backendRef.port"},
 		{`maxRequestBodyBytes: -1`, "spec.maxRequestBodyBytes"},
+		{`customErrors: {codes: [302], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes[0]"},
+		{`customErrors: {codes: [], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes"},
+		{`customErrors: {codes: [404], backendRef: {name: errors}}`, "spec.customErrors.backendRef.port"},
 	} {
 		doc := "apiVersion: gatebridge.dev/v1alpha1\nkind: RoutePolicy\nmetadata: {name: bad, namespace: default}\nspec:\n  " + tc.spec + "\n"
 		_, err := cluster.Apply(ctx, []byte(doc))
