@@ -22,13 +22,14 @@ type BasicAuth struct {
 	Realm      string
 }
 
-func parseBasicAuth(annotations map[string]string, findings []Finding) (*BasicAuth, []Finding) {
+// parseBasicAuth reads the basic auth keys; refuse says an auth-type is set that gatebridge cannot ask.
+func parseBasicAuth(annotations map[string]string, findings []Finding) (*BasicAuth, bool, []Finding) {
 	typ, ok := nginxValue(annotations, "auth-type")
 	if !ok {
-		return nil, findings
+		return nil, false, findings
 	}
 	if strings.TrimSpace(typ) != "basic" {
-		return nil, append(findings, invalid("auth-type", "%q is not supported (only basic is); no authentication is asked", typ))
+		return nil, true, append(findings, invalid("auth-type", "%q is not supported (only basic is); %s", typ, RefusedAuth))
 	}
 	ba := BasicAuth{SecretType: AuthFile}
 	ba.Realm, _ = nginxValue(annotations, "auth-realm")
@@ -50,5 +51,5 @@ func parseBasicAuth(annotations map[string]string, findings []Finding) (*BasicAu
 		findings = append(findings, invalid("auth-secret", "%q does not name a Secret (name or namespace/name); every request gets 401", secret))
 	}
 	ba.SecretNamespace, ba.SecretName = ns, name
-	return &ba, findings
+	return &ba, false, findings
 }

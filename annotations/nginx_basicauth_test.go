@@ -15,7 +15,7 @@ func TestBasicAuth(t *testing.T) {
 			want: NginxPolicy{BasicAuth: &BasicAuth{SecretNamespace: "auth", SecretName: "users", SecretType: AuthMap}},
 		},
 		{name: "a secret without auth-type asks nothing", in: map[string]string{"auth-secret": "users"}},
-		{name: "digest is not supported", in: map[string]string{"auth-type": "digest", "auth-secret": "users"}, findings: map[string]FindingKind{"auth-type": Invalid}},
+		{name: "digest is not supported: every request is refused", in: map[string]string{"auth-type": "digest", "auth-secret": "users"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-type": Invalid}},
 		{
 			name:     "no secret: every request is refused",
 			in:       map[string]string{"auth-type": "basic"},

@@ -21,25 +21,26 @@ type ExtAuth struct {
 	SigninParam string
 }
 
-func parseExtAuth(annotations map[string]string, findings []Finding) (*ExtAuth, []Finding) {
-	ea, findings := parseAuthURL(annotations, findings)
+// parseExtAuth reads the external auth keys; refuse says an auth-url is set that cannot be used.
+func parseExtAuth(annotations map[string]string, findings []Finding) (ea *ExtAuth, refuse bool, _ []Finding) {
+	ea, refuse, findings = parseAuthURL(annotations, findings)
 	if _, signin := nginxValue(annotations, "auth-signin"); signin && ea == nil {
 		findings = append(findings, invalid("auth-signin", "has no effect without a usable auth-url"))
 	}
-	return ea, findings
+	return ea, refuse, findings
 }
 
-func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, []Finding) {
+func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, bool, []Finding) {
 	raw, ok := nginxValue(annotations, "auth-url")
 	if !ok {
-		return nil, findings
+		return nil, false, findings
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	switch {
 	case err != nil || u.Host == "" || u.User != nil:
-		return nil, append(findings, invalid("auth-url", "%q is not an absolute http URL; no authentication is asked", raw))
+		return nil, true, append(findings, invalid("auth-url", "%q is not an absolute http URL; %s", raw, RefusedAuth))
 	case u.Scheme != "http":
-		return nil, append(findings, invalid("auth-url", "scheme %q is not supported (only http); no authentication is asked", u.Scheme))
+		return nil, true, append(findings, invalid("auth-url", "scheme %q is not supported (only http); %s", u.Scheme, RefusedAuth))
 	}
 	if u.Path == "" {
 		u.Path = "/"
@@ -54,7 +55,7 @@ func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, 
 		}
 	}
 	ea.Signin, ea.SigninParam, findings = parseSignin(annotations, findings)
-	return &ea, findings
+	return &ea, false, findings
 }
 
 // parseSignin reads auth-signin: an absolute http(s) URL without nginx variables, which gatebridge

@@ -46,7 +46,7 @@ func TestExtAuth(t *testing.T) {
 			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Invalid},
 		},
 		{name: "auth-signin without auth-url", in: map[string]string{"auth-signin": "https://login.example.com/"}, findings: map[string]FindingKind{"auth-signin": Invalid}},
-		{name: "https is not supported", in: map[string]string{"auth-url": "https://auth.example.com/"}, findings: map[string]FindingKind{"auth-url": Invalid}},
-		{name: "a relative URL", in: map[string]string{"auth-url": "/auth"}, findings: map[string]FindingKind{"auth-url": Invalid}},
+		{name: "https is not supported: every request is refused", in: map[string]string{"auth-url": "https://auth.example.com/"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
+		{name: "a relative URL: every request is refused", in: map[string]string{"auth-url": "/auth"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
 	})
 }

@@ -19,7 +19,14 @@ type NginxPolicy struct {
 	IdleTimeoutSeconds uint32
 	// CustomErrors are custom-http-errors with the default-backend Service they go to.
 	CustomErrors *CustomErrors
+	// RefuseAll says an annotation asks for authentication in a form gatebridge cannot check (an
+	// unusable auth-url, an auth-type other than basic): every request is refused (503, what
+	// ingress-nginx answers for a location whose auth annotation it cannot use), never let through.
+	RefuseAll bool
 }
+
+// RefusedAuth ends the finding of an authentication that cannot be asked (after "; ").
+const RefusedAuth = "every request is refused (503) rather than let through without authentication"
 
 // IsZero reports whether the settings ask for nothing: the Ingress needs no route policy.
 func (p NginxPolicy) IsZero() bool { return p == NginxPolicy{} }
@@ -30,8 +37,10 @@ func parseNginxPolicy(annotations map[string]string, findings []Finding) (NginxP
 	var p NginxPolicy
 	p.SourceRanges, findings = parseSourceRanges(annotations, findings)
 	p.RateLimit, findings = parseRateLimit(annotations, findings)
-	p.BasicAuth, findings = parseBasicAuth(annotations, findings)
-	p.ExtAuth, findings = parseExtAuth(annotations, findings)
+	var badBasic, badExt bool
+	p.BasicAuth, badBasic, findings = parseBasicAuth(annotations, findings)
+	p.ExtAuth, badExt, findings = parseExtAuth(annotations, findings)
+	p.RefuseAll = badBasic || badExt
 	p.MaxBodyBytes, findings = parseBodySize(annotations, findings)
 	p.IdleTimeoutSeconds, findings = parseProxyTimeouts(annotations, findings)
 	p.CustomErrors, findings = parseCustomErrors(annotations, findings)

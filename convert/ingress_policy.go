@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	istionet "istio.io/api/networking/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
@@ -33,6 +34,10 @@ func (t *translator) addIngressPolicies(fleet string, f *ingressFleet) {
 		if (policy.IsZero() && !mirror) || len(names) == 0 {
 			continue
 		}
+		if policy.RefuseAll {
+			t.refuseIngressRoutes(fleet, names)
+			continue
+		}
 		spec := t.ingressPolicySpec(ing, policy)
 		if mirror {
 			spec.MirrorHost = f.routing(ing).Mirror.Authority
@@ -45,6 +50,25 @@ func (t *translator) addIngressPolicies(fleet string, f *ingressFleet) {
 			Routes: slices.Sorted(maps.Keys(names)),
 			Spec:   spec,
 		})
+	}
+}
+
+// refuseStatus is what ingress-nginx answers for a location whose auth annotation it cannot use.
+const refuseStatus = 503
+
+// refuseIngressRoutes makes the routes of an Ingress whose authentication cannot be asked answer 503
+// to every request (the annotation's note says why); its redirects still redirect, before any check.
+func (t *translator) refuseIngressRoutes(fleet string, names map[string]bool) {
+	for _, vs := range t.result.Snapshot.VirtualServices {
+		if vs.Fleet != fleet || vs.Origin != model.OriginIngress {
+			continue
+		}
+		for _, r := range vs.Spec.Http {
+			if names[r.Name] && r.Redirect == nil {
+				r.Route, r.Rewrite, r.Mirrors, r.CorsPolicy = nil, nil, nil, nil
+				r.DirectResponse = &istionet.HTTPDirectResponse{Status: refuseStatus}
+			}
+		}
 	}
 }
 

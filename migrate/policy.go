@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -27,6 +28,10 @@ var policyKeys = []string{"whitelist-source-range", "allowlist-source-range", "d
 // rule of its routes names in an ExtensionRef filter; redirects come before the policy, as in nginx.
 func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 	pol := p.settings.Policy
+	if pol.RefuseAll {
+		b.refuseAuth(p, done)
+		return
+	}
 	if pol.IsZero() {
 		b.reportPolicyKeys(p, "", done)
 		return
@@ -58,9 +63,8 @@ func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 // RoutePolicy reads a Secret of its own namespace, as an Ingress does.
 func (b *gwBuilder) policyBasicAuth(p *ingressPlan, ba *annotations.BasicAuth, spec *gbv1alpha1.RoutePolicySpec, done reporter) bool {
 	if ba.SecretNamespace != "" && ba.SecretNamespace != p.ing.Namespace {
-		done(Exact, "auth-secret %s/%s is in another namespace, which gatebridge refuses for Ingresses (every request 401) and a RoutePolicy cannot name: no RoutePolicy is made, so the policy annotations are lost",
-			[]any{ba.SecretNamespace, ba.SecretName}, "auth-secret")
-		b.reportLostPolicy(p, done)
+		b.refusePolicy(p, done, "auth-secret", fmt.Sprintf("auth-secret %s/%s is in another namespace, which gatebridge refuses for Ingresses (every request 401) and a RoutePolicy cannot name",
+			ba.SecretNamespace, ba.SecretName))
 		return false
 	}
 	spec.BasicAuth = &gbv1alpha1.BasicAuth{SecretName: ba.SecretName, Realm: ba.Realm}
@@ -82,9 +86,8 @@ func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec 
 		port = n
 	}
 	if !ok {
-		done(Exact, "the auth-url %s is not a port of a Service of the cluster (<service>.<namespace>[.svc[.%s]]), the only auth services gatebridge reaches (it answers 500 for the Ingress): "+
-			"no RoutePolicy is made", []any{ea.URL.Redacted(), convert.DefaultDomainSuffix}, "auth-url")
-		b.reportLostPolicy(p, done)
+		b.refusePolicy(p, done, "auth-url", fmt.Sprintf("the auth-url %s is not a port of a Service of the cluster (<service>.<namespace>[.svc[.%s]]), the only auth services gatebridge reaches (it answers 500 for the Ingress)",
+			ea.URL.Redacted(), convert.DefaultDomainSuffix))
 		return false
 	}
 	spec.ExtAuth = &gbv1alpha1.ExtAuth{BackendRef: gbv1alpha1.ServiceRef{Name: name, Port: int32(port)}, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders}
@@ -152,10 +155,29 @@ func (b *gwBuilder) reportPolicyKeys(p *ingressPlan, policy string, done reporte
 	}
 }
 
-// reportLostPolicy reports the policy keys of an Ingress whose RoutePolicy could not be made.
-func (b *gwBuilder) reportLostPolicy(p *ingressPlan, done reporter) {
+// refuseAuth refuses every request of an Ingress whose auth-url or auth-type gatebridge cannot ask.
+func (b *gwBuilder) refuseAuth(p *ingressPlan, done reporter) {
+	for _, f := range p.findings {
+		for _, k := range []string{"auth-url", "auth-type"} {
+			if f.Key == np+k && f.Kind == annotations.Invalid {
+				b.refusePolicy(p, done, k, strings.TrimSuffix(f.Message, "; "+annotations.RefusedAuth))
+				return
+			}
+		}
+	}
+}
+
+// refusePolicy carries an access restriction that cannot be carried (key, for why) as a RoutePolicy that
+// refuses every request (403) of the Ingress's rules but redirects, never as open paths; the other policy
+// keys are lost with it.
+func (b *gwBuilder) refusePolicy(p *ingressPlan, done reporter, key, why string) {
+	b.addRoutePolicy(p, gbv1alpha1.RoutePolicySpec{SourceRanges: &gbv1alpha1.SourceRanges{DenyAll: true}})
+	done(Lost, "%s: the migrated paths are refused instead, every request answered 403 by RoutePolicy %s (sourceRanges.denyAll), "+
+		"until you write the authentication by hand (a RoutePolicy basicAuth or extAuth) and remove denyAll", []any{why, p.ing.Name}, key)
 	for _, k := range policyKeys {
-		done(Lost, "%s", []any{"no RoutePolicy could be made for this Ingress (see auth-secret or auth-url): write one by hand"}, k)
+		if k != key {
+			done(Lost, "not carried over: RoutePolicy %s refuses every request (see %s); write this setting by hand with the authentication", []any{p.ing.Name, key}, k)
+		}
 	}
 }
 
