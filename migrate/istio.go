@@ -117,7 +117,7 @@ func noteOutcome(reason string) Outcome {
 	switch reason {
 	case convert.ReasonPathConflict, convert.ReasonDefaultBackendConflict, convert.ReasonTLSConflict, convert.ReasonBackendNotFound, convert.ReasonCanaryWithoutPrimary:
 		return Exact
-	case convert.ReasonUnsupportedBackend, convert.ReasonInvalidPath:
+	case convert.ReasonUnsupportedBackend, convert.ReasonInvalidPath, convert.ReasonErrorBackendNotFound:
 		return Lost
 	}
 	return Approximated

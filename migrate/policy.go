@@ -3,6 +3,7 @@ package migrate
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,8 +56,36 @@ func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 	if ea := pol.ExtAuth; ea != nil && !b.policyExtAuth(p, ea, &spec, done) {
 		return
 	}
+	b.policyCustomErrors(p, pol.CustomErrors, &spec, done)
+	if reflect.ValueOf(spec).IsZero() {
+		b.reportPolicyKeys(p, "", done)
+		return
+	}
 	b.addRoutePolicy(p, spec)
 	b.reportPolicyKeys(p, p.ing.Name, done)
+}
+
+// policyCustomErrors sends the codes of custom-http-errors to the first port of the default-backend
+// Service in the RoutePolicy. Only the error request's X-Ingress-Name is missing: a RoutePolicy does not
+// know the route that names it.
+func (b *gwBuilder) policyCustomErrors(p *ingressPlan, ce *annotations.CustomErrors, spec *gbv1alpha1.RoutePolicySpec, done reporter) {
+	if ce == nil {
+		return
+	}
+	svc := b.services[nsName{p.ing.Namespace, ce.Backend}]
+	if svc == nil || len(svc.Spec.Ports) == 0 {
+		done(Lost, "the default-backend Service %s (or a port of it) is not in the input: Gateway API needs a port; add customErrors to the RoutePolicy by hand", []any{ce.Backend}, "custom-http-errors")
+		return
+	}
+	spec.CustomErrors = &gbv1alpha1.CustomErrors{BackendRef: gbv1alpha1.ServiceRef{Name: ce.Backend, Port: svc.Spec.Ports[0].Port}}
+	for _, c := range ce.Codes {
+		spec.CustomErrors.Codes = append(spec.CustomErrors.Codes, int32(c))
+	}
+	msg := "RoutePolicy %s: customErrors to %s:%d; the error backend gets every header gatebridge sends for the Ingress except X-Ingress-Name (X-Namespace is the RoutePolicy's)"
+	if i := slices.IndexFunc(p.findings, func(f annotations.Finding) bool { return f.Key == np+"custom-http-errors" }); i >= 0 {
+		msg += "; " + p.findings[i].Message
+	}
+	done(Approximated, msg, []any{p.ing.Name, ce.Backend, svc.Spec.Ports[0].Port}, "custom-http-errors")
 }
 
 // policyBasicAuth names the Ingress's auth-secret in the RoutePolicy. The Secret stays where it is: a
