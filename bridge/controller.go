@@ -29,6 +29,10 @@ type ControllerOptions struct {
 	Dynamic   dynamic.Interface
 	Translate convert.Options
 	Envoy     envoyxds.Options
+	// DiscoveryInterval is how often the controller asks the API server which CRD kinds (Gateway API,
+	// RoutePolicy) it serves, to watch the kinds of CRDs installed later and drop those of CRDs removed
+	// (default DefaultDiscoveryInterval).
+	DiscoveryInterval time.Duration
 	// Debounce is how long the loop waits after the last change before it rebuilds (default 100 ms);
 	// MaxDelay caps the wait under a stream of changes (default 1 s).
 	Debounce, MaxDelay time.Duration
@@ -77,6 +81,7 @@ type Controller struct {
 func NewController(opts ControllerOptions) *Controller {
 	opts.Debounce = cmpDuration(opts.Debounce, 100*time.Millisecond)
 	opts.MaxDelay = cmpDuration(opts.MaxDelay, time.Second)
+	opts.DiscoveryInterval = cmpDuration(opts.DiscoveryInterval, DefaultDiscoveryInterval)
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -128,7 +133,7 @@ func (c *Controller) Run(ctx context.Context, lis net.Listener) error {
 	} else {
 		c.setLeading(true)
 	}
-	src, err := startSources(ctx, clients{c.opts.Kube, c.opts.Gateway, c.opts.Dynamic}, c.opts.Log, c.changed)
+	src, err := startSources(ctx, clients{c.opts.Kube, c.opts.Gateway, c.opts.Dynamic}, c.opts.DiscoveryInterval, c.opts.Log, c.changed)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,7 @@ func (e *env) start(t *testing.T, opts convert.Options) *running {
 	}
 	opts.IngressAddresses = []string{lbAddress}
 	r.Controller = bridge.NewController(bridge.ControllerOptions{Kube: kube, Gateway: gw, Dynamic: dyn, Translate: opts,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+		DiscoveryInterval: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan struct{})
 	var runErr error

@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
@@ -16,30 +15,22 @@ import (
 )
 
 // routePolicyKind watches gatebridge's RoutePolicies with a dynamic informer (the API has no generated
-// client). Without a dynamic client, or when the API server does not serve the CRD, it returns no kind:
-// the controller runs, and the rules naming a RoutePolicy answer 500 as for a missing one. The CRD is
-// looked for once, when the controller starts.
-func routePolicyKind(kube kubernetes.Interface, dyn dynamic.Interface, log *slog.Logger) (*kind, error) {
+// client), while the API server serves their CRD. Without a dynamic client it returns no kind: the rules
+// naming a RoutePolicy answer 500 as for a missing one.
+func routePolicyKind(dyn dynamic.Interface, log *slog.Logger) *crdKind {
 	if dyn == nil {
-		return nil, nil
+		return nil
 	}
-	gv := gbv1alpha1.SchemeGroupVersion.String()
-	served, err := servedResources(kube, gv)
-	if err != nil {
-		return nil, err
-	}
-	if !served[gbv1alpha1.RoutePolicyResource] {
-		log.Info("RoutePolicies not watched: the API server does not serve them (install the CRD and restart)", "groupVersion", gv)
-		return nil, nil
-	}
-	f := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
-	return &kind{resource: gbv1alpha1.RoutePolicyResource, start: func() (cache.SharedIndexInformer, func(*convert.Input) error) {
-		inf := f.ForResource(gbv1alpha1.RoutePolicies).Informer()
-		return inf, func(in *convert.Input) error {
-			in.RoutePolicies = append(in.RoutePolicies, routePolicies(inf.GetStore().List(), log)...)
-			return nil
-		}
-	}, factory: f}, nil
+	return &crdKind{groupVersion: gbv1alpha1.SchemeGroupVersion.String(), resource: gbv1alpha1.RoutePolicyResource, make: func() kind {
+		f := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
+		return kind{resource: gbv1alpha1.RoutePolicyResource, start: func() (cache.SharedIndexInformer, func(*convert.Input) error) {
+			inf := f.ForResource(gbv1alpha1.RoutePolicies).Informer()
+			return inf, func(in *convert.Input) error {
+				in.RoutePolicies = append(in.RoutePolicies, routePolicies(inf.GetStore().List(), log)...)
+				return nil
+			}
+		}, factory: f}
+	}}
 }
 
 // routePolicies converts the cached objects. One the schema let through but the Go type cannot hold is

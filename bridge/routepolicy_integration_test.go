@@ -8,6 +8,7 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
@@ -36,9 +37,11 @@ func guardYAML(ns, allow string) string {
 		"spec: {sourceRanges: {allow: [%s]}, basicAuth: {secretName: users}}\n", ns, allow)
 }
 
-// testRoutePolicy applies the RoutePolicy CRD, then an HTTPRoute whose rule names a RoutePolicy: the
-// controller serves the policy on the rule's route, and follows changes of the policy and of the Secret
-// its basic auth names; once the policy is deleted the rule answers 500.
+// testRoutePolicy starts a controller while the RoutePolicy CRD is absent, with an HTTPRoute whose rule
+// names a RoutePolicy: the rule answers 500 (ResolvedRefs False, BackendNotFound). Then it installs the
+// CRD and creates the RoutePolicy: the same controller, not restarted, serves the policy on the rule's
+// route and follows changes of the policy and of the Secret its basic auth names; once the policy is
+// deleted the rule answers 500 again. Last, with the policy back, removing the CRD drops the policy.
 func (e *env) testRoutePolicy(t *testing.T) {
 	const ns = "routepolicy"
 	e.namespace(t, ns)
@@ -46,25 +49,10 @@ func (e *env) testRoutePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.apply(t, string(crds))
 	e.putSecret(t, ns, "users", map[string][]byte{"auth": []byte(htpasswdSHA("alice", "pw"))}, false)
-	e.apply(t, serviceYAML(ns, "web"), gatewayYAML(ns, "gw", httpListener), policyRouteYAML(ns), guardYAML(ns, "10.0.0.0/8"))
+	e.apply(t, serviceYAML(ns, "web"), gatewayYAML(ns, "gw", httpListener), policyRouteYAML(ns))
 	r := e.start(t, convert.Options{})
-	want := func(allow, users []string) func() error {
-		return func() error { return r.checkGuard(ns, allow, users) }
-	}
-	eventually.Within(t, waitFor, "the policy on the rule's route", want([]string{"10.0.0.0/8"}, []string{"alice"}))
-
-	e.apply(t, guardYAML(ns, "192.0.2.0/24, 198.51.100.7"))
-	eventually.Within(t, waitFor, "the policy updated", want([]string{"192.0.2.0/24", "198.51.100.7/32"}, []string{"alice"}))
-
-	e.putSecret(t, ns, "users", map[string][]byte{"auth": []byte(htpasswdSHA("bob", "pw"))}, true)
-	eventually.Within(t, waitFor, "the Secret's users updated", want([]string{"192.0.2.0/24", "198.51.100.7/32"}, []string{"bob"}))
-
-	if err := e.cluster.Dynamic.Resource(gbv1alpha1.RoutePolicies).Namespace(ns).Delete(e.ctx, "guard", metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	eventually.Within(t, waitFor, "the rule answers 500 without its policy", func() error {
+	withoutPolicy := func() error {
 		res, err := r.last()
 		if err != nil {
 			return err
@@ -73,7 +61,35 @@ func (e *env) testRoutePolicy(t *testing.T) {
 			return fmt.Errorf("policy %s still served", p.Name)
 		}
 		return routeResolved(res, ns, false, string(gwapiv1.RouteReasonBackendNotFound))
-	})
+	}
+	eventually.Within(t, waitFor, "the rule answers 500 before the CRD exists", withoutPolicy)
+
+	e.apply(t, string(crds))
+	e.apply(t, guardYAML(ns, "10.0.0.0/8"))
+	want := func(allow, users []string) func() error {
+		return func() error { return r.checkGuard(ns, allow, users) }
+	}
+	eventually.Within(t, waitFor, "the policy of the CRD installed after the start on the rule's route", want([]string{"10.0.0.0/8"}, []string{"alice"}))
+
+	e.apply(t, guardYAML(ns, "192.0.2.0/24, 198.51.100.7"))
+	eventually.Within(t, waitFor, "the policy updated", want([]string{"192.0.2.0/24", "198.51.100.7/32"}, []string{"alice"}))
+
+	e.putSecret(t, ns, "users", map[string][]byte{"auth": []byte(htpasswdSHA("bob", "pw"))}, true)
+	eventually.Within(t, waitFor, "the Secret's users updated", want([]string{"192.0.2.0/24", "198.51.100.7/32"}, []string{"bob"}))
+
+	policies := e.cluster.Dynamic.Resource(gbv1alpha1.RoutePolicies).Namespace(ns)
+	if err := policies.Delete(e.ctx, "guard", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually.Within(t, waitFor, "the rule answers 500 without its policy", withoutPolicy)
+
+	e.apply(t, guardYAML(ns, "10.0.0.0/8"))
+	eventually.Within(t, waitFor, "the policy back", want([]string{"10.0.0.0/8"}, []string{"bob"}))
+	crd := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	if err := e.cluster.Dynamic.Resource(crd).Delete(e.ctx, gbv1alpha1.RoutePolicies.Resource+"."+gbv1alpha1.GroupName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually.Within(t, waitFor, "the rule answers 500 once the CRD is removed", withoutPolicy)
 }
 
 // checkGuard reports whether the latest sync serves the RoutePolicy guard on the route of site's rule

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/dynamic"
@@ -20,6 +21,7 @@ import (
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+	gwv1informers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions/apis/v1"
 
 	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
@@ -28,6 +30,8 @@ import (
 // sources are the informers whose caches make the Input.
 type sources struct {
 	listers []func(in *convert.Input) error
+	// crds watches the kinds CRDs define, while the API server serves them (crdkinds.go).
+	crds *crdWatcher
 	// named caches the Secrets Ingresses name in annotations (namedsecrets.go).
 	named *namedSecrets
 	// tlsCache is the store of the TLS Secrets informer: with named, every Secret the controller holds.
@@ -38,35 +42,18 @@ type sources struct {
 // The Secrets an Ingress names in an annotation are watched one by one (namedsecrets.go).
 const tlsSecrets = "type=kubernetes.io/tls"
 
-// startSources starts an informer per kind translation reads (Gateway API kinds and RoutePolicies only
-// when the API server serves them) and waits for their caches; onChange runs on every event that can
-// change the translation.
-func startSources(ctx context.Context, c clients, log *slog.Logger, onChange func()) (*sources, error) {
-	kube, gw := c.kube, c.gw
-	served, err := servedResources(kube, gwapiv1.GroupVersion.String())
-	if err != nil {
-		return nil, err
-	}
-	policies, err := routePolicyKind(kube, c.dynamic, log)
-	if err != nil {
-		return nil, err
-	}
-	kf := informers.NewSharedInformerFactory(kube, 0)
-	sf := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+// startSources starts an informer per kind translation reads and waits for their caches. The kinds of
+// CRDs (Gateway API, RoutePolicy) are watched only while the API server serves them: discovery runs
+// again every interval, so a CRD installed or removed later is followed without a restart. onChange
+// runs on every event that can change the translation.
+func startSources(ctx context.Context, c clients, interval time.Duration, log *slog.Logger, onChange func()) (*sources, error) {
+	kf := informers.NewSharedInformerFactory(c.kube, 0)
+	sf := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = tlsSecrets
 	}))
-	gf := gwinformers.NewSharedInformerFactory(gw, 0)
-	s := &sources{named: newNamedSecrets(ctx, kube, onChange)}
+	s := &sources{named: newNamedSecrets(ctx, c.kube, onChange)}
 	var synced []cache.InformerSynced
-	all := kinds(kf, sf, gf)
-	if policies != nil {
-		all = append(all, *policies)
-		served[policies.resource] = true // routePolicyKind looked
-	}
-	for _, k := range all {
-		if k.resource != "" && !served[k.resource] {
-			continue // never asking for its informer keeps the factory from starting it
-		}
+	for _, k := range kinds(kf, sf) {
 		inf, list := k.start()
 		if _, err := inf.AddEventHandler(changeHandler(onChange, k.hasStatus)); err != nil {
 			return nil, fmt.Errorf("watch %s: %w", k.resource, err)
@@ -77,13 +64,21 @@ func startSources(ctx context.Context, c clients, log *slog.Logger, onChange fun
 	s.tlsCache = sf.Core().V1().Secrets().Informer().GetStore()
 	kf.Start(ctx.Done())
 	sf.Start(ctx.Done())
-	gf.Start(ctx.Done())
-	if policies != nil {
-		policies.startFactory(ctx)
-	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil, fmt.Errorf("caches did not sync: %w", ctx.Err())
 	}
+	crds := gatewayKinds(c.gw)
+	if p := routePolicyKind(c.dynamic, log); p != nil {
+		crds = append(crds, *p)
+	}
+	s.crds = &crdWatcher{kube: c.kube, kinds: crds, onChange: onChange, log: log, active: map[string]*crdWatch{}}
+	if err := s.crds.discover(ctx); err != nil {
+		return nil, err
+	}
+	if missing := s.crds.missing(); len(missing) > 0 {
+		log.Info("CRD kinds not served by the API server: watched once they are", "kinds", missing)
+	}
+	go s.crds.follow(ctx, interval)
 	return s, nil
 }
 
@@ -97,7 +92,7 @@ type clients struct {
 // input copies the caches into an Input.
 func (s *sources) input() (convert.Input, error) {
 	var in convert.Input
-	for _, list := range s.listers {
+	for _, list := range append(slices.Clip(s.listers), s.crds.lists()...) {
 		if err := list(&in); err != nil {
 			return in, err
 		}
@@ -130,24 +125,6 @@ func onlyStatusChanged(old, cur any) bool {
 		maps.Equal(o.GetLabels(), n.GetLabels()) && maps.Equal(o.GetAnnotations(), n.GetAnnotations())
 }
 
-// servedResources lists the resources (plural names) the API server serves in a group version (none
-// when it serves none of the group's CRDs): a cluster without some CRD (TLSRoute, say) must not leave
-// the controller waiting for a cache that never syncs.
-func servedResources(kube kubernetes.Interface, groupVersion string) (map[string]bool, error) {
-	served := map[string]bool{}
-	list, err := kube.Discovery().ServerResourcesForGroupVersion(groupVersion)
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			return served, nil // none of the group's CRDs (no Gateway API: Ingress only)
-		}
-		return nil, fmt.Errorf("discover %s: %w", groupVersion, err)
-	}
-	for _, r := range list.APIResources {
-		served[r.Name] = true
-	}
-	return served, nil
-}
-
 // lister is what a generated lister of any kind offers.
 type lister[T any] interface {
 	List(selector labels.Selector) ([]*T, error)
@@ -171,7 +148,7 @@ func copyAll[T any](l lister[T], field func(*convert.Input) *[]T) func(*convert.
 // kind is one kind translation reads. start creates its informer (registering it with its factory)
 // and its lister: it is called only for kinds that are watched.
 type kind struct {
-	resource  string // Gateway API plural name; empty for built-in kinds
+	resource  string // plural name of a CRD kind; empty for built-in kinds
 	hasStatus bool   // the controller writes its status
 	start     func() (cache.SharedIndexInformer, func(*convert.Input) error)
 	// factory, when set, is the kind's own informer factory (not one of startSources').
@@ -188,9 +165,9 @@ func watched[T any, I interface {
 	}}
 }
 
-// kinds lists every kind translation reads.
-func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInformerFactory) []kind {
-	net, core, disc, gw := kf.Networking().V1(), kf.Core().V1(), kf.Discovery().V1(), gf.Gateway().V1()
+// kinds lists the built-in kinds translation reads.
+func kinds(kf, secrets informers.SharedInformerFactory) []kind {
+	net, core, disc := kf.Networking().V1(), kf.Core().V1(), kf.Discovery().V1()
 	return []kind{
 		watched("", false, net.IngressClasses(), func(in *convert.Input) *[]networkingv1.IngressClass { return &in.IngressClasses }),
 		watched("", true, net.Ingresses(), func(in *convert.Input) *[]networkingv1.Ingress { return &in.Ingresses }),
@@ -198,16 +175,35 @@ func kinds(kf, secrets informers.SharedInformerFactory, gf gwinformers.SharedInf
 		watched("", false, disc.EndpointSlices(), func(in *convert.Input) *[]discoveryv1.EndpointSlice { return &in.EndpointSlices }),
 		watched("", false, core.Namespaces(), func(in *convert.Input) *[]corev1.Namespace { return &in.Namespaces }),
 		watched("", false, secrets.Core().V1().Secrets(), func(in *convert.Input) *[]corev1.Secret { return &in.Secrets }),
-		watched("gatewayclasses", true, gw.GatewayClasses(), func(in *convert.Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
-		watched("gateways", true, gw.Gateways(), func(in *convert.Input) *[]gwapiv1.Gateway { return &in.Gateways }),
-		watched("listenersets", true, gw.ListenerSets(), func(in *convert.Input) *[]gwapiv1.ListenerSet { return &in.ListenerSets }),
-		watched("httproutes", true, gw.HTTPRoutes(), func(in *convert.Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
-		watched("grpcroutes", true, gw.GRPCRoutes(), func(in *convert.Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
-		watched("tlsroutes", true, gw.TLSRoutes(), func(in *convert.Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
-		watched("referencegrants", false, gw.ReferenceGrants(), func(in *convert.Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants }),
-		watched("backendtlspolicies", true, gw.BackendTLSPolicies(), func(in *convert.Input) *[]gwapiv1.BackendTLSPolicy { return &in.BackendTLSPolicies }),
 		caConfigMaps(core),
 	}
+}
+
+// gatewayKinds lists the Gateway API kinds translation reads, each with an informer factory of its own.
+func gatewayKinds(gw gwclient.Interface) []crdKind {
+	return []crdKind{
+		gatewayKind(gw, "gatewayclasses", true, gwv1informers.Interface.GatewayClasses, func(in *convert.Input) *[]gwapiv1.GatewayClass { return &in.GatewayClasses }),
+		gatewayKind(gw, "gateways", true, gwv1informers.Interface.Gateways, func(in *convert.Input) *[]gwapiv1.Gateway { return &in.Gateways }),
+		gatewayKind(gw, "listenersets", true, gwv1informers.Interface.ListenerSets, func(in *convert.Input) *[]gwapiv1.ListenerSet { return &in.ListenerSets }),
+		gatewayKind(gw, "httproutes", true, gwv1informers.Interface.HTTPRoutes, func(in *convert.Input) *[]gwapiv1.HTTPRoute { return &in.HTTPRoutes }),
+		gatewayKind(gw, "grpcroutes", true, gwv1informers.Interface.GRPCRoutes, func(in *convert.Input) *[]gwapiv1.GRPCRoute { return &in.GRPCRoutes }),
+		gatewayKind(gw, "tlsroutes", true, gwv1informers.Interface.TLSRoutes, func(in *convert.Input) *[]gwapiv1.TLSRoute { return &in.TLSRoutes }),
+		gatewayKind(gw, "referencegrants", false, gwv1informers.Interface.ReferenceGrants, func(in *convert.Input) *[]gwapiv1.ReferenceGrant { return &in.ReferenceGrants }),
+		gatewayKind(gw, "backendtlspolicies", true, gwv1informers.Interface.BackendTLSPolicies, func(in *convert.Input) *[]gwapiv1.BackendTLSPolicy { return &in.BackendTLSPolicies }),
+	}
+}
+
+// gatewayKind is a Gateway API kind of gateway.networking.k8s.io/v1.
+func gatewayKind[T any, I interface {
+	Informer() cache.SharedIndexInformer
+	Lister() L
+}, L lister[T]](gw gwclient.Interface, resource string, hasStatus bool, accessor func(gwv1informers.Interface) I, field func(*convert.Input) *[]T) crdKind {
+	return crdKind{groupVersion: gwapiv1.GroupVersion.String(), resource: resource, make: func() kind {
+		f := gwinformers.NewSharedInformerFactory(gw, 0)
+		k := watched(resource, hasStatus, accessor(f.Gateway().V1()), field)
+		k.factory = f
+		return k
+	}}
 }
 
 // caConfigMaps watches the ConfigMaps BackendTLSPolicies and Gateways (spec.tls.frontend) may name for

@@ -2,42 +2,77 @@ package bridge
 
 import (
 	"context"
+	"log/slog"
 	"reflect"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
+	fakediscovery "k8s.io/client-go/discovery/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
-	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+
+	"github.com/gatebridge/gatebridge/convert"
 )
 
-// TestKindsStartOnlyWhatIsWatched checks that listing the kinds registers no informer: a Gateway API
-// kind whose CRD is not served must never be started (its reflector would fail forever).
-func TestKindsStartOnlyWhatIsWatched(t *testing.T) {
+// TestCRDKindsFollowDiscovery checks that a Gateway API kind is watched only while discovery finds it
+// served: none is started before (its reflector would fail forever), a kind served later is started and
+// its objects reach the Input, and one no longer served is dropped; each change asks for a rebuild.
+func TestCRDKindsFollowDiscovery(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	kube := kubefake.NewSimpleClientset()
+	disc := kube.Discovery().(*fakediscovery.FakeDiscovery)
 	gw := gwfake.NewSimpleClientset()
-	kf := informers.NewSharedInformerFactory(kubefake.NewSimpleClientset(), 0)
-	gf := gwinformers.NewSharedInformerFactory(gw, 0)
-	all := kinds(kf, kf, gf)
-	gf.Start(ctx.Done())
-	if started := gf.WaitForCacheSync(ctx.Done()); len(started) != 0 {
-		t.Fatalf("listing the kinds started %d Gateway API informers", len(started))
+	if _, err := gw.GatewayV1().Gateways("shop").Create(ctx, &gwapiv1.Gateway{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range all {
-		if k.resource == "gateways" || k.resource == "httproutes" {
-			k.start()
+	gw.ClearActions()
+	var changes atomic.Int32
+	w := &crdWatcher{kube: kube, kinds: gatewayKinds(gw), onChange: func() { changes.Add(1) }, log: slog.New(slog.DiscardHandler), active: map[string]*crdWatch{}}
+	serve := func(resources ...string) {
+		list := &metav1.APIResourceList{GroupVersion: gwapiv1.GroupVersion.String()}
+		for _, r := range resources {
+			list.APIResources = append(list.APIResources, metav1.APIResource{Name: r})
+		}
+		disc.Resources = []*metav1.APIResourceList{list}
+	}
+	// step runs discovery and checks the kinds missing, the Gateways in the Input, and that a rebuild was
+	// asked for (or not).
+	step := func(what string, rebuild bool, wantGateways, wantMissing int) {
+		t.Helper()
+		before := changes.Load()
+		if err := w.discover(ctx); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var in convert.Input
+		for _, list := range w.lists() {
+			if err := list(&in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rebuilt := changes.Load() > before; rebuilt != rebuild || len(in.Gateways) != wantGateways || len(w.missing()) != wantMissing {
+			t.Errorf("%s: rebuild %v, %d Gateways, %d kinds missing; want %v, %d, %d", what, rebuilt, len(in.Gateways), len(w.missing()), rebuild, wantGateways, wantMissing)
 		}
 	}
-	gf.Start(ctx.Done())
-	if started := gf.WaitForCacheSync(ctx.Done()); len(started) != 2 {
-		t.Errorf("%d Gateway API informers started, want the 2 watched", len(started))
+	disc.Resources = nil // the group is not served at all
+	step("no Gateway API", false, 0, 8)
+	for _, a := range gw.Actions() {
+		t.Errorf("a client call before any kind is served: %v", a)
 	}
+	serve("gateways", "httproutes")
+	step("two kinds served", true, 1, 6)
+	watch := w.active[gwapiv1.GroupVersion.String()+"/gateways"]
+	serve("httproutes", "gateways")
+	if step("nothing changed", false, 1, 6); w.active[gwapiv1.GroupVersion.String()+"/gateways"] != watch {
+		t.Error("the Gateways informer was started again")
+	}
+	serve("httproutes")
+	step("gateways no longer served", true, 0, 7)
 }
 
 func TestOnlyStatusChanged(t *testing.T) {
