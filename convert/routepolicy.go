@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	istionet "istio.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -165,6 +166,10 @@ func policySpec(s *gbv1alpha1.RoutePolicySpec) (model.RoutePolicySpec, []string)
 		problems = append(problems, "maxRequestBodyBytes and idleTimeoutSeconds must not be negative")
 	}
 	out.MaxRequestBodyBytes, out.IdleTimeoutSeconds = uint64(max(s.MaxRequestBodyBytes, 0)), uint32(max(s.IdleTimeoutSeconds, 0))
+	if s.MirrorHost != "" && len(validation.IsDNS1123Subdomain(strings.ToLower(s.MirrorHost))) > 0 {
+		problems = append(problems, fmt.Sprintf("mirrorHost %q is not a host name", s.MirrorHost))
+	}
+	out.MirrorHost = s.MirrorHost
 	return out, problems
 }
 

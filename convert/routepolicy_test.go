@@ -39,6 +39,12 @@ func TestPolicySpec(t *testing.T) {
 			want: model.RoutePolicySpec{MaxRequestBodyBytes: 1024, IdleTimeoutSeconds: 5},
 		},
 		{
+			name: "mirror host",
+			in:   gbv1alpha1.RoutePolicySpec{MirrorHost: "shadow.example.com"},
+			want: model.RoutePolicySpec{MirrorHost: "shadow.example.com"},
+		},
+		{name: "bad mirror host", in: gbv1alpha1.RoutePolicySpec{MirrorHost: "shadow host:80"}, problem: "mirrorHost"},
+		{
 			name: "rate limit exemptions",
 			in:   gbv1alpha1.RoutePolicySpec{RateLimitExempt: []string{"192.0.2.7", "10.0.0.0/8"}},
 			want: model.RoutePolicySpec{RateLimitExempt: []string{"192.0.2.7/32", "10.0.0.0/8"}},

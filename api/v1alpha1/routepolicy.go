@@ -30,7 +30,8 @@ const (
 
 // RoutePolicy is what gatebridge does to the requests of the HTTPRoute rules that name it in an
 // ExtensionRef filter (group gatebridge.dev, kind RoutePolicy), beyond what Gateway API has fields for:
-// client address ranges, rate limits, basic and external authentication, body size and idle timeout.
+// client address ranges, rate limits, basic and external authentication, body size, idle timeout and
+// the Host of mirrored requests.
 // Each part is optional; a rule names at most one RoutePolicy, of its own namespace.
 type RoutePolicy struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -55,6 +56,9 @@ type RoutePolicySpec struct {
 	IdleTimeoutSeconds int32 `json:"idleTimeoutSeconds,omitempty"`
 	// CustomErrors replace the answers with some status codes with those of an error backend.
 	CustomErrors *CustomErrors `json:"customErrors,omitempty"`
+	// MirrorHost is the Host header of the copies the rule's RequestMirror filters send (a host name).
+	// Unset, Envoy sends the request's Host with "-shadow" appended.
+	MirrorHost string `json:"mirrorHost,omitempty"`
 }
 
 // SourceRanges refuse (403) clients whose address is in Deny or, when Allow is not empty, outside

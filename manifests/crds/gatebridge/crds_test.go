@@ -32,6 +32,7 @@ spec:
   maxRequestBodyBytes: 1048576
   idleTimeoutSeconds: 60
   customErrors: {codes: [404, 503], backendRef: {name: errors, namespace: pages, port: 8080}}
+  mirrorHost: shadow.example.com
 `
 
 // TestRoutePolicyValidation applies the CRD to a real API server: a policy using every field is stored
@@ -73,6 +74,7 @@ func TestRoutePolicyValidation(t *testing.T) {
 		{`customErrors: {codes: [302], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes[0]"},
 		{`customErrors: {codes: [], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes"},
 		{`customErrors: {codes: [404], backendRef: {name: errors}}`, "spec.customErrors.backendRef.port"},
+		{`mirrorHost: "shadow host"`, "spec.mirrorHost"},
 	} {
 		doc := "apiVersion: gatebridge.dev/v1alpha1\nkind: RoutePolicy\nmetadata: {name: bad, namespace: default}\nspec:\n  " + tc.spec + "\n"
 		_, err := cluster.Apply(ctx, []byte(doc))
