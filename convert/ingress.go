@@ -175,10 +175,10 @@ func (t *translator) translateIngressFleet(f *ingressFleet) {
 	regexHosts := regexHosts(f, c.hosts)
 	gwRef := t.opts.IngressNamespace + "/" + gwName
 	for _, host := range slices.Sorted(maps.Keys(c.hosts)) {
-		h := ingressHost{fleet: fleet, gwRef: gwRef, name: host, tls: tlsHosts[host], regex: regexHosts[host], aliases: names.aliases[host]}
+		h := ingressHost{fleet: fleet, gwRef: gwRef, name: host, tls: tlsHosts[host], regex: regexHosts[host], aliases: names.Aliases[host]}
 		t.buildIngressHost(f, h, c.hosts[host])
 	}
-	t.buildWWWRedirects(fleet, gwRef, names.redirects)
+	t.buildWWWRedirects(fleet, gwRef, names.Redirects)
 	t.addIngressPolicies(fleet, f)
 	servers := []*istionet.Server{{
 		Name:  "http",
