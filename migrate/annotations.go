@@ -41,7 +41,11 @@ func (b *gwBuilder) mapAnnotations(p *ingressPlan) {
 	b.mapBackend(p, done)
 	b.mapRetries(p, done)
 	b.mapHosts(p, done)
+	b.mapMirror(p, done)
 	b.mapPolicy(p, done)
+	for _, k := range hostNameKeys {
+		mapped[k] = true // reported once the names of the class are decided
+	}
 	reportUnmappedKeys(p, mapped)
 }
 

@@ -55,7 +55,7 @@ func (b *gwBuilder) assignHostTLS(cb *classBuild, p *ingressPlan, subject, h, se
 		}
 		return
 	}
-	t := &hostTLS{owner: p, namespace: p.ing.Namespace, secret: secret, certManager: signature}
+	t := &hostTLS{owner: p, namespace: p.ing.Namespace, secret: secret, source: p.ing.Namespace + "/" + secret, certManager: signature}
 	if gwNamespace := b.gatewayNamespace(p, signature); signature != "" && p.ing.Namespace != gwNamespace {
 		t.namespace, t.secret = gwNamespace, p.ing.Namespace+"-"+secret
 		p.item(subject, Exact, h, "cert-manager issues the certificate for the Gateway into Secret %s/%s "+
@@ -159,6 +159,12 @@ func shardHosts(hosts []string, cb *classBuild) [][]string {
 		if cb.tls[h] != nil || cb.passthrough[h] != nil {
 			need = 2
 		}
+		for _, name := range cb.extraNames[h] {
+			need++
+			if cb.nameTLS[name] != "" {
+				need++
+			}
+		}
 		if n+need > maxListeners {
 			out = append(out, cur)
 			cur, n = nil, 0
@@ -193,6 +199,7 @@ func (b *gwBuilder) addGateway(cb *classBuild, g gatewayGroup) {
 			gw.Spec.Listeners = append(gw.Spec.Listeners, listener(hl.passthrough, h, gwapiv1.TLSProtocolType, 443, &gwapiv1.ListenerTLSConfig{Mode: &mode}))
 		}
 		cb.listeners[h] = hl
+		b.addNameListeners(cb, gw, h, used)
 	}
 	b.out.gateways = append(b.out.gateways, gw)
 	if g.certManager != nil {
@@ -310,4 +317,21 @@ func (b *gwBuilder) referenceGrants() []*gwapiv1.ReferenceGrant {
 		out = append(out, g)
 	}
 	return out
+}
+
+// addNameListeners adds the listeners of the aliases and www redirect names of host h that are not hosts
+// of the class: HTTP, and HTTPS with the host's certificate when it covers the name.
+func (b *gwBuilder) addNameListeners(cb *classBuild, gw *gwapiv1.Gateway, h string, used map[string]bool) {
+	for _, name := range cb.extraNames[h] {
+		nl := hostListeners{gateway: gw.Name, namespace: gw.Namespace}
+		nl.http = gwapiv1.SectionName(uniqueName("http-"+sectionSlug(name), used))
+		used[string(nl.http)] = true
+		gw.Spec.Listeners = append(gw.Spec.Listeners, listener(nl.http, name, gwapiv1.HTTPProtocolType, 80, nil))
+		if t := cb.tls[h]; t != nil && cb.nameTLS[name] != "" {
+			nl.https = gwapiv1.SectionName(uniqueName("https-"+sectionSlug(name), used))
+			used[string(nl.https)] = true
+			gw.Spec.Listeners = append(gw.Spec.Listeners, listener(nl.https, name, gwapiv1.HTTPSProtocolType, 443, certificateRef(gw.Namespace, t)))
+		}
+		cb.listeners[name] = nl
+	}
 }

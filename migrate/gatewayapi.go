@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/gatebridge/gatebridge/annotations"
+	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
 )
 
@@ -28,11 +30,19 @@ type gwBuilder struct {
 	// tlsClaims are the BackendTLSPolicies made, by target; caConfigs the ConfigMaps of their CAs.
 	tlsClaims map[tlsTarget]*backendTLSClaim
 	caConfigs map[nsName]bool
+	// verdicts judge the TLS Secrets of the input (secretKeys, by "namespace/name"), as the controller
+	// does: whether a certificate covers an alias.
+	verdicts   *certs.Verdicts
+	secretKeys map[string]bool
 }
 
 func migrateGatewayAPI(in *convert.Input, classes []*ingressClass, opts Options) (Result, error) {
 	b := &gwBuilder{opts: opts, in: in, services: map[nsName]*corev1.Service{}, actions: map[string]bool{}, haveServices: len(in.Services) > 0,
-		tlsClaims: map[tlsTarget]*backendTLSClaim{}, caConfigs: map[nsName]bool{}}
+		tlsClaims: map[tlsTarget]*backendTLSClaim{}, caConfigs: map[nsName]bool{},
+		verdicts: certs.Validate(in.Secrets, time.Now()), secretKeys: map[string]bool{}}
+	for _, s := range in.Secrets {
+		b.secretKeys[s.Namespace+"/"+s.Name] = true
+	}
 	for i := range in.Services {
 		s := &in.Services[i]
 		b.services[nsName{s.Namespace, s.Name}] = s
@@ -66,6 +76,12 @@ type classBuild struct {
 	listeners map[string]hostListeners
 	// passthrough holds, by host, the ssl-passthrough Ingress that passes its TLS connections through.
 	passthrough map[string]*passthroughHost
+	// names are the aliases and www redirects of the class (convert's decisions, hosts in its form);
+	// nameTLS the names served over HTTPS, with the host whose certificate serves them; extraNames, by
+	// host, the names that need listeners of their own.
+	names      convert.HostNames
+	nameTLS    map[string]string
+	extraNames map[string][]string
 }
 
 // hostTLS is the certificate a host is served with.
@@ -73,6 +89,8 @@ type hostTLS struct {
 	owner *ingressPlan
 	// namespace and secret name the Secret the listener refers to.
 	namespace, secret string
+	// source is the Secret as the Ingress names it ("namespace/name").
+	source string
 	// certManager is the signature of the cert-manager annotations of the owner ("" when cert-manager
 	// does not issue the certificate).
 	certManager string
@@ -94,12 +112,17 @@ func (b *gwBuilder) migrateClass(c *ingressClass) {
 	b.resolveConflicts(cb.plans)
 	resolvePassthrough(cb)
 	b.assignTLS(cb)
+	b.decideNames(cb)
 	b.buildGateways(cb)
 	b.backendClientCertificates(cb)
 	for _, p := range cb.plans {
 		b.buildRoutes(cb, p)
 	}
+	b.buildWWWRedirects(cb)
 	b.buildTLSRoutes(cb)
+	for _, p := range cb.plans {
+		b.reportHostNames(cb, p)
+	}
 }
 
 // planIngress reads one Ingress: annotations, paths, default backend.

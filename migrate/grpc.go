@@ -30,7 +30,7 @@ func grpcRules(rules []gwapiv1.HTTPRouteRule) (out []gwapiv1.GRPCRouteRule, appr
 				return nil, nil, fmt.Sprintf("a %s filter has no GRPCRoute equivalent", f.Type)
 			}
 			g.Filters = append(g.Filters, gwapiv1.GRPCRouteFilter{Type: gwapiv1.GRPCRouteFilterType(f.Type),
-				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier, ExtensionRef: f.ExtensionRef})
+				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier, RequestMirror: f.RequestMirror, ExtensionRef: f.ExtensionRef})
 		}
 		for _, m := range r.Matches {
 			gm, approx, err := grpcMatch(m)
@@ -60,7 +60,7 @@ func grpcRules(rules []gwapiv1.HTTPRouteRule) (out []gwapiv1.GRPCRouteRule, appr
 // ExtensionRef naming a RoutePolicy, which gatebridge serves on GRPCRoute rules too.
 func grpcFilterType(f gwapiv1.HTTPRouteFilter) bool {
 	switch f.Type {
-	case gwapiv1.HTTPRouteFilterRequestHeaderModifier, gwapiv1.HTTPRouteFilterResponseHeaderModifier:
+	case gwapiv1.HTTPRouteFilterRequestHeaderModifier, gwapiv1.HTTPRouteFilterResponseHeaderModifier, gwapiv1.HTTPRouteFilterRequestMirror:
 		return true
 	case gwapiv1.HTTPRouteFilterExtensionRef:
 		return f.ExtensionRef != nil && string(f.ExtensionRef.Group) == gbv1alpha1.GroupName && string(f.ExtensionRef.Kind) == gbv1alpha1.RoutePolicyKind
@@ -132,8 +132,8 @@ func (b *gwBuilder) addGRPCRoute(cb *classBuild, p *ingressPlan, host, name stri
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.ing.Namespace, Labels: sourceLabels(p)},
 		Spec:       gwapiv1.GRPCRouteSpec{CommonRouteSpec: gwapiv1.CommonRouteSpec{ParentRefs: parents}, Rules: grules},
 	}
-	if host != "" {
-		route.Spec.Hostnames = []gwapiv1.Hostname{gwapiv1.Hostname(host)}
+	for _, h := range cb.hostnames(host) {
+		route.Spec.Hostnames = append(route.Spec.Hostnames, h)
 	}
 	b.out.grpcRoutes = append(b.out.grpcRoutes, route)
 	p.report.Outputs = append(p.report.Outputs, "GRPCRoute/"+p.ing.Namespace+"/"+name)

@@ -49,9 +49,7 @@ var nginxKeyFates = map[string]keyFate{
 	"limit-rate-after":  {Lost, "response bandwidth limits have no Gateway API or RoutePolicy field"},
 	"global-rate-limit": {Lost, whyGlobalRL}, "global-rate-limit-window": {Lost, whyGlobalRL},
 	"global-rate-limit-key": {Lost, whyGlobalRL}, "global-rate-limit-ignored-cidrs": {Lost, whyGlobalRL},
-	"mirror-target": {Lost, whyNotYet + "add a RequestMirror filter to the Service of the URL (with the Host it needs) by hand"},
-	"mirror-uri":    {Exact, "ingress-nginx no longer reads it: nothing to carry over"}, "mirror-host": {Lost, "see mirror-target"},
-	"mirror-request-body":     {Lost, "see mirror-target"},
+	"mirror-uri":              {Exact, "ingress-nginx no longer reads it: nothing to carry over"},
 	"proxy-cookie-domain":     {Lost, "rewriting Set-Cookie domains has no Gateway API field"},
 	"proxy-cookie-path":       {Lost, "rewriting Set-Cookie paths has no Gateway API field"},
 	"proxy-redirect-from":     {Lost, "rewriting the Location of backend redirects has no Gateway API field"},
@@ -70,9 +68,7 @@ var nginxKeyFates = map[string]keyFate{
 		"answer included, not the connection) and RoutePolicy has none; the migrated routes connect within the implementation's own limit (gatebridge: 5 s, ingress-nginx's default too)"},
 	"proxy-next-upstream-tries": {Lost, "retries on connection errors: HTTPRoute retry (experimental) retries on response status codes (attempts, codes, backoff), not on " +
 		"nginx's \"error timeout\" conditions, so it is not made; add retry.attempts (tries - 1) with codes 502, 503, 504 by hand if that is close enough"},
-	"server-alias":         {Lost, whyNotYet + "add the aliases to the HTTPRoute's hostnames (and listeners) by hand"},
-	"from-to-www-redirect": {Lost, whyNotYet + "add an HTTPRoute for the other host (www. added or removed) with a RequestRedirect filter (hostname, 308) by hand"},
-	"satisfy":              {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
+	"satisfy": {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
 	"auth-signin": {Lost, "a 401 of the auth service becomes a redirect to the sign-in page (gatebridge serves it for Ingresses): RoutePolicy has no field for it yet, " +
 		"so clients get the 401 itself; keep the sign-in link in the application or in front of the Gateway"},
 	"auth-signin-redirect-param": {Lost, "see auth-signin"},

@@ -37,6 +37,8 @@ type ingressPlan struct {
 	clientCert string
 	// proxySSL is how p's backends are verified when it has BackendTLSPolicies (its canaries' too).
 	proxySSL *proxySSL
+	// mirrorHost is the Host of the copies of mirror-target ("" without a usable one).
+	mirrorHost string
 }
 
 // pathRule is one Ingress path (or the default backend) as one HTTPRoute rule.

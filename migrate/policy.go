@@ -33,11 +33,11 @@ func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 		b.refuseAuth(p, done)
 		return
 	}
-	if pol.IsZero() {
+	if pol.IsZero() && p.mirrorHost == "" {
 		b.reportPolicyKeys(p, "", done)
 		return
 	}
-	spec := gbv1alpha1.RoutePolicySpec{MaxRequestBodyBytes: int64(pol.MaxBodyBytes), IdleTimeoutSeconds: int32(pol.IdleTimeoutSeconds)}
+	spec := gbv1alpha1.RoutePolicySpec{MaxRequestBodyBytes: int64(pol.MaxBodyBytes), IdleTimeoutSeconds: int32(pol.IdleTimeoutSeconds), MirrorHost: p.mirrorHost}
 	if sr := pol.SourceRanges; sr != nil {
 		spec.SourceRanges = &gbv1alpha1.SourceRanges{Allow: sr.Allow, Deny: sr.Deny, DenyAll: sr.Allow != nil && len(sr.Allow) == 0}
 	}
@@ -62,6 +62,10 @@ func (b *gwBuilder) mapPolicy(p *ingressPlan, done reporter) {
 		return
 	}
 	b.addRoutePolicy(p, spec)
+	if pol.IsZero() {
+		b.reportPolicyKeys(p, "", done)
+		return
+	}
 	b.reportPolicyKeys(p, p.ing.Name, done)
 }
 
@@ -200,7 +204,7 @@ func (b *gwBuilder) refuseAuth(p *ingressPlan, done reporter) {
 // refuses every request (403) of the Ingress's rules but redirects, never as open paths; the other policy
 // keys are lost with it.
 func (b *gwBuilder) refusePolicy(p *ingressPlan, done reporter, key, why string) {
-	b.addRoutePolicy(p, gbv1alpha1.RoutePolicySpec{SourceRanges: &gbv1alpha1.SourceRanges{DenyAll: true}})
+	b.addRoutePolicy(p, gbv1alpha1.RoutePolicySpec{SourceRanges: &gbv1alpha1.SourceRanges{DenyAll: true}, MirrorHost: p.mirrorHost})
 	done(Lost, "%s: the migrated paths are refused instead, every request answered 403 by RoutePolicy %s (sourceRanges.denyAll), "+
 		"until you write the authentication by hand (a RoutePolicy basicAuth or extAuth) and remove denyAll", []any{why, p.ing.Name}, key)
 	for _, k := range policyKeys {
@@ -225,17 +229,33 @@ func (b *gwBuilder) grantPolicyService(p *ingressPlan, ns, name string) {
 
 func policyGrantName(from string) string { return "routepolicies-" + from }
 
-// policyGrants allow RoutePolicies to name auth Services of other namespaces, by name.
+// policyGrantObjects allow RoutePolicies to name auth Services of other namespaces, by name.
 func (o *outputs) policyGrantObjects() []*gwapiv1.ReferenceGrant {
-	var out []*gwapiv1.ReferenceGrant
-	for _, key := range slices.SortedFunc(maps.Keys(o.policyGrants), func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) }) {
-		g := &gwapiv1.ReferenceGrant{
-			ObjectMeta: metav1.ObjectMeta{Name: policyGrantName(key[1]), Namespace: key[0]},
-			Spec: gwapiv1.ReferenceGrantSpec{From: []gwapiv1.ReferenceGrantFrom{{
-				Group: gbv1alpha1.GroupName, Kind: gbv1alpha1.RoutePolicyKind, Namespace: gwapiv1.Namespace(key[1]),
-			}}},
+	return serviceGrants(o.policyGrants, policyGrantName, func(ns string) []gwapiv1.ReferenceGrantFrom {
+		return []gwapiv1.ReferenceGrantFrom{{Group: gbv1alpha1.GroupName, Kind: gbv1alpha1.RoutePolicyKind, Namespace: gwapiv1.Namespace(ns)}}
+	})
+}
+
+// routeGrantObjects allow the routes of a namespace to mirror to Services of other namespaces, by name.
+func (o *outputs) routeGrantObjects() []*gwapiv1.ReferenceGrant {
+	return serviceGrants(o.routeGrants, routeGrantName, func(ns string) []gwapiv1.ReferenceGrantFrom {
+		return []gwapiv1.ReferenceGrantFrom{
+			{Group: gwapiv1.GroupName, Kind: "GRPCRoute", Namespace: gwapiv1.Namespace(ns)},
+			{Group: gwapiv1.GroupName, Kind: "HTTPRoute", Namespace: gwapiv1.Namespace(ns)},
 		}
-		for _, n := range slices.Sorted(maps.Keys(o.policyGrants[key])) {
+	})
+}
+
+// serviceGrants are the ReferenceGrants of grants (Services by Service namespace and referring
+// namespace), each named name(referring namespace).
+func serviceGrants(grants map[[2]string]map[string]bool, name func(string) string, from func(ns string) []gwapiv1.ReferenceGrantFrom) []*gwapiv1.ReferenceGrant {
+	var out []*gwapiv1.ReferenceGrant
+	for _, key := range slices.SortedFunc(maps.Keys(grants), func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) }) {
+		g := &gwapiv1.ReferenceGrant{
+			ObjectMeta: metav1.ObjectMeta{Name: name(key[1]), Namespace: key[0]},
+			Spec:       gwapiv1.ReferenceGrantSpec{From: from(key[1])},
+		}
+		for _, n := range slices.Sorted(maps.Keys(grants[key])) {
 			g.Spec.To = append(g.Spec.To, gwapiv1.ReferenceGrantTo{Group: "", Kind: "Service", Name: new(gwapiv1.ObjectName(n))})
 		}
 		out = append(out, g)

@@ -21,6 +21,9 @@ type outputs struct {
 	// policyGrants holds, by Service namespace and RoutePolicy namespace, the auth Services RoutePolicies
 	// of another namespace name.
 	policyGrants map[[2]string]map[string]bool
+	// routeGrants holds, by Service namespace and route namespace, the Services routes of another
+	// namespace mirror to.
+	routeGrants map[[2]string]map[string]bool
 	// extra holds resources of other APIs (gatebridge's RoutePolicies), already as documents.
 	extra []map[string]any
 }
@@ -44,7 +47,7 @@ func (o *outputs) documents(grants []*gwapiv1.ReferenceGrant) ([]map[string]any,
 	for _, g := range o.gateways {
 		add("Gateway", g)
 	}
-	for _, g := range append(grants, o.policyGrantObjects()...) {
+	for _, g := range slices.Concat(grants, o.policyGrantObjects(), o.routeGrantObjects()) {
 		add("ReferenceGrant", g)
 	}
 	for _, r := range o.httpRoutes {

@@ -14,7 +14,6 @@ import (
 // route that redirects to HTTPS with the same matches, as ingress-nginx does by default.
 func (b *gwBuilder) buildRoutes(cb *classBuild, p *ingressPlan) {
 	for _, h := range p.routeHosts() {
-		hl := cb.listeners[h]
 		var rules []gwapiv1.HTTPRouteRule
 		for _, r := range p.paths[h] {
 			rules = append(rules, r.rule)
@@ -23,15 +22,15 @@ func (b *gwBuilder) buildRoutes(cb *classBuild, p *ingressPlan) {
 		redirect := tls && b.sslRedirect(p)
 		var parents []gwapiv1.ParentReference
 		if !redirect {
-			parents = append(parents, parentRef(hl, hl.http))
+			parents = append(parents, cb.parents(h, false)...)
 		}
 		if tls {
-			parents = append(parents, parentRef(hl, hl.https))
+			parents = append(parents, cb.parents(h, true)...)
 		}
 		name := p.routeName(h)
 		b.addHostRoutes(cb, p, h, name, parents, rules)
 		if redirect {
-			b.addHTTPRoutes(p, h, name+"-redirect", []gwapiv1.ParentReference{parentRef(hl, hl.http)}, redirectRules(rules))
+			b.addHTTPRoutes(p, h, cb.hostnames(h), name+"-redirect", cb.parents(h, false), redirectRules(rules))
 			p.item("ssl-redirect", Exact, h, "HTTP requests get a 308 redirect to HTTPS, as ingress-nginx does by default for a host with TLS: HTTPRoute %s-redirect", name)
 		}
 	}
@@ -42,7 +41,7 @@ func (b *gwBuilder) buildRoutes(cb *classBuild, p *ingressPlan) {
 // HTTP/2 to the backend).
 func (b *gwBuilder) addHostRoutes(cb *classBuild, p *ingressPlan, h, name string, parents []gwapiv1.ParentReference, rules []gwapiv1.HTTPRouteRule) {
 	if !p.settings.Routing.Backend.HTTP2() {
-		b.addHTTPRoutes(p, h, name, parents, rules)
+		b.addHTTPRoutes(p, h, cb.hostnames(h), name, parents, rules)
 		return
 	}
 	why := "backend-protocol H2C is not gRPC: GRPCRoute is for gRPC calls"
@@ -52,7 +51,7 @@ func (b *gwBuilder) addHostRoutes(cb *classBuild, p *ingressPlan, h, name string
 			return
 		}
 	}
-	b.addHTTPRoutes(p, h, name, parents, rules)
+	b.addHTTPRoutes(p, h, cb.hostnames(h), name, parents, rules)
 	b.action("Services of Ingress %s: set appProtocol kubernetes.io/h2c on the ports it sends to (Gateway API takes the backend protocol from the Service, not the HTTPRoute)", p.ref)
 	p.item(np+"backend-protocol", Approximated, h, "HTTPRoute to the same Service (%s); the backend speaks HTTP/2 only once its Service port has appProtocol kubernetes.io/h2c (see the actions)", why)
 }
@@ -76,7 +75,7 @@ func redirectRules(rules []gwapiv1.HTTPRouteRule) []gwapiv1.HTTPRouteRule {
 }
 
 // addHTTPRoutes adds the routes of one host of an Ingress, merged and split at the API's limits.
-func (b *gwBuilder) addHTTPRoutes(p *ingressPlan, host, name string, parents []gwapiv1.ParentReference, rules []gwapiv1.HTTPRouteRule) {
+func (b *gwBuilder) addHTTPRoutes(p *ingressPlan, host string, hostnames []gwapiv1.Hostname, name string, parents []gwapiv1.ParentReference, rules []gwapiv1.HTTPRouteRule) {
 	chunks := splitRules(mergeRules(rules))
 	for i, chunk := range chunks {
 		n := name
@@ -87,11 +86,9 @@ func (b *gwBuilder) addHTTPRoutes(p *ingressPlan, host, name string, parents []g
 			ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: p.ing.Namespace, Labels: sourceLabels(p)},
 			Spec: gwapiv1.HTTPRouteSpec{
 				CommonRouteSpec: gwapiv1.CommonRouteSpec{ParentRefs: parents},
+				Hostnames:       hostnames,
 				Rules:           chunk,
 			},
-		}
-		if host != "" {
-			route.Spec.Hostnames = []gwapiv1.Hostname{gwapiv1.Hostname(host)}
 		}
 		b.out.httpRoutes = append(b.out.httpRoutes, route)
 		p.report.Outputs = append(p.report.Outputs, "HTTPRoute/"+p.ing.Namespace+"/"+n)
