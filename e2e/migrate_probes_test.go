@@ -108,6 +108,8 @@ func (rt *corpusTrip) ruleProbes(ing *networkingv1.Ingress, rule networkingv1.In
 		hosts = []string{"unmatched-host.example.net"}
 	case strings.HasPrefix(rule.Host, "*."):
 		hosts = []string{"t1" + rule.Host[1:], "a.b" + rule.Host[1:]}
+	default:
+		hosts = append(hosts, rt.otherNames(rule.Host)...)
 	}
 	paths := []string{"/", "/no-such-path-xyz"}
 	if rule.HTTP != nil {
@@ -279,4 +281,38 @@ func (rt *corpusTrip) waitReady() {
 			return nil
 		})
 	}
+}
+
+// otherNames are the names a rule host may also answer on: the aliases (server-alias) of the Ingresses of
+// the host, and its www twin (www. added or removed) when one asks for from-to-www-redirect; names that a
+// rule of the corpus has are left out (they answer as their own host).
+func (rt *corpusTrip) otherNames(host string) []string {
+	ruleHosts := map[string]bool{}
+	for _, ing := range rt.in.Ingresses {
+		for _, r := range ing.Spec.Rules {
+			ruleHosts[r.Host] = true
+		}
+	}
+	var out []string
+	add := func(name string) {
+		if name != "" && !ruleHosts[name] && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for _, ing := range rt.in.Ingresses {
+		if !hasRuleHost(&ing, host) {
+			continue
+		}
+		for a := range strings.SplitSeq(ing.Annotations[annotations.NginxPrefix+"server-alias"], ",") {
+			add(strings.ToLower(strings.TrimSpace(a)))
+		}
+		if ing.Annotations[annotations.NginxPrefix+"from-to-www-redirect"] == "true" {
+			twin, isWWW := strings.CutPrefix(host, "www.")
+			if !isWWW {
+				twin = "www." + host
+			}
+			add(twin)
+		}
+	}
+	return out
 }

@@ -61,6 +61,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 		t.Errorf("%s\n\tas Ingress: %s\n\tmigrated:   %s\n\ta difference no report item of what answers it predicts (Ingress side: %s, canary: %s, Gateway side: %v)",
 			p, before, after, o.ingress, o.canary, o.gateway)
 	}
+	rt.checkMirrors()
 	for k, served := range verified {
 		if !served {
 			t.Errorf("%s: the backend verified over TLS never answered 200 the same way on both sides", k)
@@ -83,6 +84,7 @@ type corpusTrip struct {
 	ingressOf        map[string]string
 	classOf          map[string]string   // Ingress (namespace/name) -> its class
 	listenerHosts    map[string][]string // gateway fleet -> listener hostnames ("" for none)
+	backends         map[string]*backend // by Service (namespace/name)
 	// gaps are, by Ingress, the annotations gatebridge itself does not serve for Ingresses: the
 	// reference is not ingress-nginx there.
 	gaps map[string][]string
@@ -98,7 +100,7 @@ func newRoundTrip(t *testing.T) *corpusTrip {
 		t.Fatal(err)
 	}
 	rt := &corpusTrip{t: t, in: in, ingress: map[string]*harness{}, gateway: map[string]*harness{}, ingressOf: map[string]string{},
-		classOf: map[string]string{}, listenerHosts: map[string][]string{}}
+		classOf: map[string]string{}, listenerHosts: map[string][]string{}, backends: map[string]*backend{}}
 	if rt.ca, err = pki.NewCA("e2e migrate"); err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +137,7 @@ func (rt *corpusTrip) backendsAndSecrets() map[string]string {
 		} else {
 			b = startH2CBackend(rt.t, name)
 		}
+		rt.backends[name] = b
 		s := svc.DeepCopy()
 		s.Annotations = map[string]string{"gatebridge.dev/endpoints": b.addr}
 		files["svc-"+svc.Namespace+"-"+svc.Name+".yaml"] = rt.manifest(s)
