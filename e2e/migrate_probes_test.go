@@ -93,6 +93,13 @@ func (rt *corpusTrip) probes() []probe {
 			for _, p := range rt.ruleProbes(ing, rule, tlsHosts[rule.Host]) {
 				add(p)
 			}
+			// An ignored alias is not a name of the host: the catch-all answers it on both sides.
+			_, ignored := rt.otherNames(rt.ingressOf[rule.Host], rule.Host)
+			for _, name := range ignored {
+				for _, ip := range rulePaths(rule) {
+					add(probe{class: rt.ingressOf[rule.Host], host: name, path: cmpOr(ip.Path, "/"), repeat: 1})
+				}
+			}
 		}
 	}
 	return out
@@ -109,7 +116,8 @@ func (rt *corpusTrip) ruleProbes(ing *networkingv1.Ingress, rule networkingv1.In
 	case strings.HasPrefix(rule.Host, "*."):
 		hosts = []string{"t1" + rule.Host[1:], "a.b" + rule.Host[1:]}
 	default:
-		hosts = append(hosts, rt.otherNames(rule.Host)...)
+		names, _ := rt.otherNames(class, rule.Host)
+		hosts = append(hosts, names...)
 	}
 	paths := []string{"/", "/no-such-path-xyz"}
 	if rule.HTTP != nil {
@@ -283,36 +291,44 @@ func (rt *corpusTrip) waitReady() {
 	}
 }
 
-// otherNames are the names a rule host may also answer on: the aliases (server-alias) of the Ingresses of
-// the host, and its www twin (www. added or removed) when one asks for from-to-www-redirect; names that a
-// rule of the corpus has are left out (they answer as their own host).
-func (rt *corpusTrip) otherNames(host string) []string {
+// otherNames are the names a rule host also answers on: the aliases (server-alias) of its oldest Ingress
+// that has some, as ingress-nginx takes them, and its www twin (www. added or removed) when one of its
+// Ingresses asks for from-to-www-redirect; names a rule of the corpus has are left out (they answer as
+// their own host). ignored are the aliases of its newer Ingresses, which no host answers on.
+func (rt *corpusTrip) otherNames(class, host string) (names, ignored []string) {
 	ruleHosts := map[string]bool{}
 	for _, ing := range rt.in.Ingresses {
 		for _, r := range ing.Spec.Rules {
 			ruleHosts[r.Host] = true
 		}
 	}
-	var out []string
-	add := func(name string) {
-		if name != "" && !ruleHosts[name] && !slices.Contains(out, name) {
-			out = append(out, name)
+	add := func(to *[]string, name string) {
+		if name != "" && !ruleHosts[name] && !slices.Contains(*to, name) {
+			*to = append(*to, name)
 		}
 	}
-	for _, ing := range rt.in.Ingresses {
-		if !hasRuleHost(&ing, host) {
+	aliased := false
+	for _, ing := range rt.primaries(class) {
+		if !hasRuleHost(ing, host) {
 			continue
 		}
-		for a := range strings.SplitSeq(ing.Annotations[annotations.NginxPrefix+"server-alias"], ",") {
-			add(strings.ToLower(strings.TrimSpace(a)))
+		if v := ing.Annotations[annotations.NginxPrefix+"server-alias"]; v != "" {
+			to := &names
+			if aliased {
+				to = &ignored
+			}
+			aliased = true
+			for a := range strings.SplitSeq(v, ",") {
+				add(to, strings.ToLower(strings.TrimSpace(a)))
+			}
 		}
 		if ing.Annotations[annotations.NginxPrefix+"from-to-www-redirect"] == "true" {
 			twin, isWWW := strings.CutPrefix(host, "www.")
 			if !isWWW {
 				twin = "www." + host
 			}
-			add(twin)
+			add(&names, twin)
 		}
 	}
-	return out
+	return names, ignored
 }

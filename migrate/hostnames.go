@@ -138,21 +138,21 @@ func reportNameNotes(byIng map[*networkingv1.Ingress]*ingressPlan, notes []conve
 
 // reportUnknownCoverage reports the names whose host's certificate migrate cannot read.
 func (b *gwBuilder) reportUnknownCoverage(cb *classBuild, byIng map[*networkingv1.Ingress]*ingressPlan, unknown map[string]string) {
-	report := func(ing *networkingv1.Ingress, key, host, name string) {
+	report := func(ing *networkingv1.Ingress, key, name string) {
 		if secret, ok := unknown[name]; ok {
-			byIng[ing].item(np+key, Approximated, host, "Secret %s is not in the input: migrate cannot tell whether its certificate covers %q, so the Gateway serves %q over plain HTTP only "+
+			byIng[ing].item(np+key, Approximated, name, "Secret %s is not in the input: migrate cannot tell whether its certificate covers %q, so the Gateway serves %q over plain HTTP only "+
 				"(gatebridge and ingress-nginx serve it over HTTPS too when the certificate covers it: then add an HTTPS listener for it with that certificate)", secret, name, name)
 		}
 	}
 	for _, host := range slices.Sorted(maps.Keys(cb.names.Aliases)) {
 		for _, a := range cb.names.Aliases[host] {
-			report(cb.names.Owners[host], "server-alias", migrateHost(host), a)
+			report(cb.names.Owners[host], "server-alias", a)
 		}
 	}
 	for _, from := range slices.Sorted(maps.Keys(cb.names.Redirects)) {
 		r := cb.names.Redirects[from]
 		for _, ing := range r.Ingresses {
-			report(ing, "from-to-www-redirect", r.To, from)
+			report(ing, "from-to-www-redirect", from)
 		}
 	}
 }
@@ -281,7 +281,7 @@ func (b *gwBuilder) buildWWWRedirects(cb *classBuild) {
 			if cb.listeners[from].https != "" {
 				over = "HTTP and HTTPS"
 			}
-			q.item(np+"from-to-www-redirect", Approximated, r.To, "%s gets 308 to %s over %s (HTTPRoute %s/%s, a RequestRedirect with the hostname only: scheme, port, path and query are kept), as gatebridge serves it; %s",
+			q.item(np+"from-to-www-redirect", Approximated, from, "%s gets 308 to %s over %s (HTTPRoute %s/%s, a RequestRedirect with the hostname only: scheme, port, path and query are kept), as gatebridge serves it; %s",
 				from, r.To, over, p.ing.Namespace, name, approx)
 		}
 	}
