@@ -20,7 +20,7 @@ var (
 
 // grpcRules turns the rules of a host of a backend-protocol GRPC(S) Ingress into GRPCRoute rules. It
 // fails (with why) when a rule has no GRPCRoute equivalent: a path that names no gRPC service or method,
-// a filter other than a header modifier or a RoutePolicy, a redirect. approximated lists the paths whose non-gRPC forms
+// a filter other than a header modifier, a request mirror or a RoutePolicy, a redirect. approximated lists the paths whose non-gRPC forms
 // no longer match.
 func grpcRules(rules []gwapiv1.HTTPRouteRule) (out []gwapiv1.GRPCRouteRule, approximated []string, why string) {
 	for _, r := range rules {
@@ -56,7 +56,8 @@ func grpcRules(rules []gwapiv1.HTTPRouteRule) (out []gwapiv1.GRPCRouteRule, appr
 	return out, approximated, ""
 }
 
-// grpcFilterType says whether a GRPCRoute rule can carry an HTTPRoute filter: a header modifier, or the
+// grpcFilterType says whether a GRPCRoute rule can carry an HTTPRoute filter: a header modifier, a request
+// mirror, or the
 // ExtensionRef naming a RoutePolicy, which gatebridge serves on GRPCRoute rules too.
 func grpcFilterType(f gwapiv1.HTTPRouteFilter) bool {
 	switch f.Type {
@@ -132,9 +133,7 @@ func (b *gwBuilder) addGRPCRoute(cb *classBuild, p *ingressPlan, host, name stri
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.ing.Namespace, Labels: sourceLabels(p)},
 		Spec:       gwapiv1.GRPCRouteSpec{CommonRouteSpec: gwapiv1.CommonRouteSpec{ParentRefs: parents}, Rules: grules},
 	}
-	for _, h := range cb.hostnames(host) {
-		route.Spec.Hostnames = append(route.Spec.Hostnames, h)
-	}
+	route.Spec.Hostnames = cb.hostnames(host)
 	b.out.grpcRoutes = append(b.out.grpcRoutes, route)
 	p.report.Outputs = append(p.report.Outputs, "GRPCRoute/"+p.ing.Namespace+"/"+name)
 	if len(approximated) > 0 {
