@@ -11,12 +11,14 @@ var extAuthKeys = keySet("auth-url", "auth-response-headers", "auth-signin", "au
 // ExtAuth asks an HTTP service about each request: a 2xx answer lets it through, with the listed
 // response headers copied to the upstream request; another answer is returned to the client.
 type ExtAuth struct {
-	// URL is the auth-url: http only, with a host (a Service of the cluster) and a path.
+	// URL is the auth-url: http or https, with a host (a Service of the cluster, RequestHost, or a host
+	// of the Ingress) and a path.
 	URL *url.URL
 	// ResponseHeaders are the auth-response-headers, in the order given.
 	ResponseHeaders []string
-	// Signin, when set (auth-signin), turns a 401 into a redirect (302) to this URL with the original
-	// URL in the query parameter SigninParam (auth-signin-redirect-param, default rd).
+	// Signin, when set (auth-signin), turns a 401 into a redirect (302) to this URL (which may hold
+	// SigninVariables) with the original URL in the query parameter SigninParam (auth-signin-redirect-param,
+	// default rd) unless the URL's query has that parameter already, as ingress-nginx builds it.
 	Signin      *url.URL
 	SigninParam string
 }
@@ -30,6 +32,10 @@ func parseExtAuth(annotations map[string]string, findings []Finding) (ea *ExtAut
 	return ea, refuse, findings
 }
 
+// RequestHost is the auth-url host that stands for the request's own host (nginx's $host): the check goes
+// to the path of the same server, typically oauth2-proxy's /oauth2/auth behind a second Ingress.
+const RequestHost = "$host"
+
 func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, bool, []Finding) {
 	raw, ok := nginxValue(annotations, "auth-url")
 	if !ok {
@@ -39,8 +45,10 @@ func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, 
 	switch {
 	case err != nil || u.Host == "" || u.User != nil:
 		return nil, true, append(findings, invalid("auth-url", "%q is not an absolute http URL; %s", raw, RefusedAuth))
-	case u.Scheme != "http":
-		return nil, true, append(findings, invalid("auth-url", "scheme %q is not supported (only http); %s", u.Scheme, RefusedAuth))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, true, append(findings, invalid("auth-url", "scheme %q is not supported (only http and https); %s", u.Scheme, RefusedAuth))
+	case strings.Contains(strings.Replace(raw, "://"+RequestHost, "://", 1), "$"):
+		return nil, true, append(findings, invalid("auth-url", "%q holds nginx variables other than a host %s, which gatebridge does not expand; %s", raw, RequestHost, RefusedAuth))
 	}
 	if u.Path == "" {
 		u.Path = "/"
@@ -58,23 +66,38 @@ func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, 
 	return &ea, false, findings
 }
 
-// parseSignin reads auth-signin: an absolute http(s) URL without nginx variables, which gatebridge
-// does not expand.
+// SigninVariables are the nginx variables auth-signin may hold: the request's scheme, host, and path with
+// its query (escaped or not).
+var SigninVariables = []string{"$scheme", "$host", "$escaped_request_uri", "$request_uri"}
+
+// parseSignin reads auth-signin: an absolute http(s) URL, whose nginx variables may be SigninVariables.
 func parseSignin(annotations map[string]string, findings []Finding) (*url.URL, string, []Finding) {
 	raw, ok := nginxValue(annotations, "auth-signin")
 	if !ok {
 		return nil, "", findings
 	}
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	after, withScheme := strings.CutPrefix(raw, "$scheme://")
+	u, err := url.Parse(raw)
+	if withScheme {
+		if u, err = url.Parse("http://" + after); err == nil {
+			u.Scheme = "$scheme"
+		}
+	}
+	rest := raw
+	for _, v := range SigninVariables {
+		rest = strings.ReplaceAll(rest, v, "")
+	}
 	switch {
-	case strings.Contains(raw, "$"):
-		return nil, "", append(findings, invalid("auth-signin", "%q holds nginx variables, which gatebridge does not expand; a 401 stays a 401", raw))
-	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "":
+	case strings.Contains(rest, "$"):
+		return nil, "", append(findings, invalid("auth-signin", "%q holds nginx variables other than %s, which gatebridge does not expand; a 401 stays a 401", raw, strings.Join(SigninVariables, ", ")))
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "$scheme") || u.Fragment != "":
 		return nil, "", append(findings, invalid("auth-signin", "%q is not an absolute http or https URL; a 401 stays a 401", raw))
 	}
 	param := "rd"
 	if v, ok := nginxValue(annotations, "auth-signin-redirect-param"); ok && strings.TrimSpace(v) != "" {
 		param = url.QueryEscape(strings.TrimSpace(v))
 	}
-	return u, param, append(findings, approximated("auth-signin", "a 401 of the route, from the auth service or from the backend, becomes a 302 to the sign-in URL; the original URL in %s is not percent-encoded (nginx escapes its path and query)", param))
+	return u, param, append(findings, approximated("auth-signin", "a 401 of the route, from the auth service or from the backend, becomes a 302 to the sign-in URL; "+
+		"the original URL in %s (or $escaped_request_uri) is not percent-encoded (nginx escapes its path and query)", param))
 }

@@ -34,19 +34,59 @@ func TestExtAuth(t *testing.T) {
 			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Approximated},
 		},
 		{
-			name:     "auth-signin with nginx variables",
-			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri"},
-			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check")}},
-			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Invalid},
-		},
-		{
 			name:     "a relative auth-signin",
 			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-signin": "/login"},
 			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check")}},
 			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Invalid},
 		},
 		{name: "auth-signin without auth-url", in: map[string]string{"auth-signin": "https://login.example.com/"}, findings: map[string]FindingKind{"auth-signin": Invalid}},
-		{name: "https is not supported: every request is refused", in: map[string]string{"auth-url": "https://auth.example.com/"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
+		{name: "ftp is not supported: every request is refused", in: map[string]string{"auth-url": "ftp://auth.example.com/"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
 		{name: "a relative URL: every request is refused", in: map[string]string{"auth-url": "/auth"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
+	})
+}
+
+func TestExtAuthSameHost(t *testing.T) {
+	mustURL := func(s string) *url.URL {
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	schemeURL := mustURL("http://$host/oauth2/start")
+	schemeURL.Scheme = "$scheme"
+	runPolicyCases(t, []policyCase{
+		{
+			name: "oauth2-proxy's pattern: $host and sign-in variables",
+			in: map[string]string{"auth-url": "https://$host/oauth2/auth", "auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri",
+				"auth-response-headers": "X-Auth-Request-User,X-Auth-Request-Email"},
+			want: NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("https://$host/oauth2/auth"), ResponseHeaders: []string{"X-Auth-Request-User", "X-Auth-Request-Email"},
+				Signin: mustURL("https://$host/oauth2/start?rd=$escaped_request_uri"), SigninParam: "rd"}},
+			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Approximated},
+		},
+		{
+			name:     "$scheme in auth-signin",
+			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-signin": "$scheme://$host/oauth2/start"},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check"), Signin: schemeURL, SigninParam: "rd"}},
+			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Approximated},
+		},
+		{
+			name:     "an https host of the cluster or outside it is kept for translation to resolve",
+			in:       map[string]string{"auth-url": "https://auth.example.com/check"},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("https://auth.example.com/check")}},
+			findings: map[string]FindingKind{"auth-url": Approximated},
+		},
+		{
+			name:     "other variables in auth-url: every request is refused",
+			in:       map[string]string{"auth-url": "https://$host/oauth2/auth?uri=$request_uri"},
+			want:     NginxPolicy{RefuseAll: true},
+			findings: map[string]FindingKind{"auth-url": Invalid},
+		},
+		{
+			name:     "other variables in auth-signin: the 401 stays",
+			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-signin": "https://$http_host/start"},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check")}},
+			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Invalid},
+		},
 	})
 }

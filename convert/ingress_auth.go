@@ -121,12 +121,22 @@ func usableHash(h string) bool {
 
 // ingressExtAuth resolves an auth-url to a port of a Service of the cluster: its host must be
 // <service>.<namespace>, <service>.<namespace>.svc or <service>.<namespace>.svc.<cluster domain>.
-// Another host, or a Service that does not exist, still asks authentication: check requests fail and
-// requests get 500, as nginx answers when its auth service cannot be reached.
-func (t *translator) ingressExtAuth(ing *networkingv1.Ingress, ea *annotations.ExtAuth) *model.ExtAuth {
+// An auth-url of the request's own host ($host, or a host of the Ingress) goes to the backend of the path
+// that takes it (authHostBackend). Another host, an https URL, or a Service that does not exist still
+// asks authentication: check requests fail and requests get 500, as nginx answers when its auth service
+// cannot be reached.
+func (t *translator) ingressExtAuth(fleet string, ing *networkingv1.Ingress, ea *annotations.ExtAuth) *model.ExtAuth {
 	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: 80, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders, SigninParam: ea.SigninParam}
 	if ea.Signin != nil {
 		out.SigninURL = ea.Signin.String()
+	}
+	if hosts := authURLHosts(ing, ea.URL.Hostname()); hosts != nil {
+		t.authHostBackend(fleet, ing, ea, hosts, out)
+		return out
+	}
+	if ea.URL.Scheme != "http" {
+		t.note(ingressRef(ing), NoteWarning, ReasonAuthServiceInvalid, "auth-url %s: https is served only for a path of the request's own host; requests get 500", ea.URL.Redacted())
+		return out
 	}
 	if p := ea.URL.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)

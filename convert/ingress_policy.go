@@ -38,7 +38,7 @@ func (t *translator) addIngressPolicies(fleet string, f *ingressFleet) {
 			t.refuseIngressRoutes(fleet, names)
 			continue
 		}
-		spec := t.ingressPolicySpec(ing, policy)
+		spec := t.ingressPolicySpec(fleet, ing, policy)
 		if mirror {
 			spec.MirrorHost = f.routing(ing).Mirror.Authority
 		}
@@ -97,7 +97,7 @@ func (t *translator) fleetRoutesByIngress(fleet string) map[string]map[string]bo
 
 // ingressPolicySpec turns the policy settings of an Ingress into a policy, resolving the Secret of
 // basic authentication and the Service of external authentication.
-func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.NginxPolicy) model.RoutePolicySpec {
+func (t *translator) ingressPolicySpec(fleet string, ing *networkingv1.Ingress, p annotations.NginxPolicy) model.RoutePolicySpec {
 	spec := model.RoutePolicySpec{MaxRequestBodyBytes: p.MaxBodyBytes, IdleTimeoutSeconds: p.IdleTimeoutSeconds}
 	if sr := p.SourceRanges; sr != nil {
 		spec.SourceRanges = &model.SourceRanges{Allow: sr.Allow, Deny: sr.Deny, DenyAll: sr.Allow != nil && len(sr.Allow) == 0}
@@ -118,7 +118,7 @@ func (t *translator) ingressPolicySpec(ing *networkingv1.Ingress, p annotations.
 		spec.BasicAuth = t.ingressBasicAuth(ing, p.BasicAuth)
 	}
 	if p.ExtAuth != nil {
-		spec.ExtAuth = t.ingressExtAuth(ing, p.ExtAuth)
+		spec.ExtAuth = t.ingressExtAuth(fleet, ing, p.ExtAuth)
 	}
 	if p.CustomErrors != nil {
 		spec.CustomErrors = t.ingressCustomErrors(ing, p.CustomErrors)

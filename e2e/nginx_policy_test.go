@@ -99,22 +99,24 @@ func (h *harness) sendFrom(r policyRequest) (int, http.Header, echo, error) {
 // authentication, an auth-url service, the body size limit and the idle timeout.
 func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 	app := startBackend(t, "app")
+	proxy := startFakeOAuth2Proxy(t)
 	files := map[string]string{
-		"class.yaml":  ingressClass,
-		"app.yaml":    service("shop", "app", app.addr),
-		"auth.yaml":   service("shop", "auth", startAuthService(t)),
-		"plain.yaml":  nginxPolicyIngress("plain", nil),
-		"allow.yaml":  nginxPolicyIngress("allow", map[string]string{"allowlist-source-range": "127.0.0.2"}),
-		"deny.yaml":   nginxPolicyIngress("deny", map[string]string{"denylist-source-range": "127.0.0.3/32"}),
-		"limit.yaml":  nginxPolicyIngress("limit", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2"}),
-		"exempt.yaml": nginxPolicyIngress("exempt", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2", "limit-allowlist": "127.0.0.6, 10.0.0.0/8"}),
-		"basic.yaml":  nginxPolicyIngress("basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Staff"}),
-		"nouser.yaml": nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
-		"ext.yaml":    nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
-		"signin.yaml": nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
-		"body.yaml":   nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
-		"idle.yaml":   nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
-		"users.yaml":  authSecrets(),
+		"oauth2-proxy.yaml": service("shop", "oauth2-proxy", proxy.addr) + "---\n" + oauth2ProxyIngresses(),
+		"class.yaml":        ingressClass,
+		"app.yaml":          service("shop", "app", app.addr),
+		"auth.yaml":         service("shop", "auth", startAuthService(t)),
+		"plain.yaml":        nginxPolicyIngress("plain", nil),
+		"allow.yaml":        nginxPolicyIngress("allow", map[string]string{"allowlist-source-range": "127.0.0.2"}),
+		"deny.yaml":         nginxPolicyIngress("deny", map[string]string{"denylist-source-range": "127.0.0.3/32"}),
+		"limit.yaml":        nginxPolicyIngress("limit", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2"}),
+		"exempt.yaml":       nginxPolicyIngress("exempt", map[string]string{"limit-rpm": "2", "limit-burst-multiplier": "2", "limit-allowlist": "127.0.0.6, 10.0.0.0/8"}),
+		"basic.yaml":        nginxPolicyIngress("basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Staff"}),
+		"nouser.yaml":       nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
+		"ext.yaml":          nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
+		"signin.yaml":       nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
+		"body.yaml":         nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
+		"idle.yaml":         nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
+		"users.yaml":        authSecrets(),
 	}
 	h := start(t, "ingress-gatebridge", files)
 	get, expect := policyClient(t, h)
@@ -151,6 +153,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		// Without auth-signin the 401 stays.
 		expect(t, get("127.0.0.1", "ext", "/private", nil), 401)
 	})
+	t.Run("oauth2-proxy", func(t *testing.T) { testOAuth2Proxy(t, expect, get, proxy) })
 	t.Run("body size", func(t *testing.T) { testBodySize(t, expect) })
 	t.Run("idle timeout", func(t *testing.T) {
 		// The backend answers /slow after two seconds: one second of silence resets the stream (504),

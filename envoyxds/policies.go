@@ -366,6 +366,7 @@ func tokenBucket(l model.RateLimit) *typev3.TokenBucket {
 // extAuthConfig sends a route's check requests to its auth service and copies the listed headers of a 200 answer to the upstream request.
 func extAuthConfig(ea *model.ExtAuth) *extauthzv3.ExtAuthzPerRoute {
 	svc := httpAuthService(fmt.Sprintf("%s:%d", ea.Host, ea.Port), clusterName(clusterRef{host: ea.Host, port: ea.Port}), ea.Path)
+	svc.AuthorizationRequest = &extauthzv3.AuthorizationRequest{HeadersToAdd: authRequestHeaders}
 	if len(ea.ResponseHeaders) > 0 {
 		upstream := &matcherv3.ListStringMatcher{}
 		for _, h := range ea.ResponseHeaders {
@@ -376,6 +377,15 @@ func extAuthConfig(ea *model.ExtAuth) *extauthzv3.ExtAuthzPerRoute {
 	return &extauthzv3.ExtAuthzPerRoute{Override: &extauthzv3.ExtAuthzPerRoute_CheckSettings{CheckSettings: &extauthzv3.CheckSettings{
 		ServiceOverride: &extauthzv3.CheckSettings_HttpService{HttpService: svc},
 	}}}
+}
+
+// authRequestHeaders are the headers ingress-nginx adds to its check requests (auth services such as
+// oauth2-proxy read the original URL from them), with the request's values.
+var authRequestHeaders = []*corev3.HeaderValue{
+	{Key: "X-Original-URL", Value: originalURL},
+	{Key: "X-Original-Method", Value: "%REQ(:method)%"},
+	{Key: "X-Auth-Request-Redirect", Value: "%REQ(:path)%"},
+	{Key: "X-Sent-From", Value: "nginx-ingress-controller"},
 }
 
 func httpAuthService(authority, cluster, path string) *extauthzv3.HttpService {

@@ -1,6 +1,7 @@
 package envoyxds
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -20,15 +21,25 @@ import (
 // percent-encoded: Envoy's formatters have no escaping).
 const originalURL = "%REQ(:scheme)%://%REQ(:authority)%%REQ(:path)%"
 
+// signinVariables turn the nginx variables a sign-in URL may hold into Envoy formatters: $host is the
+// request's authority (with its port, if any) and $escaped_request_uri is not escaped.
+var signinVariables = strings.NewReplacer("$scheme", "%REQ(:scheme)%", "$host", "%REQ(:authority)%",
+	"$escaped_request_uri", "%REQ(:path)%", "$request_uri", "%REQ(:path)%")
+
 // signinMatcher answers each 401 of a route (its auth service's, and its backend's: the matcher cannot
-// tell them apart) with a 302 to the sign-in URL, the original URL in the query parameter SigninParam.
+// tell them apart) with a 302 to the sign-in URL, the original URL in the query parameter SigninParam
+// unless the URL's query already has it (as ingress-nginx builds the redirect).
 func signinMatcher(ea *model.ExtAuth) *xdsmatcherv3.Matcher_MatcherList_FieldMatcher {
-	sep := "?"
-	if strings.Contains(ea.SigninURL, "?") {
-		sep = "&"
-	}
 	// A literal % of the URL (percent-encoding) must not start a formatter.
-	location := strings.ReplaceAll(ea.SigninURL, "%", "%%") + sep + ea.SigninParam + "=" + originalURL
+	location := signinVariables.Replace(strings.ReplaceAll(ea.SigninURL, "%", "%%"))
+	_, query, hasQuery := strings.Cut(ea.SigninURL, "?")
+	if q, err := url.ParseQuery(query); err != nil || !q.Has(ea.SigninParam) {
+		sep := "?"
+		if hasQuery {
+			sep = "&"
+		}
+		location += sep + ea.SigninParam + "=" + originalURL
+	}
 	redirect := &localresponsev3.LocalResponsePolicy{
 		StatusCode: wrapperspb.UInt32(302),
 		ResponseHeadersToAdd: []*corev3.HeaderValueOption{{

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -118,6 +119,11 @@ func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec 
 		ok = ok && err == nil && n > 0 && n < 65536
 		port = n
 	}
+	if !ok && sameHostAuthURL(p, ea) {
+		b.refusePolicy(p, done, "auth-url", fmt.Sprintf("the auth-url %s names a path of the request's own host (oauth2-proxy's setup), which gatebridge serves for Ingresses "+
+			"but migrate does not carry over yet", ea.URL.Redacted()))
+		return false
+	}
 	if !ok {
 		b.refusePolicy(p, done, "auth-url", fmt.Sprintf("the auth-url %s is not a port of a Service of the cluster (<service>.<namespace>[.svc[.%s]]), the only auth services gatebridge reaches (it answers 500 for the Ingress)",
 			ea.URL.Redacted(), convert.DefaultDomainSuffix))
@@ -129,6 +135,12 @@ func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec 
 		b.grantPolicyService(p, ns, name)
 	}
 	return true
+}
+
+// sameHostAuthURL says whether an auth-url names a path of the request's own host: $host or a host of the Ingress.
+func sameHostAuthURL(p *ingressPlan, ea *annotations.ExtAuth) bool {
+	h := ea.URL.Hostname()
+	return h == annotations.RequestHost || slices.ContainsFunc(p.ing.Spec.Rules, func(r networkingv1.IngressRule) bool { return r.Host != "" && strings.EqualFold(r.Host, h) })
 }
 
 func clusterService(host string) (name, namespace string, ok bool) {

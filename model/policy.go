@@ -100,7 +100,8 @@ type ExtAuth struct {
 	Path            string   `json:"path"`
 	ResponseHeaders []string `json:"responseHeaders,omitempty"`
 	// SigninURL, when set, turns the route's 401 answers into redirects (302) to it, with the
-	// original URL in the query parameter SigninParam.
+	// original URL in the query parameter SigninParam unless its query has that parameter already. It
+	// may hold nginx's $scheme, $host, $request_uri and $escaped_request_uri, the request's own values.
 	SigninURL   string `json:"signinURL,omitempty"`
 	SigninParam string `json:"signinParam,omitempty"`
 }
@@ -161,7 +162,7 @@ func (s *RoutePolicySpec) problems() []string {
 		out = append(out, "external auth: host, port and a path starting with / are required")
 	}
 	if a := s.ExtAuth; a != nil && a.SigninURL != "" {
-		if u, err := url.Parse(a.SigninURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || a.SigninParam == "" {
+		if u, err := url.Parse(strings.Replace(a.SigninURL, "$scheme://", "http://", 1)); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || a.SigninParam == "" {
 			out = append(out, "external auth: the sign-in URL must be an absolute http or https URL, with a parameter name")
 		}
 	}
