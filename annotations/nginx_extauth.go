@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -76,6 +77,25 @@ func parseSignin(annotations map[string]string, findings []Finding) (*url.URL, s
 	if !ok {
 		return nil, "", findings
 	}
+	u, err := ParseSigninURL(raw)
+	if err != nil {
+		return nil, "", append(findings, invalid("auth-signin", "%v; a 401 stays a 401", err))
+	}
+	param := DefaultSigninParam
+	if v, ok := nginxValue(annotations, "auth-signin-redirect-param"); ok && strings.TrimSpace(v) != "" {
+		param = url.QueryEscape(strings.TrimSpace(v))
+	}
+	return u, param, append(findings, approximated("auth-signin", "a 401 of the route, from the auth service or from the backend, becomes a 302 to the sign-in URL; "+
+		"the original URL in %s (or $escaped_request_uri) is not percent-encoded (nginx escapes its path and query)", param))
+}
+
+// DefaultSigninParam is the query parameter of the sign-in URL that carries the original URL (ingress-nginx's rd).
+const DefaultSigninParam = "rd"
+
+// ParseSigninURL reads a sign-in URL: absolute, http or https (or $scheme, the request's), without a
+// fragment, whose nginx variables are SigninVariables only. The same rules hold for auth-signin and a
+// RoutePolicy's extAuth.signinURL.
+func ParseSigninURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	after, withScheme := strings.CutPrefix(raw, "$scheme://")
 	u, err := url.Parse(raw)
@@ -90,14 +110,9 @@ func parseSignin(annotations map[string]string, findings []Finding) (*url.URL, s
 	}
 	switch {
 	case strings.Contains(rest, "$"):
-		return nil, "", append(findings, invalid("auth-signin", "%q holds nginx variables other than %s, which gatebridge does not expand; a 401 stays a 401", raw, strings.Join(SigninVariables, ", ")))
-	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "$scheme") || u.Fragment != "":
-		return nil, "", append(findings, invalid("auth-signin", "%q is not an absolute http or https URL; a 401 stays a 401", raw))
+		return nil, fmt.Errorf("%q holds variables other than %s, which gatebridge does not expand", raw, strings.Join(SigninVariables, ", "))
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "$scheme") || strings.Contains(raw, "#"):
+		return nil, fmt.Errorf("%q is not an absolute http or https URL without a fragment", raw)
 	}
-	param := "rd"
-	if v, ok := nginxValue(annotations, "auth-signin-redirect-param"); ok && strings.TrimSpace(v) != "" {
-		param = url.QueryEscape(strings.TrimSpace(v))
-	}
-	return u, param, append(findings, approximated("auth-signin", "a 401 of the route, from the auth service or from the backend, becomes a 302 to the sign-in URL; "+
-		"the original URL in %s (or $escaped_request_uri) is not percent-encoded (nginx escapes its path and query)", param))
+	return u, nil
 }

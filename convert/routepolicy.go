@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/gatebridge/gatebridge/annotations"
 	gbv1alpha1 "github.com/gatebridge/gatebridge/api/v1alpha1"
 	"github.com/gatebridge/gatebridge/model"
 )
@@ -152,8 +154,8 @@ func policySpec(s *gbv1alpha1.RoutePolicySpec) (model.RoutePolicySpec, []string)
 			break
 		}
 	}
-	if ea := s.ExtAuth; ea != nil && (!strings.HasPrefix(ea.Path, "/") || ea.BackendRef.Name == "" || ea.BackendRef.Port < 1 || ea.BackendRef.Port > 65535) {
-		problems = append(problems, "extAuth: a backendRef with a name and a port, and a path starting with /, are required")
+	if ea := s.ExtAuth; ea != nil {
+		out.ExtAuth, problems = policyExtAuthSpec(ea, problems)
 	}
 	if ce := s.CustomErrors; ce != nil && (len(ce.Codes) == 0 || slices.ContainsFunc(ce.Codes, func(c int32) bool { return c < 400 || c > 599 }) ||
 		ce.BackendRef.Name == "" || ce.BackendRef.Port < 1 || ce.BackendRef.Port > 65535) {
@@ -170,6 +172,33 @@ func policySpec(s *gbv1alpha1.RoutePolicySpec) (model.RoutePolicySpec, []string)
 		problems = append(problems, fmt.Sprintf("mirrorHost %q is not a host name", s.MirrorHost))
 	}
 	out.MirrorHost = s.MirrorHost
+	return out, problems
+}
+
+// signinParamPattern is what the CRD's schema lets signinParam hold: a query parameter name that needs
+// no percent-encoding.
+var signinParamPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+// policyExtAuthSpec translates an extAuth but its Service (resolved later): the path, the headers copied,
+// and the sign-in redirect of a 401, whose URL follows the rules of ingress-nginx's auth-signin.
+func policyExtAuthSpec(ea *gbv1alpha1.ExtAuth, problems []string) (*model.ExtAuth, []string) {
+	if !strings.HasPrefix(ea.Path, "/") || ea.BackendRef.Name == "" || ea.BackendRef.Port < 1 || ea.BackendRef.Port > 65535 {
+		problems = append(problems, "extAuth: a backendRef with a name and a port, and a path starting with /, are required")
+	}
+	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: uint32(max(ea.BackendRef.Port, 0)), Path: ea.Path, ResponseHeaders: ea.ResponseHeaders}
+	switch {
+	case ea.SigninURL != "":
+		u, err := annotations.ParseSigninURL(ea.SigninURL)
+		if err != nil {
+			return out, append(problems, fmt.Sprintf("extAuth.signinURL: %v", err))
+		}
+		out.SigninURL, out.SigninParam = u.String(), cmp.Or(ea.SigninParam, gbv1alpha1.DefaultSigninParam)
+		if !signinParamPattern.MatchString(out.SigninParam) {
+			problems = append(problems, fmt.Sprintf("extAuth.signinParam %q is not a query parameter name (letters, digits, . _ ~ -)", ea.SigninParam))
+		}
+	case ea.SigninParam != "":
+		problems = append(problems, "extAuth.signinParam needs a signinURL")
+	}
 	return out, problems
 }
 
@@ -206,7 +235,7 @@ func (t *translator) policyBasicAuth(p *resolvedPolicy, ba *gbv1alpha1.BasicAuth
 // policyExtAuth resolves the auth Service of a RoutePolicy. One that does not resolve (missing, no
 // such port, another namespace without a ReferenceGrant) keeps authentication asked: requests get 500.
 func (t *translator) policyExtAuth(p *resolvedPolicy, ea *gbv1alpha1.ExtAuth) *model.ExtAuth {
-	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: uint32(ea.BackendRef.Port), Path: ea.Path, ResponseHeaders: ea.ResponseHeaders}
+	out := p.spec.ExtAuth
 	ref := gwapiv1.BackendObjectReference{
 		Name: gwapiv1.ObjectName(ea.BackendRef.Name), Port: ptr.To(gwapiv1.PortNumber(ea.BackendRef.Port)),
 		Namespace: (*gwapiv1.Namespace)(ea.BackendRef.Namespace),

@@ -32,7 +32,7 @@ func routePolicy(name, spec string) string {
 // TestRoutePolicyThroughEnvoy sends real requests through a real Envoy programmed from HTTPRoutes whose
 // rules name RoutePolicies: they answer as the ingress-nginx annotations of TestNginxPoliciesThroughEnvoy
 // do (403 outside an allow-list or inside a deny-list, 503 over a per-client rate, 401 without valid
-// basic credentials, the auth service's verdict, 413 over the body size), and a rule naming a missing
+// basic credentials, the auth service's verdict or a sign-in redirect, 413 over the body size), and a rule naming a missing
 // RoutePolicy answers 500.
 func TestRoutePolicyThroughEnvoy(t *testing.T) {
 	app := startBackend(t, "app")
@@ -44,7 +44,7 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 			"---\n" + strings.Replace(extRefRoute("errors", "errors"), "name: app", "name: statusapp", 1),
 		"routes.yaml": strings.Join([]string{extRefRoute("plain", ""), extRefRoute("allow", "allow"), extRefRoute("deny", "deny"),
 			extRefRoute("limit", "limit"), extRefRoute("basic", "basic"), extRefRoute("nouser", "nouser"), extRefRoute("ext", "ext"),
-			extRefRoute("body", "body"), extRefRoute("missing", "absent")}, "---\n"),
+			extRefRoute("body", "body"), extRefRoute("missing", "absent"), extRefRoute("signin", "signin"), extRefRoute("next", "next")}, "---\n"),
 		"policies.yaml": strings.Join([]string{
 			routePolicy("allow", "{sourceRanges: {allow: [127.0.0.2]}}"),
 			routePolicy("deny", "{sourceRanges: {deny: [127.0.0.3/32]}}"),
@@ -52,6 +52,8 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 			routePolicy("basic", "{basicAuth: {secretName: users, realm: Staff}}"),
 			routePolicy("nouser", "{basicAuth: {secretName: apr1-only}}"),
 			routePolicy("ext", "{extAuth: {backendRef: {name: auth, port: 80}, path: /check, responseHeaders: [X-Auth-Request-User]}}"),
+			routePolicy("signin", `{extAuth: {backendRef: {name: auth, port: 80}, path: /check, signinURL: "https://$host/oauth2/start?rd=$escaped_request_uri"}}`),
+			routePolicy("next", `{extAuth: {backendRef: {name: auth, port: 80}, path: /check, signinURL: "$scheme://sso.example.com/start?app=shop", signinParam: next}}`),
 			routePolicy("body", "{maxRequestBodyBytes: 1024}"),
 			routePolicy("errors", "{customErrors: {codes: [404], backendRef: {name: errorpages, port: 80}}}"),
 		}, "---\n"),
@@ -70,6 +72,7 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer bad"}), 401)
 		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
 	})
+	t.Run("sign-in redirect", func(t *testing.T) { testSigninRedirect(t, expect, get) })
 	t.Run("body size", func(t *testing.T) { testBodySize(t, expect) })
 	t.Run("custom errors", func(t *testing.T) {
 		_, e := expect(t, get("127.0.0.1", "errors", "/status/404", nil), 404)
@@ -86,4 +89,22 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 		expect(t, get("127.0.0.1", "missing", "/", nil), 500)
 		expect(t, get("127.0.0.1", "plain", "/", nil), 200)
 	})
+}
+
+// testSigninRedirect checks extAuth.signinURL: the auth service's 401 becomes a 302 to the sign-in URL,
+// its variables the request's values and the original URL in the parameter (unless the URL's query
+// already has it), while a request the auth service lets through reaches the backend.
+func testSigninRedirect(t *testing.T, expect expectFunc, get getFunc) {
+	for _, tc := range []struct{ name, location string }{
+		{"signin", "https://signin.example.com/oauth2/start?rd=/x?y=1"},
+		{"next", "http://sso.example.com/start?app=shop&next=http://next.example.com/x?y=1"},
+	} {
+		hdr, _ := expect(t, get("127.0.0.1", tc.name, "/x?y=1", nil), 302)
+		if got := hdr.Get("Location"); got != tc.location {
+			t.Errorf("%s: Location %q, want %q", tc.name, got, tc.location)
+		}
+		if _, e := expect(t, get("127.0.0.1", tc.name, "/x", map[string]string{"Authorization": "Bearer good"}), 200); e.Backend != "app" {
+			t.Errorf("%s: a signed-in request answered by %q, want app", tc.name, e.Backend)
+		}
+	}
 }

@@ -91,13 +91,27 @@ type BasicAuth struct {
 
 // ExtAuth asks an HTTP service, a port of a Service, about each request: the check request goes to
 // Path with the request's headers; a 200 lets the request through, with ResponseHeaders copied from
-// the answer to the upstream request, and another answer goes back to the client.
+// the answer to the upstream request, and another answer goes back to the client (a 401 as a redirect
+// to SigninURL when it is set).
 type ExtAuth struct {
 	BackendRef ServiceRef `json:"backendRef"`
 	Path       string     `json:"path"`
 	// ResponseHeaders are the headers of the answer copied to the upstream request.
 	ResponseHeaders []string `json:"responseHeaders,omitempty"`
+	// SigninURL, when set, turns the rule's 401 answers (the auth service's, and the backend's) into
+	// redirects (302) to it, the original URL (scheme://host/path?query, not percent-encoded) in the
+	// query parameter SigninParam unless the URL's query has that parameter already. It is an absolute
+	// http or https URL without a fragment; it may hold nginx's names for the request's values: $scheme
+	// (as the scheme, "$scheme://"), $host (the request's Host), $request_uri and $escaped_request_uri
+	// (its path and query, neither percent-encoded), and no other "$".
+	SigninURL string `json:"signinURL,omitempty"`
+	// SigninParam is the query parameter of SigninURL that carries the original URL; default DefaultSigninParam.
+	SigninParam string `json:"signinParam,omitempty"`
 }
+
+// DefaultSigninParam is the query parameter of a sign-in redirect that carries the original URL.
+const DefaultSigninParam = "rd"
+
 
 // CustomErrors replace each answer of the rule whose status is one of Codes (the backend's, or one
 // the gateway makes, such as a rate limit's) with the answer of BackendRef to a GET of "/" (the query

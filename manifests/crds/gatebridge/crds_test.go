@@ -29,6 +29,8 @@ spec:
     backendRef: {name: auth, namespace: auth, port: 8080}
     path: /check
     responseHeaders: [X-Auth-Request-User]
+    signinURL: "$scheme://$host/oauth2/start?next=$escaped_request_uri&from=$request_uri"
+    signinParam: next
   maxRequestBodyBytes: 1048576
   idleTimeoutSeconds: 60
   customErrors: {codes: [404, 503], backendRef: {name: errors, namespace: pages, port: 8080}}
@@ -70,6 +72,12 @@ func TestRoutePolicyValidation(t *testing.T) {
 		{`basicAuth: {realm: x}`, "spec.basicAuth.secretName"},
 		{`extAuth: {backendRef: {name: a, port: 80}, path: check}`, "spec.extAuth.path"},
 		{`extAuth: {backendRef: {name: a, port: 0}, path: /}`, "spec.extAuth.backendRef.port"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: "https://$host/start?rd=$uri"}`, "spec.extAuth.signinURL"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: /oauth2/start}`, "spec.extAuth.signinURL"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: "ftp://sso.example.com/start"}`, "spec.extAuth.signinURL"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: "https://sso.example.com/start#top"}`, "spec.extAuth.signinURL"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: "https://sso.example.com/start", signinParam: "r d"}`, "spec.extAuth.signinParam"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinParam: rd}`, "spec.extAuth"},
 		{`maxRequestBodyBytes: -1`, "spec.maxRequestBodyBytes"},
 		{`customErrors: {codes: [302], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes[0]"},
 		{`customErrors: {codes: [], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes"},
