@@ -89,8 +89,8 @@ k8s:
 
 # cert-manager: build the runner of cert-manager's controllers (hack/certmanager, a tools module pinning
 # cert-manager and Pebble), Pebble and pebble-challtestsrv, and copy cert-manager's CRDs, into
-# ~/.cache/gatebridge/cert-manager-<version>/ (GATEBRIDGE_CACHE or XDG_CACHE_HOME move it): about 6 minutes
-# the first time, then nothing until the version or the runner changes.
+# ~/.cache/gatebridge/cert-manager-<version>-<key of its sources>/ (GATEBRIDGE_CACHE or XDG_CACHE_HOME move it): about 6 minutes
+# the first time, then nothing until the runner's sources change (a new directory then).
 .PHONY: cert-manager
 cert-manager:
 	GO=$(GO) sh hack/certmanager/build.sh

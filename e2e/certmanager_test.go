@@ -34,8 +34,15 @@ type cmStack struct {
 }
 
 // startCertManagerStack starts a cmStack whose Envoy serves fleet; the namespace shop, both classes
-// and a Service per backend name (each a running backend) exist.
+// and a Service per backend name (each a running backend) exist. cert-manager runs with Gateway API
+// support.
 func startCertManagerStack(t *testing.T, fleet string, backends ...string) *cmStack {
+	t.Helper()
+	return startCertManagerStackWith(t, cmtest.Options{GatewayAPI: true}, fleet, backends...)
+}
+
+// startCertManagerStackWith is startCertManagerStack with cert-manager run as opts say.
+func startCertManagerStackWith(t *testing.T, opts cmtest.Options, fleet string, backends ...string) *cmStack {
 	t.Helper()
 	manifests := ingressClass + "---\n" + gatewayClass
 	for _, name := range backends {
@@ -44,7 +51,7 @@ func startCertManagerStack(t *testing.T, fleet string, backends ...string) *cmSt
 	// The garbage collector removes CertificateRequests of older revisions, as cert-manager expects.
 	ctx, cluster, gw := startCluster(t, kubetest.Options{ControllerManager: true}, manifests)
 	// The Gateway API CRDs come first: cert-manager refuses --enable-gateway-api without them.
-	cm := cmtest.Start(t, cluster, cmtest.Options{GatewayAPI: true})
+	cm := cmtest.Start(t, cluster, opts)
 	ca, err := cm.NewCA(ctx, "e2e-ca")
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,17 @@
 # build.sh: build the cert-manager runner of this tools module (main.go), Pebble and
 # pebble-challtestsrv for the tests, at the versions go.mod pins, into a cache outside the repository:
 #
-#   ${GATEBRIDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gatebridge}/cert-manager-<version>/
+#   ${GATEBRIDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gatebridge}/cert-manager-<version>-<key>/
 #
-# with cert-manager's CRDs (deploy/crds of the module) in crds/. The directory is keyed by the
-# cert-manager version; a stamp of main.go, go.mod and go.sum inside it makes an edit of the runner or
-# another Pebble version rebuild (seconds once Go's build cache is warm). A cold build takes about
-# 6-7 minutes on 2 cores, most of it cert-manager's ACME DNS-01 provider SDKs. Prints the directory on
-# the last line of stdout; tests find it by itself (see internal/cmtest) or through
-# GATEBRIDGE_CERT_MANAGER_BIN.
+# with cert-manager's CRDs (deploy/crds of the module) in crds/. <key> is the start of the SHA-256 of
+# this folder's sources (build.sh, go.mod, go.sum, *.go, in byte order of their names, concatenated):
+# an edit of the runner or another Pebble version builds into a new directory (seconds once Go's build
+# cache is warm) and never replaces a runner that tests of an older checkout may be starting.
+# internal/cmtest computes the same key to find it. A cold build takes about 6-7 minutes on 2 cores,
+# most of it cert-manager's ACME DNS-01 provider SDKs. Prints the directory on the last line of
+# stdout; tests find it by itself or through GATEBRIDGE_CERT_MANAGER_BIN.
+#
+# With --print-dir it prints the directory and builds nothing.
 set -eu
 
 GO=${GO:-go}
@@ -22,9 +25,16 @@ export GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 version=$("$GO" list -m -f '{{.Version}}' github.com/cert-manager/cert-manager)
 pebble_version=$("$GO" list -m -f '{{.Version}}' github.com/letsencrypt/pebble/v2)
 cache=${GATEBRIDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gatebridge}
-dest="$cache/cert-manager-$version"
 bins="cert-manager pebble pebble-challtestsrv"
-stamp=$(cat main.go go.mod go.sum | sha256sum | cut -d' ' -f1)
+sources=$(LC_ALL=C ls build.sh go.mod go.sum *.go | LC_ALL=C sort)
+# shellcheck disable=SC2086 # the names hold no blanks
+stamp=$(cat $sources | sha256sum | cut -d' ' -f1)
+dest="$cache/cert-manager-$version-$(printf %s "$stamp" | cut -c1-12)"
+
+if [ "${1:-}" = --print-dir ]; then
+	echo "$dest"
+	exit 0
+fi
 
 up_to_date() {
 	for b in $bins; do
@@ -59,7 +69,8 @@ chmod 0644 "$tmp"/crds/*.yaml
 "$tmp/cert-manager" --version >&2
 
 # Move into place only when everything built, so that an interrupted build is never mistaken for a
-# finished one; the stamp goes last.
+# finished one; the stamp goes last. A directory of this key holds the same sources' build: replacing
+# its files (a build after an interrupted one) changes nothing for a runner already started.
 mkdir -p "$dest"
 rm -f "$dest/.stamp"
 for b in $bins; do

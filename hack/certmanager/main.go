@@ -8,16 +8,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/component-base/featuregate"
 	"k8s.io/klog/v2"
 
 	"github.com/cert-manager/cert-manager/pkg/controller"
@@ -29,6 +30,7 @@ import (
 	_ "github.com/cert-manager/cert-manager/pkg/controller/acmeorders"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/gateways"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/ingresses"
+	_ "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/listenerset"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/acme"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/approver"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/ca"
@@ -62,6 +64,15 @@ var defaultControllers = []string{
 // gatewayShim needs the Gateway API informers, which only run with --enable-gateway-api.
 const gatewayShim = "gateway-shim"
 
+// listenerSetShim issues for the listeners of ListenerSets. It is alpha in cert-manager: it runs only
+// with --enable-gateway-api, --enable-gateway-api-listenerset and the feature gate ListenerSets, as
+// cert-manager's own command runs it with gatewayAPI.enabled, gatewayAPI.enableListenerSet and that
+// gate. It is added to the controllers then, unless --controllers names them explicitly.
+const (
+	listenerSetShim = "listenerset"
+	listenerSetGate = featuregate.Feature("ListenerSets")
+)
+
 type options struct {
 	ctx          controller.ContextOptions
 	controllers  []string
@@ -69,6 +80,8 @@ type options struct {
 	featureGates string
 	readyFile    string
 	version      bool
+	// controllersSet is true when --controllers was given.
+	controllersSet bool
 }
 
 func main() {
@@ -99,6 +112,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&controllers, "controllers", strings.Join(defaultControllers, ","), "comma-separated controllers to run")
 	fs.IntVar(&o.workers, "workers", 5, "workers per controller")
 	fs.BoolVar(&c.EnableGatewayAPI, "enable-gateway-api", false, "watch Gateway API objects: the gateway-shim and HTTP-01 solvers through HTTPRoutes (needs the Gateway API CRDs)")
+	fs.BoolVar(&c.EnableGatewayAPIListenerSet, "enable-gateway-api-listenerset", false, "with --enable-gateway-api and the feature gate ListenerSets: issue for ListenerSet listeners (needs the ListenerSet CRD)")
 	fs.StringVar(&c.ClusterResourceNamespace, "cluster-resource-namespace", "kube-system", "namespace of the Secrets that ClusterIssuers refer to")
 	fs.StringVar(&c.DefaultIssuerName, "default-issuer-name", "", "issuer of objects annotated only with kubernetes.io/tls-acme")
 	fs.StringVar(&c.DefaultIssuerKind, "default-issuer-kind", "Issuer", "kind of --default-issuer-name")
@@ -118,6 +132,7 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	fs.Visit(func(f *flag.Flag) { o.controllersSet = o.controllersSet || f.Name == "controllers" })
 	o.controllers = splitList(controllers)
 	c.HTTP01SolverNameservers = splitList(nameservers)
 	c.DefaultAutoCertificateAnnotations = splitList(autoAnnotations)
@@ -170,7 +185,7 @@ func run(ctx context.Context, o options) error {
 	}
 	log := logf.Log
 	ctx = logf.NewContext(ctx, log)
-	names, err := wantedControllers(o.controllers, o.ctx.EnableGatewayAPI)
+	names, err := wantedControllers(o.controllers, o.controllersSet, o.ctx)
 	if err != nil {
 		return err
 	}
@@ -196,21 +211,26 @@ func run(ctx context.Context, o options) error {
 	return runControllers(ctx, ctrls, o.workers)
 }
 
-// wantedControllers checks the names against the registered controllers; without Gateway API support
-// the gateway-shim is left out, since it would wait for informers that never start.
-func wantedControllers(names []string, gatewayAPI bool) ([]string, error) {
+// wantedControllers checks the names against the registered controllers. A shim whose informers
+// would never start is left out: the gateway-shim without Gateway API support, the ListenerSet shim
+// unless it is turned on (listenerSetsOn); that one is added when it is on and names is the default.
+func wantedControllers(names []string, explicit bool, o controller.ContextOptions) ([]string, error) {
+	listenerSets := listenerSetsOn(o)
+	if listenerSets && !explicit {
+		names = append(slices.Clone(names), listenerSetShim)
+	}
 	var out []string
 	for _, name := range names {
 		if _, ok := controller.Known()[name]; !ok {
-			known := make([]string, 0, len(controller.Known()))
-			for k := range controller.Known() {
-				known = append(known, k)
-			}
-			sort.Strings(known)
+			known := slices.Sorted(maps.Keys(controller.Known()))
 			return nil, fmt.Errorf("unknown controller %q (known: %s)", name, strings.Join(known, ", "))
 		}
-		if name == gatewayShim && !gatewayAPI {
+		switch {
+		case name == gatewayShim && !o.EnableGatewayAPI:
 			logf.Log.Info("gateway-shim left out: --enable-gateway-api is not set")
+			continue
+		case name == listenerSetShim && !listenerSets:
+			logf.Log.Info("listenerset left out: it needs --enable-gateway-api, --enable-gateway-api-listenerset and --feature-gates=ListenerSets=true")
 			continue
 		}
 		if !slices.Contains(out, name) {
@@ -221,6 +241,13 @@ func wantedControllers(names []string, gatewayAPI bool) ([]string, error) {
 		return nil, errors.New("no controller to run")
 	}
 	return out, nil
+}
+
+// listenerSetsOn reports whether ListenerSets are turned on as cert-manager asks: Gateway API
+// support, the ListenerSet option and the alpha feature gate. Then cert-manager checks at start that
+// the ListenerSet CRD is served, and refuses to start when it is not.
+func listenerSetsOn(o controller.ContextOptions) bool {
+	return o.EnableGatewayAPI && o.EnableGatewayAPIListenerSet && utilfeature.DefaultFeatureGate.Enabled(listenerSetGate)
 }
 
 // startInformers starts the shared informer factories that the constructed controllers registered

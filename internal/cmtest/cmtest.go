@@ -28,6 +28,10 @@ type Options struct {
 	// GatewayAPI runs the gateway-shim and HTTP-01 solving through HTTPRoutes (--enable-gateway-api).
 	// The Gateway API CRDs must be applied before Start: cert-manager refuses to start without them.
 	GatewayAPI bool
+	// ListenerSets also runs cert-manager's ListenerSet shim, alpha in cert-manager: the feature gate
+	// ListenerSets and --enable-gateway-api-listenerset (gatewayAPI.enableListenerSet in cert-manager's
+	// configuration). It implies GatewayAPI; the ListenerSet CRD must be served before Start.
+	ListenerSets bool
 	// ClusterResourceNamespace is where ClusterIssuers find their Secrets; Start creates it.
 	// DefaultClusterResourceNamespace when empty.
 	ClusterResourceNamespace string
@@ -88,8 +92,11 @@ func StartContext(ctx context.Context, cluster *kubetest.Cluster, bin, dir strin
 		"--ready-file=" + ready,
 		"-v=2", // cert-manager's info level: what it issues and why
 	}
-	if opts.GatewayAPI {
+	if opts.GatewayAPI || opts.ListenerSets {
 		args = append(args, "--enable-gateway-api")
+	}
+	if opts.ListenerSets {
+		args = append(args, "--enable-gateway-api-listenerset", "--feature-gates=ListenerSets=true")
 	}
 	if len(opts.ACMENameservers) > 0 {
 		args = append(args, "--acme-http01-solver-nameservers="+strings.Join(opts.ACMENameservers, ","))

@@ -3,9 +3,11 @@ package cmtest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +122,21 @@ func TestPebbleAccount(t *testing.T) {
 	}
 	if _, err := pebble.Roots(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestRunnerKeyMatchesBuildScript keeps CacheDir where hack/certmanager/build.sh builds.
+func TestRunnerKeyMatchesBuildScript(t *testing.T) {
+	t.Setenv("GATEBRIDGE_CACHE", t.TempDir())
+	out, err := exec.Command("sh", filepath.Join("..", "..", "hack", "certmanager", "build.sh"), "--print-dir").Output()
+	if err != nil {
+		t.Fatalf("build.sh --print-dir: %v", err)
+	}
+	want, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("build.sh builds into %s, CacheDir is %s", got, want)
 	}
 }
