@@ -18,6 +18,9 @@ const (
 	Unknown FindingKind = "Unknown"
 	// Approximated: the key is honoured, not exactly as its origin does it.
 	Approximated FindingKind = "Approximated"
+	// Ignored: the key has no effect where it is set, as under its origin (a key of a canary Ingress
+	// that ingress-nginx takes from the primary).
+	Ignored FindingKind = "Ignored"
 )
 
 // Finding is one annotation that is not honoured exactly.
@@ -102,6 +105,9 @@ func ParseIngress(annotations map[string]string) (Ingress, []Finding) {
 			}
 			break
 		}
+	}
+	if out.Routing.Canary.Enabled {
+		findings = ignoredOnCanary(annotations, findings)
 	}
 	slices.SortFunc(findings, func(a, b Finding) int { return cmp.Compare(a.Key, b.Key) })
 	return out, findings

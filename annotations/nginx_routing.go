@@ -22,9 +22,11 @@ type NginxRouting struct {
 	Canary   NginxCanary
 	// CORS is set when enable-cors is "true".
 	CORS *NginxCORS
-	// Affinity is set when affinity is "cookie".
+	// Affinity is set when affinity is "cookie", never on a canary.
 	Affinity *NginxAffinity
-	// LoadBalance is load-balance and upstream-hash-by (unused with Affinity).
+	// LoadBalance is load-balance and upstream-hash-by (unused with Affinity). On a canary, it is the
+	// balancing of the canary's backend when the primary has no affinity (or affinity-canary-behavior
+	// is legacy).
 	LoadBalance NginxLoadBalance
 	Hosts       NginxHosts
 	// Mirror is set when mirror-target names a usable URL.
@@ -45,6 +47,9 @@ func parseNginxRouting(annotations map[string]string, findings []Finding) (Nginx
 		Affinity: p.affinity(),
 		Hosts:    p.hosts(),
 		Mirror:   p.mirror(),
+	}
+	if r.Canary.Enabled {
+		r.Affinity = nil // a canary takes its primary's (nginx_canary.go)
 	}
 	r.LoadBalance = p.loadBalance(r.Affinity != nil)
 	return r, append(findings, p.findings...)

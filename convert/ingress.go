@@ -32,6 +32,9 @@ const (
 	ReasonUnknownAnnotation      = "UnknownAnnotation"
 	ReasonInvalidAnnotation      = "InvalidAnnotation"
 	ReasonApproximatedAnnotation = "ApproximatedAnnotation"
+	// ReasonIgnoredAnnotation: the annotation has no effect where it is set, as in ingress-nginx (a
+	// key of a canary Ingress that the primary's settings replace).
+	ReasonIgnoredAnnotation = "IgnoredAnnotation"
 )
 
 // ingressFleet gathers the Ingresses of one class: they share one Envoy fleet, one Istio Gateway and
@@ -136,6 +139,8 @@ func findingReason(kind annotations.FindingKind) string {
 		return ReasonInvalidAnnotation
 	case annotations.Approximated:
 		return ReasonApproximatedAnnotation
+	case annotations.Ignored:
+		return ReasonIgnoredAnnotation
 	}
 	return ReasonUnsupportedAnnotation
 }

@@ -33,17 +33,24 @@ func ingressSubsetName(ing *networkingv1.Ingress) string {
 // registering it; an Ingress that asks for none of them needs no subset. It returns false when the
 // settings cannot be honoured safely: the path must then answer 503.
 func (t *translator) useIngressSubset(dest *istionet.Destination, svc nsName, p ingressPath, r annotations.NginxRouting) bool {
-	tp, err := t.ingressTrafficPolicy(p.ing, dest.Host, r)
+	tp, err := t.ingressTrafficPolicy(p.ing, dest.Host, r, nginxBalancing(r))
 	if err != nil {
 		t.note(ingressRef(p.ing), NoteWarning, ReasonInvalidSecret, "%s: %v; requests get 503", p.what, err)
 		return false
 	}
-	if tp == nil {
-		return true
-	}
-	if r.Affinity != nil && r.Affinity.CookiePath == "" && p.path.value != "/" {
+	if r.Affinity != nil && r.Affinity.CookiePath == "" && p.path.value != "/" && tp != nil {
 		t.note(ingressRef(p.ing), NoteWarning, ReasonApproximatedAnnotation,
 			"annotation %ssession-cookie-path is not set: the affinity cookie's path is / (ingress-nginx uses the path of each rule)", annotations.NginxPrefix)
+	}
+	t.registerSubset(dest, svc, ingressSubsetName(p.ing), p.ing, tp)
+	return true
+}
+
+// registerSubset names a subset of Service svc with traffic policy tp for dest, asked by Ingress ing;
+// a nil tp needs no subset.
+func (t *translator) registerSubset(dest *istionet.Destination, svc nsName, name string, ing *networkingv1.Ingress, tp *istionet.TrafficPolicy) {
+	if tp == nil {
+		return
 	}
 	s := &t.subsets
 	if s.subsets == nil {
@@ -52,17 +59,15 @@ func (t *translator) useIngressSubset(dest *istionet.Destination, svc nsName, p 
 	if s.subsets[svc] == nil {
 		s.subsets[svc], s.sources[svc] = map[string]*istionet.Subset{}, map[string]bool{}
 	}
-	name := ingressSubsetName(p.ing)
 	s.subsets[svc][name] = &istionet.Subset{Name: name, TrafficPolicy: tp}
-	s.sources[svc][ingressRef(p.ing).String()] = true
+	s.sources[svc][ingressRef(ing).String()] = true
 	dest.Subset = name
-	return true
 }
 
-// ingressTrafficPolicy is the traffic policy of the subset of an Ingress for the Service of host, nil
-// when the Ingress asks for nothing of it.
-func (t *translator) ingressTrafficPolicy(ing *networkingv1.Ingress, host string, r annotations.NginxRouting) (*istionet.TrafficPolicy, error) {
-	tp := &istionet.TrafficPolicy{}
+// ingressTrafficPolicy is the traffic policy of a subset for the Service of host: the backend settings
+// of r, asked by Ingress ing, with the load balancer lb; nil when it asks for nothing.
+func (t *translator) ingressTrafficPolicy(ing *networkingv1.Ingress, host string, r annotations.NginxRouting, lb *istionet.LoadBalancerSettings) (*istionet.TrafficPolicy, error) {
+	tp := &istionet.TrafficPolicy{LoadBalancer: lb}
 	if r.Backend.HTTP2() || r.Upstream.ConnectTimeout > 0 {
 		tp.ConnectionPool = &istionet.ConnectionPoolSettings{}
 	}
@@ -79,15 +84,19 @@ func (t *translator) ingressTrafficPolicy(ing *networkingv1.Ingress, host string
 		}
 		tp.Tls = tls
 	}
-	if r.Affinity != nil {
-		tp.LoadBalancer = cookieAffinity(r.Affinity)
-	} else {
-		tp.LoadBalancer = nginxLoadBalancer(r.LoadBalance)
-	}
 	if proto.Equal(tp, &istionet.TrafficPolicy{}) {
 		return nil, nil
 	}
 	return tp, nil
+}
+
+// nginxBalancing is how an Ingress's backend spreads requests: its cookie affinity, else its
+// load-balance or upstream-hash-by; nil for round robin.
+func nginxBalancing(r annotations.NginxRouting) *istionet.LoadBalancerSettings {
+	if r.Affinity != nil {
+		return cookieAffinity(r.Affinity)
+	}
+	return nginxLoadBalancer(r.LoadBalance)
 }
 
 // errNoCA: verification is asked without a usable CA.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -22,6 +23,8 @@ type canaryBackend struct {
 	backend  networkingv1.IngressBackend
 	what     string
 	settings annotations.NginxCanary
+	// balance is the canary's own load-balance or upstream-hash-by.
+	balance annotations.NginxLoadBalance
 }
 
 // mergeCanaries attaches each path of the canary Ingresses (oldest first) to the path of the primary
@@ -59,7 +62,8 @@ func (t *translator) attachCanary(f *ingressFleet, ing *networkingv1.Ingress, ho
 		if p.canary != nil {
 			return fmt.Errorf("host %q path %q already has the canary Ingress %s/%s (older)", host, pm.value, p.canary.ing.Namespace, p.canary.ing.Name)
 		}
-		p.canary = &canaryBackend{ing: ing, backend: path.Backend, what: what, settings: f.routing(ing).Canary}
+		r := f.routing(ing)
+		p.canary = &canaryBackend{ing: ing, backend: path.Backend, what: what, settings: r.Canary, balance: r.LoadBalance}
 		return nil
 	}
 	return fmt.Errorf("no primary Ingress of the class serves host %q path %q", host, pm.value)
@@ -82,7 +86,7 @@ func (t *translator) canaryRoutes(route *istionet.HTTPRoute, p ingressPath, r an
 		t.note(ingressRef(cb.ing), NoteWarning, ReasonBackendNotFound, "%s: %v; the canary is not served", cb.what, err)
 		return []*istionet.HTTPRoute{route}
 	}
-	if !t.useIngressSubset(dest, nsName{cb.ing.Namespace, cb.backend.Service.Name}, p, r) {
+	if !t.useCanarySubset(dest, nsName{cb.ing.Namespace, cb.backend.Service.Name}, p, r) {
 		return []*istionet.HTTPRoute{route} // noted
 	}
 	primary := route.Route[0]
@@ -118,6 +122,50 @@ func (t *translator) canaryRoutes(route *istionet.HTTPRoute, p ingressPath, r an
 		}
 	}
 	return append(out, route)
+}
+
+// canarySubsetName names the subset of the canary's Service for the path of a primary Ingress.
+func canarySubsetName(canary, primary *networkingv1.Ingress) string {
+	return ingressSubsetName(canary) + "-canary-of-" + primary.Namespace + "-" + primary.Name
+}
+
+// useCanarySubset points dest, a port of the canary's Service svc, at a subset built as ingress-nginx
+// builds the canary's backend for primary path p: the primary's backend settings (backend-protocol,
+// proxy-ssl-*, proxy-connect-timeout belong to the primary's location), and a balancing of the
+// canary's upstream: the primary's cookie affinity, copied unless affinity-canary-behavior is legacy,
+// else the canary's own load-balance or upstream-hash-by (round robin without them, whatever the
+// primary's). A canary that asks for nothing of it needs no subset.
+func (t *translator) useCanarySubset(dest *istionet.Destination, svc nsName, p ingressPath, r annotations.NginxRouting) bool {
+	cb := p.canary
+	lb := nginxLoadBalancer(cb.balance)
+	if r.Affinity != nil && !cb.settings.LegacyAffinity {
+		lb = cookieAffinity(r.Affinity)
+		t.ignoreCanaryBalancing(cb.ing, p.ing)
+	}
+	tp, err := t.ingressTrafficPolicy(p.ing, dest.Host, r, lb)
+	if err != nil {
+		return false // the primary's path answers 503, noted
+	}
+	t.registerSubset(dest, svc, canarySubsetName(cb.ing, p.ing), cb.ing, tp)
+	return true
+}
+
+// ignoreCanaryBalancing replaces the notes of the balancing keys of a canary whose primary has cookie
+// affinity, which the canary's backend takes (affinity-canary-behavior sticky): ingress-nginx's
+// balancer then hashes the cookie, whatever the canary's load-balance or upstream-hash-by.
+func (t *translator) ignoreCanaryBalancing(canary, primary *networkingv1.Ingress) {
+	ref := ingressRef(canary)
+	for _, key := range []string{"load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size"} {
+		key = annotations.NginxPrefix + key
+		if _, ok := canary.Annotations[key]; !ok {
+			continue
+		}
+		t.result.Notes = slices.DeleteFunc(t.result.Notes, func(n Note) bool {
+			return n.Object == ref && strings.HasPrefix(n.Message, "annotation "+key+": ")
+		})
+		t.note(ref, NoteWarning, ReasonIgnoredAnnotation, "annotation %s: not used: the canary's backend takes the cookie affinity of the primary Ingress %s/%s "+
+			"(affinity-canary-behavior sticky), as in ingress-nginx", key, primary.Namespace, primary.Name)
+	}
 }
 
 // cookieIs matches a Cookie header in which the cookie name has exactly value.

@@ -109,10 +109,10 @@ func (tab HostTable) aliasOwners(n *notes) map[string]*networkingv1.Ingress {
 	owners := map[string]*networkingv1.Ingress{}
 	for _, ing := range tab.Ingresses {
 		r := tab.Routing(ing)
-		if len(r.Hosts.Aliases) == 0 {
+		if len(r.Hosts.Aliases) == 0 || r.Canary.Enabled { // a canary's server-alias has an Ignored finding
 			continue
 		}
-		if r.Canary.Enabled || r.Hosts.SSLPassthrough {
+		if r.Hosts.SSLPassthrough {
 			n.warn(ing, "annotation %sserver-alias: a canary or ssl-passthrough Ingress has no aliases", annotations.NginxPrefix)
 			continue
 		}

@@ -16,7 +16,7 @@ func (t *translator) resolveMirrors(f *ingressFleet) {
 	f.mirrors = map[*networkingv1.Ingress]*istionet.HTTPMirrorPolicy{}
 	for _, ing := range f.ingresses {
 		m := f.routing(ing).Mirror
-		if m == nil {
+		if m == nil || f.routing(ing).Canary.Enabled { // a canary's mirror-target has an Ignored finding
 			continue
 		}
 		dest, err := t.mirrorDestination(m)

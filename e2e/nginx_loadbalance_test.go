@@ -18,7 +18,10 @@ var nginxLoadBalanceIngresses = nginxIngress("by-header", "by-header.example.com
 	nginxIngress("by-uri", "by-uri.example.com", "/", "Prefix", "trio", "", map[string]string{"upstream-hash-by": "$request_uri"}) +
 	nginxIngress("ewma", "ewma.example.com", "/", "Prefix", "lagging", "", map[string]string{"load-balance": "ewma"}) +
 	nginxIngress("retried", "retried.example.com", "/", "Prefix", "half-down", "", map[string]string{"proxy-next-upstream": "error http_503"}) +
-	nginxIngress("not-retried", "not-retried.example.com", "/", "Prefix", "half-down", "", map[string]string{"proxy-next-upstream": "off"})
+	nginxIngress("not-retried", "not-retried.example.com", "/", "Prefix", "half-down", "", map[string]string{"proxy-next-upstream": "off"}) +
+	nginxIngress("canary-primary", "canary-hash.example.com", "/", "Prefix", "pair", "", nil) +
+	nginxIngress("canary-hashed", "canary-hash.example.com", "/", "Prefix", "trio", "", map[string]string{"canary": "true",
+		"canary-by-header": "X-Canary", "upstream-hash-by": "$http_x_user"})
 
 // holdBackend is a backend (its JSON answers name it) that keeps the requests for /hold waiting until
 // release is closed, and counts them.
@@ -145,6 +148,25 @@ func checkNginxNextUpstream(t *testing.T, h *harness) {
 	}
 	if got := codes("not-retried.example.com"); got[http.StatusServiceUnavailable] == 0 {
 		t.Errorf("not retried: %v, want some 503 from the endpoint that is down", got)
+	}
+}
+
+// checkNginxCanaryHash checks that a canary's own upstream-hash-by balances the canary's backend (each
+// X-User on one of the three canary endpoints) while its primary, without one, keeps round robin.
+func checkNginxCanaryHash(t *testing.T, h *harness) {
+	checkNginxHash(t, h, "canary-hash.example.com", func(i int) (string, map[string]string) {
+		return "/", map[string]string{"X-User": fmt.Sprintf("user-%d", i), "X-Canary": "always"}
+	})
+	seen := map[string]bool{}
+	for i := range 10 {
+		code, _, e, err := h.get("canary-hash.example.com", "/", map[string]string{"X-User": "user-1"})
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("primary request %d: %d %v", i, code, err)
+		}
+		seen[e.Backend] = true
+	}
+	if !seen["one"] || !seen["two"] || len(seen) != 2 {
+		t.Errorf("the primary answered from %v, want both of its endpoints (one, two: round robin, not the canary's hash)", seen)
 	}
 }
 

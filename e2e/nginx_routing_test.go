@@ -337,6 +337,7 @@ func TestNginxBackendsThroughEnvoy(t *testing.T) {
 	t.Run("upstream-hash-by the request URI", func(t *testing.T) { checkNginxHash(t, h, "by-uri.example.com", hashByURI) })
 	t.Run("load-balance ewma is least request", func(t *testing.T) { checkNginxLeastRequest(t, h, slow) })
 	t.Run("proxy-next-upstream", func(t *testing.T) { checkNginxNextUpstream(t, h) })
+	t.Run("a canary's own upstream-hash-by", func(t *testing.T) { checkNginxCanaryHash(t, h) })
 }
 
 // caSecret is the manifest of an Opaque Secret holding the certificate of ca as ca.crt.

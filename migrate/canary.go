@@ -11,13 +11,11 @@ import (
 
 var canaryKeys = []string{"canary", "canary-weight", "canary-weight-total", "canary-by-header", "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie"}
 
-// canaryOwnKeys are the keys, besides the canary ones, that ingress-nginx reads on a canary Ingress: its
-// own balancing and session affinity. Every other key of a canary is ignored: its requests take the
-// settings of the primary Ingress.
-var canaryOwnKeys = []string{"load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
-	"affinity", "affinity-mode", "affinity-canary-behavior", "session-cookie-name", "session-cookie-path", "session-cookie-max-age",
-	"session-cookie-expires", "session-cookie-secure", "session-cookie-samesite", "session-cookie-domain",
-	"session-cookie-change-on-failure", "session-cookie-conditional-samesite-none"}
+// canaryOwnKeys are the keys, besides the canary ones, that ingress-nginx reads on a canary Ingress: the
+// balancing of the canary's upstream, and affinity-canary-behavior. Every other key of a canary is
+// ignored: its requests take the settings of the primary Ingress, and its backend the primary's session
+// affinity (sticky, the default) or none (legacy), never its own affinity keys.
+var canaryOwnKeys = []string{"load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size", "affinity-canary-behavior"}
 
 // planCanary reads a canary Ingress: its paths (each joins the primary's path with the same host and
 // path, in mergeCanaries) and its annotations. Its default backend is not served, as gatebridge serves a
@@ -37,18 +35,12 @@ func (b *gwBuilder) planCanary(p *ingressPlan) {
 			continue
 		}
 		mapped[name] = true
-		p.item(k, Exact, "", "ignored on a canary Ingress, as ingress-nginx and gatebridge ignore it: a canary takes every setting but the canary keys, "+
-			"balancing and session affinity from its primary; the canary's backend joins the primary's rules, with their filters and RoutePolicy")
-	}
-	if p.settings.Routing.Affinity != nil {
-		b.mapAffinity(p, func(outcome Outcome, format string, args []any, keys ...string) {
-			for _, k := range keys {
-				if _, ok := p.ing.Annotations[np+k]; ok {
-					mapped[k] = true
-					p.item(np+k, outcome, "", format, args...)
-				}
-			}
-		})
+		why := "a canary takes every setting but the canary keys and its balancing (load-balance, upstream-hash-by) from its primary; " +
+			"the canary's backend joins the primary's rules, with their filters and RoutePolicy"
+		if strings.HasPrefix(name, "session-cookie-") || name == "affinity" || name == "affinity-mode" {
+			why = "the canary's backend takes its primary's session affinity (affinity-canary-behavior sticky, the default) or none (legacy), never its own"
+		}
+		p.item(k, Exact, "", "ignored on a canary Ingress, as ingress-nginx and gatebridge ignore it: %s", why)
 	}
 	reportUnmappedKeys(p, mapped)
 }

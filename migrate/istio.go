@@ -53,6 +53,9 @@ func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Res
 		if r == nil || n.Reason == convert.ReasonUnsupportedAnnotation || n.Reason == convert.ReasonUnknownAnnotation {
 			continue
 		}
+		if n.Reason == convert.ReasonIgnoredAnnotation && ignoredKeyItem(r, n.Message) {
+			continue
+		}
 		r.Items = append(r.Items, Item{Subject: n.Reason, Outcome: noteOutcome(n.Reason), Message: n.Message})
 	}
 	docs, err := res.Snapshot.Documents(model.PrintOptions{})
@@ -111,11 +114,30 @@ func placeholderSecrets(in *convert.Input) ([]corev1.Secret, error) {
 	return out, nil
 }
 
+// ignoredKeyItem makes the item of the annotation an IgnoredAnnotation note is about ("annotation KEY:
+// why") say that it is not used, as under ingress-nginx: the note, made with the whole fleet in view,
+// replaces what the annotation's finding said of the key alone.
+func ignoredKeyItem(r *ObjectReport, message string) bool {
+	rest, ok := strings.CutPrefix(message, "annotation ")
+	key, why, found := strings.Cut(rest, ": ")
+	if !ok || !found {
+		return false
+	}
+	item := Item{Subject: key, Outcome: Exact, Message: why}
+	if i := slices.IndexFunc(r.Items, func(it Item) bool { return it.Subject == key }); i >= 0 {
+		r.Items[i] = item
+	} else {
+		r.Items = append(r.Items, item)
+	}
+	return true
+}
+
 // noteOutcome says how a translation note bears on the migration: the conflicts are resolved as
 // ingress-nginx resolves them, a missing Service answers 503 as it does; anything else is a difference.
 func noteOutcome(reason string) Outcome {
 	switch reason {
-	case convert.ReasonPathConflict, convert.ReasonDefaultBackendConflict, convert.ReasonTLSConflict, convert.ReasonBackendNotFound, convert.ReasonCanaryWithoutPrimary:
+	case convert.ReasonPathConflict, convert.ReasonDefaultBackendConflict, convert.ReasonTLSConflict, convert.ReasonBackendNotFound, convert.ReasonCanaryWithoutPrimary,
+		convert.ReasonIgnoredAnnotation:
 		return Exact
 	case convert.ReasonUnsupportedBackend, convert.ReasonInvalidPath, convert.ReasonErrorBackendNotFound:
 		return Lost
@@ -136,8 +158,11 @@ func istioFindings(ing *networkingv1.Ingress, r *ObjectReport) {
 			continue
 		}
 		outcome := Lost
-		if f.Kind == annotations.Approximated {
+		switch f.Kind {
+		case annotations.Approximated:
 			outcome = Approximated
+		case annotations.Ignored:
+			outcome = Exact // ignored by ingress-nginx too
 		}
 		r.Items = append(r.Items, Item{Subject: f.Key, Outcome: outcome, Message: f.Message})
 	}
