@@ -101,12 +101,14 @@ func (rt *corpusTrip) predicts(p probe, before, after answer, o owners) string {
 		if r == nil {
 			continue
 		}
-		for _, it := range r.Items {
-			switch {
-			case it.Outcome == migrate.Exact, it.Host != "" && it.Host != p.ruleHost:
-			case strings.Contains(it.Subject, ".http.paths[") && it.Subject != s.what: // another path of the Ingress
-			case can(it.Subject):
-				return fmt.Sprintf("%s answers it; the report says %s %s: %s", s, it.Subject, it.Outcome, it.Message)
+		for _, outcome := range []migrate.Outcome{migrate.Lost, migrate.Approximated} { // what is lost explains more
+			for _, it := range r.Items {
+				switch {
+				case it.Outcome != outcome, it.Host != "" && it.Host != p.ruleHost:
+				case strings.Contains(it.Subject, ".http.paths[") && it.Subject != s.what: // another path of the Ingress
+				case can(it.Subject):
+					return fmt.Sprintf("%s answers it; the report says %s %s: %s", s, it.Subject, it.Outcome, it.Message)
+				}
 			}
 		}
 		for _, gap := range rt.gaps[s.ing.Namespace+"/"+s.ing.Name] {

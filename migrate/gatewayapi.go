@@ -34,12 +34,16 @@ type gwBuilder struct {
 	// does: whether a certificate covers an alias.
 	verdicts   *certs.Verdicts
 	secretKeys map[string]bool
+	// classes are the Ingresses migrated; controller is their translation as gatebridge serves them,
+	// made on first use (see controllerView).
+	classes    []*ingressClass
+	controller *convert.Result
 }
 
 func migrateGatewayAPI(in *convert.Input, classes []*ingressClass, opts Options) (Result, error) {
 	b := &gwBuilder{opts: opts, in: in, services: map[nsName]*corev1.Service{}, actions: map[string]bool{}, haveServices: len(in.Services) > 0,
 		tlsClaims: map[tlsTarget]*backendTLSClaim{}, caConfigs: map[nsName]bool{},
-		verdicts: certs.Validate(in.Secrets, time.Now()), secretKeys: map[string]bool{}}
+		verdicts: certs.Validate(in.Secrets, time.Now()), secretKeys: map[string]bool{}, classes: classes}
 	for _, s := range in.Secrets {
 		b.secretKeys[s.Namespace+"/"+s.Name] = true
 	}

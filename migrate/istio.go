@@ -21,20 +21,11 @@ import (
 // prints the Istio resources; Certificates replace the cert-manager annotations (cert-manager reads none
 // on Istio resources). The report is built from the annotation findings and translation notes.
 func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Result, error) {
-	sub := convert.Input{Services: in.Services, EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, Namespaces: in.Namespaces}
 	var reports []*ObjectReport
 	byRef := map[Ref]*ObjectReport{}
 	var certificates []certs.Certificate
 	for _, c := range classes {
-		sub.IngressClasses = append(sub.IngressClasses, networkingv1.IngressClass{
-			ObjectMeta: metav1.ObjectMeta{Name: c.name},
-			Spec:       networkingv1.IngressClassSpec{Controller: convert.DefaultIngressController},
-		})
 		for _, ing := range c.ingresses {
-			cp := ing.DeepCopy()
-			delete(cp.Annotations, annotations.ClassAnnotation)
-			cp.Spec.IngressClassName = new(c.name)
-			sub.Ingresses = append(sub.Ingresses, *cp)
 			r := &ObjectReport{Object: ingressRef(ing)}
 			reports = append(reports, r)
 			byRef[r.Object] = r
@@ -42,12 +33,10 @@ func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Res
 			istioFindings(ing, r)
 		}
 	}
-	placeholders, err := placeholderSecrets(&sub)
+	res, err := translateAsController(in, classes, opts)
 	if err != nil {
 		return Result{}, err
 	}
-	sub.Secrets = append(sub.Secrets, placeholders...)
-	res := convert.Translate(sub, convert.Options{IngressNamespace: opts.GatewayNamespace})
 	for _, n := range res.Notes {
 		r := byRef[n.Object]
 		if r == nil || n.Reason == convert.ReasonUnsupportedAnnotation || n.Reason == convert.ReasonUnknownAnnotation {
@@ -76,6 +65,30 @@ func migrateIstio(in *convert.Input, classes []*ingressClass, opts Options) (Res
 	}
 	out.Report.finish()
 	return out, nil
+}
+
+// translateAsController translates the selected Ingresses with convert.Translate, each of a class the
+// controller serves, as gatebridge would serve them.
+func translateAsController(in *convert.Input, classes []*ingressClass, opts Options) (convert.Result, error) {
+	sub := convert.Input{Services: in.Services, EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, Namespaces: in.Namespaces}
+	for _, c := range classes {
+		sub.IngressClasses = append(sub.IngressClasses, networkingv1.IngressClass{
+			ObjectMeta: metav1.ObjectMeta{Name: c.name},
+			Spec:       networkingv1.IngressClassSpec{Controller: convert.DefaultIngressController},
+		})
+		for _, ing := range c.ingresses {
+			cp := ing.DeepCopy()
+			delete(cp.Annotations, annotations.ClassAnnotation)
+			cp.Spec.IngressClassName = new(c.name)
+			sub.Ingresses = append(sub.Ingresses, *cp)
+		}
+	}
+	placeholders, err := placeholderSecrets(&sub)
+	if err != nil {
+		return convert.Result{}, err
+	}
+	sub.Secrets = append(sub.Secrets, placeholders...)
+	return convert.Translate(sub, convert.Options{IngressNamespace: opts.GatewayNamespace}), nil
 }
 
 // placeholderSecrets stand for the TLS Secrets the Ingresses name that the input does not hold (manifest

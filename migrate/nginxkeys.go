@@ -68,11 +68,8 @@ var nginxKeyFates = map[string]keyFate{
 		"answer included, not the connection) and RoutePolicy has none; the migrated routes connect within the implementation's own limit (gatebridge: 5 s, ingress-nginx's default too)"},
 	"proxy-next-upstream-tries": {Lost, "retries on connection errors: HTTPRoute retry (experimental) retries on response status codes (attempts, codes, backoff), not on " +
 		"nginx's \"error timeout\" conditions, so it is not made; add retry.attempts (tries - 1) with codes 502, 503, 504 by hand if that is close enough"},
-	"satisfy": {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
-	"auth-signin": {Lost, "a 401 of the auth service becomes a redirect to the sign-in page (gatebridge serves it for Ingresses): RoutePolicy has no field for it yet, " +
-		"so clients get the 401 itself; keep the sign-in link in the application or in front of the Gateway"},
-	"auth-signin-redirect-param": {Lost, "see auth-signin"},
-	"auth-cache-key":             {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
+	"satisfy":        {Lost, "\"any\" (either the address allow-list or authentication) has no RoutePolicy equivalent: both apply"},
+	"auth-cache-key": {Lost, "external auth responses are not cached"}, "auth-cache-duration": {Lost, "external auth responses are not cached"},
 	"auth-keepalive":                           {Exact, "connection reuse to the auth service is the implementation's"},
 	"auth-keepalive-share-vars":                {Exact, "connection reuse to the auth service is the implementation's"},
 	"auth-keepalive-requests":                  {Exact, "connection reuse to the auth service is the implementation's"},

@@ -39,6 +39,9 @@ type ingressPlan struct {
 	proxySSL *proxySSL
 	// mirrorHost is the Host of the copies of mirror-target ("" without a usable one).
 	mirrorHost string
+	// authURLNote says where the RoutePolicy sends the checks of an auth-url of the request's own host;
+	// signinLost why auth-signin is not carried over ("" when it is, or when there is none).
+	authURLNote, signinLost string
 }
 
 // pathRule is one Ingress path (or the default backend) as one HTTPRoute rule.

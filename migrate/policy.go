@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ const limitStatus = 503
 // policyKeys are the ingress-nginx keys a RoutePolicy carries over.
 var policyKeys = []string{"whitelist-source-range", "allowlist-source-range", "denylist-source-range", "limit-rps", "limit-rpm",
 	"limit-burst-multiplier", "limit-allowlist", "limit-whitelist", "auth-type", "auth-secret", "auth-secret-type", "auth-realm", "auth-url", "auth-response-headers",
+	"auth-signin", "auth-signin-redirect-param",
 	"proxy-body-size", "proxy-read-timeout", "proxy-send-timeout"}
 
 // mapPolicy carries the policy annotations of an Ingress (source ranges, rate limits, basic and external
@@ -120,9 +122,15 @@ func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec 
 		port = n
 	}
 	if !ok && sameHostAuthURL(p, ea) {
-		b.refusePolicy(p, done, "auth-url", fmt.Sprintf("the auth-url %s names a path of the request's own host (oauth2-proxy's setup), which gatebridge serves for Ingresses "+
-			"but migrate does not carry over yet", ea.URL.Redacted()))
-		return false
+		auth, resolved := b.resolveSameHostAuth(p)
+		if !resolved {
+			b.refusePolicy(p, done, "auth-url", fmt.Sprintf("the auth-url %s names a path of the request's own host (oauth2-proxy's setup), whose backend gatebridge cannot resolve "+
+				"(it answers 500 for the Ingress: %s)", ea.URL.Redacted(), auth.note))
+			return false
+		}
+		name, ns, port, ok = auth.service, auth.namespace, int(auth.port), true
+		p.authURLNote = fmt.Sprintf("extAuth to Service %s/%s port %d, the backend gatebridge resolves for the Ingress (%s); "+
+			"the RoutePolicy names that Service, and does not follow later changes of the routes of the host", ns, name, port, auth.note)
 	}
 	if !ok {
 		b.refusePolicy(p, done, "auth-url", fmt.Sprintf("the auth-url %s is not a port of a Service of the cluster (<service>.<namespace>[.svc[.%s]]), the only auth services gatebridge reaches (it answers 500 for the Ingress)",
@@ -130,11 +138,32 @@ func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec 
 		return false
 	}
 	spec.ExtAuth = &gbv1alpha1.ExtAuth{BackendRef: gbv1alpha1.ServiceRef{Name: name, Port: int32(port)}, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders}
+	b.policySignin(p, ea, spec.ExtAuth)
 	if ns != p.ing.Namespace {
 		spec.ExtAuth.BackendRef.Namespace = new(ns)
 		b.grantPolicyService(p, ns, name)
 	}
 	return true
+}
+
+// signinParamPattern is what a RoutePolicy's signinParam may hold.
+var signinParamPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+// policySignin carries auth-signin into the RoutePolicy's extAuth: its URL and variables mean there what
+// they mean for the Ingress. A redirect parameter the schema refuses leaves the sign-in out (a 401 stays a 401).
+func (b *gwBuilder) policySignin(p *ingressPlan, ea *annotations.ExtAuth, out *gbv1alpha1.ExtAuth) {
+	if ea.Signin == nil {
+		return
+	}
+	if !signinParamPattern.MatchString(ea.SigninParam) {
+		p.signinLost = fmt.Sprintf("auth-signin-redirect-param %q is not a name RoutePolicy's signinParam takes (letters, digits, . _ ~ -): "+
+			"no sign-in redirect is carried over, clients get the 401 itself", ea.SigninParam)
+		return
+	}
+	out.SigninURL = ea.Signin.String()
+	if ea.SigninParam != gbv1alpha1.DefaultSigninParam {
+		out.SigninParam = ea.SigninParam
+	}
 }
 
 // sameHostAuthURL says whether an auth-url names a path of the request's own host: $host or a host of the Ingress.
@@ -190,6 +219,10 @@ func (b *gwBuilder) reportPolicyKeys(p *ingressPlan, policy string, done reporte
 		switch {
 		case i >= 0 && p.findings[i].Kind != annotations.Approximated:
 			done(Lost, "%s", []any{p.findings[i].Message}, k)
+		case policy != "" && p.signinLost != "" && (k == "auth-signin" || k == "auth-signin-redirect-param"):
+			done(Lost, "%s", []any{p.signinLost}, k)
+		case policy != "" && k == "auth-url" && p.authURLNote != "" && i >= 0:
+			done(Approximated, "RoutePolicy %s: %s; %s", []any{policy, p.authURLNote, p.findings[i].Message}, k)
 		case policy == "":
 			done(Exact, "%s", []any{"no effect as gatebridge serves the Ingress (it asks for nothing, such as an allow-list of every address, or the key it goes with is unusable): no RoutePolicy is needed"}, k)
 		case i < 0:
