@@ -10,6 +10,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	internallistenerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/bootstrap/internal_listener/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -27,7 +28,8 @@ type BootstrapOptions struct {
 const xdsClusterName = "gatebridge-xds"
 
 // Bootstrap returns the Envoy bootstrap (JSON, which Envoy reads as YAML too) of one Envoy of a fleet:
-// its node, ADS over gRPC to gatebridge, and an admin interface on 127.0.0.1.
+// its node, ADS over gRPC to gatebridge, and an admin interface on 127.0.0.1. It enables internal
+// listeners, which the auth hop of external authentication needs (authhop.go).
 func Bootstrap(o BootstrapOptions) ([]byte, error) {
 	host, portStr, err := net.SplitHostPort(o.XDS)
 	if err != nil {
@@ -52,6 +54,9 @@ func Bootstrap(o BootstrapOptions) ([]byte, error) {
 	b := &bootstrapv3.Bootstrap{
 		Node:  &corev3.Node{Id: nodeID, Cluster: o.Fleet},
 		Admin: &bootstrapv3.Admin{Address: socketAddress("127.0.0.1", o.AdminPort)},
+		BootstrapExtensions: []*corev3.TypedExtensionConfig{{
+			Name: "envoy.bootstrap.internal_listener", TypedConfig: typed(&internallistenerv3.InternalListener{}),
+		}},
 		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
 			AdsConfig: &corev3.ApiConfigSource{ApiType: apiType, TransportApiVersion: corev3.ApiVersion_V3, GrpcServices: grpcService},
 			LdsConfig: adsConfigSource(),

@@ -77,6 +77,9 @@ func RouteTable(res *Resources) []RouteRow {
 	used := map[string]bool{}
 	var rows []RouteRow
 	for _, l := range listeners {
+		if l.GetInternalListener() != nil {
+			continue // the auth hop: no client reaches it
+		}
 		rows = append(rows, t.listenerRows(l, used)...)
 	}
 	for _, rc := range res.Routes {

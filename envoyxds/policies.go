@@ -167,7 +167,7 @@ func (b *builder) applyPolicy(route *routev3.Route, r *istionet.HTTPRoute) {
 	}
 	spec := p.spec
 	if spec.ExtAuth != nil {
-		b.useCluster(clusterRef{host: spec.ExtAuth.Host, port: spec.ExtAuth.Port})
+		b.authClusters[b.useCluster(clusterRef{host: spec.ExtAuth.Host, port: spec.ExtAuth.Port})] = true
 	}
 	for name, cfg := range p.configs {
 		if route.TypedPerFilterConfig == nil {
@@ -363,10 +363,14 @@ func tokenBucket(l model.RateLimit) *typev3.TokenBucket {
 	return &typev3.TokenBucket{MaxTokens: l.Burst, TokensPerFill: wrapperspb.UInt32(tokens), FillInterval: durationpb.New(time.Duration(every) * time.Second)}
 }
 
-// extAuthConfig sends a route's check requests to its auth service and copies the listed headers of a 200 answer to the upstream request.
+// extAuthConfig sends a route's check requests to its auth service, through the auth hop (authhop.go)
+// that turns a 2xx answer into the 200 ext_authz needs, and copies the listed headers of that answer to
+// the upstream request.
 func extAuthConfig(ea *model.ExtAuth) *extauthzv3.ExtAuthzPerRoute {
-	svc := httpAuthService(fmt.Sprintf("%s:%d", ea.Host, ea.Port), clusterName(clusterRef{host: ea.Host, port: ea.Port}), ea.Path)
-	svc.AuthorizationRequest = &extauthzv3.AuthorizationRequest{HeadersToAdd: authRequestHeaders}
+	svc := httpAuthService(fmt.Sprintf("%s:%d", ea.Host, ea.Port), authHopName, ea.Path)
+	// The hop's header comes last: ext_authz sets it over any header of the client with that name.
+	headers := append(slices.Clone(authRequestHeaders), &corev3.HeaderValue{Key: authHopHeader, Value: clusterName(clusterRef{host: ea.Host, port: ea.Port})})
+	svc.AuthorizationRequest = &extauthzv3.AuthorizationRequest{HeadersToAdd: headers}
 	if len(ea.ResponseHeaders) > 0 {
 		upstream := &matcherv3.ListStringMatcher{}
 		for _, h := range ea.ResponseHeaders {

@@ -53,6 +53,13 @@ func (r *Resources) checkReferences() error {
 				if rds := hcm.GetRds().GetRouteConfigName(); rds != "" {
 					missing("listener", l.Name, "route configuration", routes, rds)
 				}
+				for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() { // an inline route configuration
+					for _, rt := range vh.Routes {
+						for _, c := range routeClusters(rt.GetRoute()) {
+							missing("listener", l.Name, "cluster", clusters, c)
+						}
+					}
+				}
 				for _, b := range tcpBackends(tp) {
 					if b.Cluster != "" { // a TCP proxy may name no cluster: Envoy closes its connections
 						missing("listener", l.Name, "cluster", clusters, b.Cluster)

@@ -48,7 +48,7 @@ type Resources struct {
 // model.Validate and envoyxds.Validate catch before anything is served).
 func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error) {
 	b := &builder{snap: s, fleet: fleet, opts: opts, clusters: map[string]clusterRef{}, material: map[string]*model.TLSSecret{},
-		rules: indexRules(s, fleet), upstreamSecrets: map[string]upstreamSecret{}}
+		rules: indexRules(s, fleet), upstreamSecrets: map[string]upstreamSecret{}, authClusters: map[string]bool{}}
 	for i := range s.Secrets {
 		b.material[s.Secrets[i].Name] = &s.Secrets[i]
 	}
@@ -63,6 +63,7 @@ func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error
 		}
 	}
 	b.buildClusters()
+	b.buildAuthHop()
 	b.buildSecrets()
 	b.sort()
 	return &b.res, nil
@@ -86,6 +87,8 @@ type builder struct {
 	policies         map[string]*routePolicy
 	policyFilterUsed map[string]bool
 	policyBodyLimits map[uint64]bool
+	// authClusters are the clusters of the auth services the fleet's routes ask (authhop.go).
+	authClusters map[string]bool
 }
 
 // clusterRef is a Service port, and a subset of a DestinationRule, some route of the fleet sends to.
