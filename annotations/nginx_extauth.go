@@ -55,7 +55,8 @@ func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, 
 		u.Path = "/"
 	}
 	ea := ExtAuth{URL: u}
-	findings = append(findings, approximated("auth-url", "served by Envoy's ext_authz: only a 200 answer lets a request through (nginx: any 2xx), and every other answer of the auth service goes back to the client (nginx: 401 and 403, other answers become 500)"))
+	findings = append(findings, approximated("auth-url", "served by Envoy's ext_authz: as in nginx, any 2xx answer lets a request through, 401 and 403 go back to the client, and a 5xx answer or an auth service that cannot be reached gives 500; "+
+		"other answers (3xx, other 4xx) go back to the client, where nginx answers 500"))
 	if v, ok := nginxValue(annotations, "auth-response-headers"); ok {
 		for _, h := range strings.Split(v, ",") {
 			if h = strings.TrimSpace(h); h != "" {

@@ -46,8 +46,7 @@ func (t *translator) authHostBackend(fleet string, ing *networkingv1.Ingress, ea
 	}
 	out.Host, out.Port = found.Host, found.Port.GetNumber()
 	t.note(ingressRef(ing), NoteWarning, ReasonApproximatedAnnotation, "auth-url %s: check requests go to the backend of %s on %s (%s port %d) over plain HTTP, "+
-		"not through the proxy's own %s server as nginx sends them; only a 200 lets a request through, and oauth2-proxy's /oauth2/auth answers 202 to a signed-in user, "+
-		"which goes back to the client", ea.URL.Redacted(), path, strings.Join(hosts, ", "), found.Host, out.Port, ea.URL.Scheme)
+		"not through the proxy's own %s server as nginx sends them", ea.URL.Redacted(), path, strings.Join(hosts, ", "), found.Host, out.Port, ea.URL.Scheme)
 }
 
 // fleetPathBackend is the destination of the first route of a fleet's Ingress routes for host that

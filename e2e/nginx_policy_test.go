@@ -62,6 +62,18 @@ func startAuthService(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// closedAddr is a loopback address nothing listens on (connections are refused).
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
 // policyRequest is one request through Envoy's HTTP port from the loopback address from.
 type policyRequest struct {
 	from, method, host, path string
@@ -113,6 +125,7 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		"basic.yaml":        nginxPolicyIngress("basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Staff"}),
 		"nouser.yaml":       nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
 		"ext.yaml":          nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
+		"deadauth.yaml":     service("shop", "deadauth", closedAddr(t)) + "---\n" + nginxPolicyIngress("deadauth", map[string]string{"auth-url": "http://deadauth.shop.svc.cluster.local/check"}),
 		"signin.yaml":       nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
 		"body.yaml":         nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
 		"idle.yaml":         nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
@@ -141,6 +154,10 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Cookie": "session=good"}), 200)
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer bad"}), 401)
 		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
+		// An auth service that cannot be reached: 500, never let through.
+		if _, e := expect(t, get("127.0.0.1", "deadauth", "/x", nil), 500); e.Backend != "" {
+			t.Errorf("a request reached backend %q without its auth service", e.Backend)
+		}
 	})
 	t.Run("auth-signin", func(t *testing.T) {
 		// The auth service's 401 becomes a redirect to the sign-in URL with the original URL in rd.

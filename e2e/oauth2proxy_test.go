@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// fakeOAuth2Proxy stands for oauth2-proxy behind ingress-nginx's external auth: /oauth2/auth answers 200
-// with X-Auth-Request-User and -Email to a request with the cookie _oauth2_proxy=alice, 202 (what the real
-// oauth2-proxy answers) to _oauth2_proxy=accepted, and 401 to others; /oauth2/start answers 200. It
-// records the last check request.
+// fakeOAuth2Proxy stands for oauth2-proxy behind ingress-nginx's external auth: /oauth2/auth answers
+// with X-Auth-Request-User and -Email 200 to a request with the cookie _oauth2_proxy=alice, 202 (what the
+// real oauth2-proxy answers) to _oauth2_proxy=accepted and 204 to _oauth2_proxy=empty; it answers 403 to
+// _oauth2_proxy=banned and 401 to others; /oauth2/start answers 200. It records the last check request.
 type fakeOAuth2Proxy struct {
 	addr  string
 	mu    sync.Mutex
@@ -37,16 +37,15 @@ func (p *fakeOAuth2Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.check = r.Clone(r.Context())
 		p.mu.Unlock()
+		status := map[string]int{"alice": http.StatusOK, "accepted": http.StatusAccepted, "empty": http.StatusNoContent, "banned": http.StatusForbidden}
 		c, err := r.Cookie("_oauth2_proxy")
-		if err != nil || c.Value != "alice" && c.Value != "accepted" {
+		if err != nil || status[c.Value] == 0 {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		w.Header().Set("X-Auth-Request-User", "alice")
 		w.Header().Set("X-Auth-Request-Email", "alice@example.com")
-		if c.Value == "accepted" {
-			w.WriteHeader(http.StatusAccepted)
-		}
+		w.WriteHeader(status[c.Value])
 	case "/oauth2/start":
 		fmt.Fprintf(w, "sign in, then back to %s\n", r.URL.Query().Get("rd"))
 	default:
@@ -101,14 +100,18 @@ func testOAuth2Proxy(t *testing.T, expect expectFunc, get getFunc, proxy *fakeOA
 		t.Errorf("Location %q, want %q", got, want)
 	}
 	expect(t, get("127.0.0.1", "dash", "/oauth2/start?rd=/private", nil), 200)
-	_, e := expect(t, get("127.0.0.1", "dash", "/private", map[string]string{"Cookie": "_oauth2_proxy=alice"}), 200)
-	if e.Backend != "app" || len(e.Headers["X-Auth-Request-User"]) != 1 || e.Headers["X-Auth-Request-User"][0] != "alice" {
-		t.Errorf("backend %q got headers %v, want app with X-Auth-Request-User: alice", e.Backend, e.Headers)
+	// Any 2xx of the auth service lets the request through with its headers, as nginx does: 200, the
+	// 202 of the real oauth2-proxy, 204. A client's own x-gatebridge-auth-cluster changes nothing.
+	for _, session := range []string{"alice", "accepted", "empty"} {
+		hdr := map[string]string{"Cookie": "_oauth2_proxy=" + session, "X-Gatebridge-Auth-Cluster": "outbound|80||app.shop.svc.cluster.local"}
+		_, e := expect(t, get("127.0.0.1", "dash", "/private", hdr), 200)
+		if e.Backend != "app" || len(e.Headers["X-Auth-Request-User"]) != 1 || e.Headers["X-Auth-Request-User"][0] != "alice" {
+			t.Errorf("%s: backend %q got headers %v, want app with X-Auth-Request-User: alice", session, e.Backend, e.Headers)
+		}
 	}
-	// Envoy's ext_authz lets only a 200 through: oauth2-proxy's 202 goes back to the client, and the
-	// dashboard is never reached (nginx takes any 2xx).
-	if _, e := expect(t, get("127.0.0.1", "dash", "/private", map[string]string{"Cookie": "_oauth2_proxy=accepted"}), 202); e.Backend != "" {
-		t.Errorf("a 202 of the auth service reached backend %q", e.Backend)
+	// A 403 goes back to the client; the dashboard is not reached.
+	if _, e := expect(t, get("127.0.0.1", "dash", "/private", map[string]string{"Cookie": "_oauth2_proxy=banned"}), 403); e.Backend != "" {
+		t.Errorf("a 403 of the auth service reached backend %q", e.Backend)
 	}
 	check := proxy.lastCheck()
 	if check == nil {
