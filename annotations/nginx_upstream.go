@@ -18,10 +18,22 @@ type NginxUpstream struct {
 	RetryOn string
 	// RetryTimeout bounds a request with all its tries (proxy-next-upstream-timeout); 0: no bound.
 	RetryTimeout time.Duration
+	// RetriesOff is proxy-next-upstream: off. Without it, an Ingress that asks for no retries
+	// (RetryOn empty) gets the default retries of RetryOnUnsent.
+	RetriesOff bool
 }
 
 // RetryOnErrors approximates nginx's default proxy_next_upstream "error timeout" in Envoy's terms.
 const RetryOnErrors = "connect-failure,refused-stream,reset"
+
+// RetryOnUnsent are the conditions of the default retries of an Ingress without proxy-next-upstream
+// and proxy-next-upstream-tries: the request never reached the backend (the connection failed or timed
+// out; an HTTP/2 backend refused the stream), so a retry is safe whatever the method, where nginx's
+// default "error timeout" retries only idempotent requests, but after any error.
+const RetryOnUnsent = "connect-failure,refused-stream"
+
+// DefaultRetries is how many times the default retries retry: ingress-nginx's 3 tries less the first.
+const DefaultRetries = defaultNginxTries - 1
 
 // defaultNginxTries is ingress-nginx's proxy-next-upstream-tries when proxy-next-upstream is set alone.
 const defaultNginxTries = 3
@@ -43,6 +55,7 @@ func (p *nginxParser) upstream() NginxUpstream {
 				"proxy-next-upstream is \"error timeout\"), also for non-idempotent requests", tries, tries-1, RetryOnErrors)
 		}
 	case next.retryOn == "":
+		u.RetriesOff = true
 		return u // off: the tries and their timeout have no effect, as in nginx
 	default:
 		u.Retries, u.RetryOn = p.int("proxy-next-upstream-tries", 1, defaultNginxTries)-1, next.retryOn
@@ -52,8 +65,8 @@ func (p *nginxParser) upstream() NginxUpstream {
 	}
 	if secs := p.int("proxy-next-upstream-timeout", 0, 0); secs > 0 {
 		if u.Retries == 0 {
-			p.invalid("proxy-next-upstream-timeout", "no retries are asked (gatebridge retries only with proxy-next-upstream "+
-				"or proxy-next-upstream-tries above 1)")
+			p.invalid("proxy-next-upstream-timeout", "no retries are asked (gatebridge bounds only the retries of proxy-next-upstream "+
+				"or proxy-next-upstream-tries above 1, not its default retries of requests that never reached a backend)")
 			return u
 		}
 		u.RetryTimeout = time.Duration(secs) * time.Second

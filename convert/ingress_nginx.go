@@ -26,6 +26,9 @@ func (t *translator) ingressPathRoutes(f *ingressFleet, h ingressHost, p ingress
 	}
 	r := f.routing(p.ing)
 	variants := []*istionet.HTTPRoute{route}
+	if p.isDefault && len(route.Route) > 0 {
+		applyNginxRetries(route, r.Upstream)
+	}
 	if !p.isDefault {
 		t.applyNginxRouting(route, p, r)
 		if m := f.mirrors[p.ing]; m != nil && len(route.Route) > 0 {
@@ -63,12 +66,7 @@ func (t *translator) applyNginxRouting(route *istionet.HTTPRoute, p ingressPath,
 	if r.Rewrite.XForwardedPrefix != "" {
 		route.Headers = &istionet.Headers{Request: &istionet.Headers_HeaderOperations{Set: map[string]string{"X-Forwarded-Prefix": r.Rewrite.XForwardedPrefix}}}
 	}
-	if r.Upstream.RetryOn != "" {
-		route.Retries = &istionet.HTTPRetry{Attempts: int32(r.Upstream.Retries), RetryOn: r.Upstream.RetryOn}
-		if d := r.Upstream.RetryTimeout; d > 0 {
-			route.Timeout = durationpb.New(d)
-		}
-	}
+	applyNginxRetries(route, r.Upstream)
 	if r.CORS != nil {
 		route.CorsPolicy = nginxCORSPolicy(r.CORS)
 	}
@@ -78,6 +76,22 @@ func (t *translator) applyNginxRouting(route *istionet.HTTPRoute, p ingressPath,
 			route.Route, route.DirectResponse = nil, &istionet.HTTPDirectResponse{Status: 503}
 			return
 		}
+	}
+}
+
+// applyNginxRetries sets the retries of a route to a backend: those of proxy-next-upstream(-tries),
+// else, unless proxy-next-upstream is off, the default retries. ingress-nginx retries by default
+// ("error timeout", 3 tries); gatebridge retries what is safe for every method: requests that never
+// reached a backend, on other endpoints.
+func applyNginxRetries(route *istionet.HTTPRoute, u annotations.NginxUpstream) {
+	switch {
+	case u.RetryOn != "":
+		route.Retries = &istionet.HTTPRetry{Attempts: int32(u.Retries), RetryOn: u.RetryOn}
+		if d := u.RetryTimeout; d > 0 {
+			route.Timeout = durationpb.New(d)
+		}
+	case !u.RetriesOff:
+		route.Retries = &istionet.HTTPRetry{Attempts: annotations.DefaultRetries, RetryOn: annotations.RetryOnUnsent}
 	}
 }
 

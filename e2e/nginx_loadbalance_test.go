@@ -19,6 +19,8 @@ var nginxLoadBalanceIngresses = nginxIngress("by-header", "by-header.example.com
 	nginxIngress("ewma", "ewma.example.com", "/", "Prefix", "lagging", "", map[string]string{"load-balance": "ewma"}) +
 	nginxIngress("retried", "retried.example.com", "/", "Prefix", "half-down", "", map[string]string{"proxy-next-upstream": "error http_503"}) +
 	nginxIngress("not-retried", "not-retried.example.com", "/", "Prefix", "half-down", "", map[string]string{"proxy-next-upstream": "off"}) +
+	nginxIngress("default-retries", "default-retries.example.com", "/", "Prefix", "half-refused", "", nil) +
+	nginxIngress("retries-off", "retries-off.example.com", "/", "Prefix", "half-refused", "", map[string]string{"proxy-next-upstream": "off"}) +
 	nginxIngress("canary-primary", "canary-hash.example.com", "/", "Prefix", "pair", "", nil) +
 	nginxIngress("canary-hashed", "canary-hash.example.com", "/", "Prefix", "trio", "", map[string]string{"canary": "true",
 		"canary-by-header": "X-Canary", "upstream-hash-by": "$http_x_user"})
@@ -56,6 +58,18 @@ func startHandler(t *testing.T, handler http.Handler) string {
 	return l.Addr().String()
 }
 
+// closedPort is an address of 127.0.0.1 where nothing listens: connections to it are refused.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
 // startNginxLoadBalanceBackends starts the Services of nginxLoadBalanceIngresses: trio (three echo
 // backends), lagging (a backend that holds /hold requests, and one that does not), half-down (an echo
 // backend and one that always answers 503). It returns the manifests and the holding backend.
@@ -69,9 +83,10 @@ func startNginxLoadBalanceBackends(t *testing.T) (map[string]string, *holdBacken
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	}))
 	return map[string]string{
-		"trio.yaml":      service("shop", "trio", strings.Join(trio, ",")),
-		"lagging.yaml":   service("shop", "lagging", startHandler(t, slow)+","+startBackend(t, "quick").addr),
-		"half-down.yaml": service("shop", "half-down", down+","+startBackend(t, "up").addr),
+		"trio.yaml":         service("shop", "trio", strings.Join(trio, ",")),
+		"lagging.yaml":      service("shop", "lagging", startHandler(t, slow)+","+startBackend(t, "quick").addr),
+		"half-down.yaml":    service("shop", "half-down", down+","+startBackend(t, "up").addr),
+		"half-refused.yaml": service("shop", "half-refused", closedPort(t)+","+startBackend(t, "open").addr),
 	}, slow
 }
 
@@ -148,6 +163,30 @@ func checkNginxNextUpstream(t *testing.T, h *harness) {
 	}
 	if got := codes("not-retried.example.com"); got[http.StatusServiceUnavailable] == 0 {
 		t.Errorf("not retried: %v, want some 503 from the endpoint that is down", got)
+	}
+}
+
+// checkNginxDefaultRetries checks that an Ingress without proxy-next-upstream retries a refused
+// connection on the other endpoint, for GET and POST alike (the request was never sent), and that
+// proxy-next-upstream: off lets the failure through.
+func checkNginxDefaultRetries(t *testing.T, h *harness) {
+	codes := func(host string) map[string]int {
+		out := map[string]int{}
+		for i := range 20 {
+			method := []string{http.MethodGet, http.MethodPost}[i%2]
+			code, _, _, err := h.request(method, host, "/", nil)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, host, err)
+			}
+			out[fmt.Sprintf("%s %d", method, code)]++
+		}
+		return out
+	}
+	if got := codes("default-retries.example.com"); got["GET 200"] != 10 || got["POST 200"] != 10 {
+		t.Errorf("default retries: %v, want every GET and POST answered 200 (a refused connection is retried on the other endpoint)", got)
+	}
+	if got := codes("retries-off.example.com"); got["GET 200"]+got["POST 200"] == 20 {
+		t.Errorf("proxy-next-upstream off: %v, want some failures from the endpoint that refuses connections", got)
 	}
 }
 

@@ -338,6 +338,7 @@ func TestNginxBackendsThroughEnvoy(t *testing.T) {
 	t.Run("load-balance ewma is least request", func(t *testing.T) { checkNginxLeastRequest(t, h, slow) })
 	t.Run("proxy-next-upstream", func(t *testing.T) { checkNginxNextUpstream(t, h) })
 	t.Run("a canary's own upstream-hash-by", func(t *testing.T) { checkNginxCanaryHash(t, h) })
+	t.Run("default retries of refused connections", func(t *testing.T) { checkNginxDefaultRetries(t, h) })
 }
 
 // caSecret is the manifest of an Opaque Secret holding the certificate of ca as ca.crt.
