@@ -236,33 +236,34 @@ func (t *translator) policyBasicAuth(p *resolvedPolicy, ba *gbv1alpha1.BasicAuth
 // such port, another namespace without a ReferenceGrant) keeps authentication asked: requests get 500.
 func (t *translator) policyExtAuth(p *resolvedPolicy, ea *gbv1alpha1.ExtAuth) *model.ExtAuth {
 	out := p.spec.ExtAuth
+	if host, ok := t.policyService(p, ea.BackendRef, "extAuth", "requests get 500"); ok {
+		out.Host = host
+	}
+	return out
+}
+
+// policyService resolves a Service a RoutePolicy names in its field: its host, or a Warning and the
+// route's ResolvedRefs problem, which say what then happens (consequence).
+func (t *translator) policyService(p *resolvedPolicy, sr gbv1alpha1.ServiceRef, field, consequence string) (string, bool) {
 	ref := gwapiv1.BackendObjectReference{
-		Name: gwapiv1.ObjectName(ea.BackendRef.Name), Port: ptr.To(gwapiv1.PortNumber(ea.BackendRef.Port)),
-		Namespace: (*gwapiv1.Namespace)(ea.BackendRef.Namespace),
+		Name: gwapiv1.ObjectName(sr.Name), Port: ptr.To(gwapiv1.PortNumber(sr.Port)),
+		Namespace: (*gwapiv1.Namespace)(sr.Namespace),
 	}
 	dest, problem := t.resolveService(gbv1alpha1.GroupName, gbv1alpha1.RoutePolicyKind, p.ref.Namespace, ref)
 	if problem != nil {
-		msg := fmt.Sprintf("extAuth: %s; requests get 500", problem.message)
+		msg := fmt.Sprintf("%s: %s; %s", field, problem.message, consequence)
 		t.note(p.ref, NoteWarning, string(problem.reason), "%s", msg)
 		firstProblem(&p.refs, problem.reason, "%s", msg)
-		return out
+		return "", false
 	}
-	out.Host = dest.Host
-	return out
+	return dest.Host, true
 }
 
 // policyCustomErrors resolves the error backend of a RoutePolicy. One that does not resolve leaves the
 // error answers as they are (the rule is served, ResolvedRefs is False).
 func (t *translator) policyCustomErrors(p *resolvedPolicy, ce *gbv1alpha1.CustomErrors) *model.CustomErrors {
-	ref := gwapiv1.BackendObjectReference{
-		Name: gwapiv1.ObjectName(ce.BackendRef.Name), Port: ptr.To(gwapiv1.PortNumber(ce.BackendRef.Port)),
-		Namespace: (*gwapiv1.Namespace)(ce.BackendRef.Namespace),
-	}
-	dest, problem := t.resolveService(gbv1alpha1.GroupName, gbv1alpha1.RoutePolicyKind, p.ref.Namespace, ref)
-	if problem != nil {
-		msg := fmt.Sprintf("customErrors: %s; error answers are left as they are", problem.message)
-		t.note(p.ref, NoteWarning, string(problem.reason), "%s", msg)
-		firstProblem(&p.refs, problem.reason, "%s", msg)
+	host, ok := t.policyService(p, ce.BackendRef, "customErrors", "error answers are left as they are")
+	if !ok {
 		return nil
 	}
 	var codes []uint32
@@ -270,7 +271,7 @@ func (t *translator) policyCustomErrors(p *resolvedPolicy, ce *gbv1alpha1.Custom
 		codes = append(codes, uint32(c))
 	}
 	slices.Sort(codes)
-	return &model.CustomErrors{Codes: slices.Compact(codes), Host: dest.Host, Port: uint32(ce.BackendRef.Port),
+	return &model.CustomErrors{Codes: slices.Compact(codes), Host: host, Port: uint32(ce.BackendRef.Port),
 		Headers: map[string]string{"X-Namespace": p.ref.Namespace}}
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,7 +15,7 @@ import (
 func startStatusBackend(t *testing.T, name string) string {
 	t.Helper()
 	echoing := &backend{name: name}
-	return serveHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/status/")); err == nil {
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(code)
@@ -31,7 +30,7 @@ func startStatusBackend(t *testing.T, name string) string {
 // with the status in X-Code (200 without it) and echoes the request, headers included, as JSON.
 func startErrorPages(t *testing.T) string {
 	t.Helper()
-	return serveHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.Header.Get("X-Code"))
 		if err != nil {
 			code = 200
@@ -40,19 +39,6 @@ func startErrorPages(t *testing.T) string {
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(echo{Backend: "errorpages", Path: r.URL.RequestURI(), Host: r.Host, Headers: r.Header})
 	}))
-}
-
-// serveHandler serves handler over HTTP on a port of 127.0.0.1 until the test ends.
-func serveHandler(t *testing.T, handler http.Handler) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: handler}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String()
 }
 
 // customErrorsIngresses have custom-http-errors 404 and 503 to the Service errorpages, on a host

@@ -112,7 +112,6 @@ type ExtAuth struct {
 // DefaultSigninParam is the query parameter of a sign-in redirect that carries the original URL.
 const DefaultSigninParam = "rd"
 
-
 // CustomErrors replace each answer of the rule whose status is one of Codes (the backend's, or one
 // the gateway makes, such as a rate limit's) with the answer of BackendRef to a GET of "/" (the query
 // kept) carrying X-Code (the status), X-Format (the Accept), X-Original-URI, X-Namespace, X-Service-Name,
