@@ -3,11 +3,12 @@ package annotations
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
 // extAuthKeys ask an external HTTP service whether each request may pass.
-var extAuthKeys = keySet("auth-url", "auth-response-headers", "auth-signin", "auth-signin-redirect-param")
+var extAuthKeys = keySet("auth-url", "auth-response-headers", "auth-signin", "auth-signin-redirect-param", "auth-method", "auth-request-redirect")
 
 // ExtAuth asks an HTTP service about each request: a 2xx answer lets it through, with the listed
 // response headers copied to the upstream request; another answer is returned to the client.
@@ -22,13 +23,22 @@ type ExtAuth struct {
 	// default rd) unless the URL's query has that parameter already, as ingress-nginx builds it.
 	Signin      *url.URL
 	SigninParam string
+	// Method (auth-method), when set, is the method of the check requests; without it they carry the
+	// request's method.
+	Method string
+	// RequestRedirect (auth-request-redirect), when set, is the X-Auth-Request-Redirect header of the
+	// check requests (which may hold SigninVariables); without it the header is the request's path and
+	// query, as ingress-nginx sends it.
+	RequestRedirect string
 }
 
 // parseExtAuth reads the external auth keys; refuse says an auth-url is set that cannot be used.
 func parseExtAuth(annotations map[string]string, findings []Finding) (ea *ExtAuth, refuse bool, _ []Finding) {
 	ea, refuse, findings = parseAuthURL(annotations, findings)
-	if _, signin := nginxValue(annotations, "auth-signin"); signin && ea == nil {
-		findings = append(findings, invalid("auth-signin", "has no effect without a usable auth-url"))
+	for _, key := range []string{"auth-signin", "auth-method", "auth-request-redirect"} {
+		if _, set := nginxValue(annotations, key); set && ea == nil {
+			findings = append(findings, invalid(key, "has no effect without a usable auth-url"))
+		}
 	}
 	return ea, refuse, findings
 }
@@ -65,6 +75,8 @@ func parseAuthURL(annotations map[string]string, findings []Finding) (*ExtAuth, 
 		}
 	}
 	ea.Signin, ea.SigninParam, findings = parseSignin(annotations, findings)
+	ea.Method, findings = parseAuthMethod(annotations, findings)
+	ea.RequestRedirect, findings = parseAuthRequestRedirect(annotations, findings)
 	return &ea, false, findings
 }
 
@@ -116,4 +128,56 @@ func ParseSigninURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q is not an absolute http or https URL without a fragment", raw)
 	}
 	return u, nil
+}
+
+// AuthMethods are the methods a check request may be sent with (ingress-nginx's list without CONNECT,
+// which opens a tunnel rather than asking a question).
+var AuthMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+
+// parseAuthMethod reads auth-method: one of AuthMethods, upper case as nginx sends it.
+func parseAuthMethod(annotations map[string]string, findings []Finding) (string, []Finding) {
+	raw, ok := nginxValue(annotations, "auth-method")
+	if !ok {
+		return "", findings
+	}
+	m := strings.TrimSpace(raw)
+	if !slices.Contains(AuthMethods, m) {
+		return "", append(findings, invalid("auth-method", "%q is not one of %s; check requests keep the request's method", raw, strings.Join(AuthMethods, ", ")))
+	}
+	return m, findings
+}
+
+// parseAuthRequestRedirect reads auth-request-redirect: a header value whose nginx variables may be
+// SigninVariables.
+func parseAuthRequestRedirect(annotations map[string]string, findings []Finding) (string, []Finding) {
+	raw, ok := nginxValue(annotations, "auth-request-redirect")
+	if !ok {
+		return "", findings
+	}
+	v := strings.TrimSpace(raw)
+	if err := CheckRequestRedirect(v); err != nil {
+		return "", append(findings, invalid("auth-request-redirect", "%v; X-Auth-Request-Redirect stays the request's path", err))
+	}
+	if strings.Contains(v, "$") {
+		findings = append(findings, approximated("auth-request-redirect", "$host is the request's authority (with its port, if any) and $escaped_request_uri is not percent-encoded"))
+	}
+	return v, findings
+}
+
+// CheckRequestRedirect tells whether v can be an X-Auth-Request-Redirect value: not empty, without
+// control characters, with SigninVariables as its only nginx variables.
+func CheckRequestRedirect(v string) error {
+	rest := v
+	for _, name := range SigninVariables {
+		rest = strings.ReplaceAll(rest, name, "")
+	}
+	switch {
+	case v == "":
+		return fmt.Errorf("the value is empty")
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Errorf("%q holds control characters", v)
+	case strings.Contains(rest, "$"):
+		return fmt.Errorf("%q holds variables other than %s, which gatebridge does not expand", v, strings.Join(SigninVariables, ", "))
+	}
+	return nil
 }

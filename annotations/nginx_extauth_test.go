@@ -40,6 +40,35 @@ func TestExtAuth(t *testing.T) {
 			findings: map[string]FindingKind{"auth-url": Approximated, "auth-signin": Invalid},
 		},
 		{name: "auth-signin without auth-url", in: map[string]string{"auth-signin": "https://login.example.com/"}, findings: map[string]FindingKind{"auth-signin": Invalid}},
+		{
+			name:     "auth-method and a literal auth-request-redirect",
+			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-method": " POST ", "auth-request-redirect": "https://app.example.com/home"},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check"), Method: "POST", RequestRedirect: "https://app.example.com/home"}},
+			findings: map[string]FindingKind{"auth-url": Approximated},
+		},
+		{
+			name:     "auth-request-redirect with sign-in variables",
+			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-request-redirect": "$scheme://$host$request_uri"},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check"), RequestRedirect: "$scheme://$host$request_uri"}},
+			findings: map[string]FindingKind{"auth-url": Approximated, "auth-request-redirect": Approximated},
+		},
+		{
+			name:     "unknown auth-method and other variables in auth-request-redirect",
+			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-method": "get", "auth-request-redirect": "$http_referer"},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check")}},
+			findings: map[string]FindingKind{"auth-url": Approximated, "auth-method": Invalid, "auth-request-redirect": Invalid},
+		},
+		{
+			name:     "CONNECT and an empty auth-request-redirect",
+			in:       map[string]string{"auth-url": "http://auth.sso/check", "auth-method": "CONNECT", "auth-request-redirect": " "},
+			want:     NginxPolicy{ExtAuth: &ExtAuth{URL: mustURL("http://auth.sso/check")}},
+			findings: map[string]FindingKind{"auth-url": Approximated, "auth-method": Invalid, "auth-request-redirect": Invalid},
+		},
+		{
+			name:     "auth-method and auth-request-redirect without auth-url",
+			in:       map[string]string{"auth-method": "GET", "auth-request-redirect": "/x"},
+			findings: map[string]FindingKind{"auth-method": Invalid, "auth-request-redirect": Invalid},
+		},
 		{name: "ftp is not supported: every request is refused", in: map[string]string{"auth-url": "ftp://auth.example.com/"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
 		{name: "a relative URL: every request is refused", in: map[string]string{"auth-url": "/auth"}, want: NginxPolicy{RefuseAll: true}, findings: map[string]FindingKind{"auth-url": Invalid}},
 	})

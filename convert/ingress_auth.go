@@ -126,7 +126,8 @@ func usableHash(h string) bool {
 // asks authentication: check requests fail and requests get 500, as nginx answers when its auth service
 // cannot be reached.
 func (t *translator) ingressExtAuth(fleet string, ing *networkingv1.Ingress, ea *annotations.ExtAuth) *model.ExtAuth {
-	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: 80, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders, SigninParam: ea.SigninParam}
+	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: 80, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders, SigninParam: ea.SigninParam,
+		Method: ea.Method, RequestRedirect: ea.RequestRedirect}
 	if ea.Signin != nil {
 		out.SigninURL = ea.Signin.String()
 	}

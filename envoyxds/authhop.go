@@ -28,10 +28,22 @@ const (
 	authHopName = "gatebridge.auth_hop"
 	// authHopHeader carries the auth service's cluster name from ext_authz to the hop, which removes it.
 	authHopHeader = "x-gatebridge-auth-cluster"
+	// authHopMethodHeader carries the method the check must be sent with (auth-method, or the
+	// request's own); the hop's Lua filter sets it as the check's method and removes the header.
+	authHopMethodHeader = "x-gatebridge-auth-method"
 )
 
-// authHopLua rewrites the status of a 2xx answer to 200.
-const authHopLua = `function envoy_on_response(handle)
+// authHopLua sets the check's method from authHopMethodHeader, and rewrites the status of a 2xx
+// answer to 200.
+const authHopLua = `function envoy_on_request(handle)
+  local method = handle:headers():get("` + authHopMethodHeader + `")
+  if method ~= nil then
+    handle:headers():replace(":method", method)
+    handle:headers():remove("` + authHopMethodHeader + `")
+  end
+end
+
+function envoy_on_response(handle)
   local status = handle:headers():get(":status")
   if status ~= nil and string.sub(status, 1, 1) == "2" then
     handle:headers():replace(":status", "200")

@@ -11,6 +11,8 @@ import (
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/gatebridge/gatebridge/model"
 )
 
 // TestAuthHop checks that a fleet with external authentication gets the hop (an internal listener with
@@ -114,10 +116,14 @@ func checkAuthHopUse(t *testing.T, cfg *anypb.Any, clusters []string) {
 	if svc.GetServerUri().GetCluster() != authHopName {
 		t.Errorf("ext_authz sends to %q, want the hop", svc.GetServerUri().GetCluster())
 	}
+	// The hop's headers come last, the method one never empty.
 	hdrs := svc.GetAuthorizationRequest().GetHeadersToAdd()
-	last := hdrs[len(hdrs)-1]
-	if last.Key != authHopHeader || !slices.Contains(clusters, last.Value) {
-		t.Errorf("ext_authz adds %v last, want %s with one of %v", last, authHopHeader, clusters)
+	cluster, method := hdrs[len(hdrs)-2], hdrs[len(hdrs)-1]
+	if cluster.Key != authHopHeader || !slices.Contains(clusters, cluster.Value) {
+		t.Errorf("ext_authz adds %v next to last, want %s with one of %v", cluster, authHopHeader, clusters)
+	}
+	if method.Key != authHopMethodHeader || (method.Value != "%REQ(:method)%" && !slices.Contains(model.AuthMethods, method.Value)) {
+		t.Errorf("ext_authz adds %v last, want %s with a method", method, authHopMethodHeader)
 	}
 }
 

@@ -1,6 +1,7 @@
 package envoyxds
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -368,9 +369,7 @@ func tokenBucket(l model.RateLimit) *typev3.TokenBucket {
 // the upstream request.
 func extAuthConfig(ea *model.ExtAuth) *extauthzv3.ExtAuthzPerRoute {
 	svc := httpAuthService(fmt.Sprintf("%s:%d", ea.Host, ea.Port), authHopName, ea.Path)
-	// The hop's header comes last: ext_authz sets it over any header of the client with that name.
-	headers := append(slices.Clone(authRequestHeaders), &corev3.HeaderValue{Key: authHopHeader, Value: clusterName(clusterRef{host: ea.Host, port: ea.Port})})
-	svc.AuthorizationRequest = &extauthzv3.AuthorizationRequest{HeadersToAdd: headers}
+	svc.AuthorizationRequest = &extauthzv3.AuthorizationRequest{HeadersToAdd: authRequestHeaders(ea)}
 	if len(ea.ResponseHeaders) > 0 {
 		upstream := &matcherv3.ListStringMatcher{}
 		for _, h := range ea.ResponseHeaders {
@@ -384,12 +383,22 @@ func extAuthConfig(ea *model.ExtAuth) *extauthzv3.ExtAuthzPerRoute {
 }
 
 // authRequestHeaders are the headers ingress-nginx adds to its check requests (auth services such as
-// oauth2-proxy read the original URL from them), with the request's values.
-var authRequestHeaders = []*corev3.HeaderValue{
-	{Key: "X-Original-URL", Value: originalURL},
-	{Key: "X-Original-Method", Value: "%REQ(:method)%"},
-	{Key: "X-Auth-Request-Redirect", Value: "%REQ(:path)%"},
-	{Key: "X-Sent-From", Value: "nginx-ingress-controller"},
+// oauth2-proxy read the original URL from them), with the request's values, then the hop's headers:
+// ext_authz sets them over any header of the client with those names.
+func authRequestHeaders(ea *model.ExtAuth) []*corev3.HeaderValue {
+	redirect := "%REQ(:path)%"
+	if ea.RequestRedirect != "" {
+		// A literal % must not start a formatter.
+		redirect = signinVariables.Replace(strings.ReplaceAll(ea.RequestRedirect, "%", "%%"))
+	}
+	return []*corev3.HeaderValue{
+		{Key: "X-Original-URL", Value: originalURL},
+		{Key: "X-Original-Method", Value: "%REQ(:method)%"},
+		{Key: "X-Auth-Request-Redirect", Value: redirect},
+		{Key: "X-Sent-From", Value: "nginx-ingress-controller"},
+		{Key: authHopHeader, Value: clusterName(clusterRef{host: ea.Host, port: ea.Port})},
+		{Key: authHopMethodHeader, Value: cmp.Or(ea.Method, "%REQ(:method)%")},
+	}
 }
 
 func httpAuthService(authority, cluster, path string) *extauthzv3.HttpService {

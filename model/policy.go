@@ -104,7 +104,16 @@ type ExtAuth struct {
 	// may hold nginx's $scheme, $host, $request_uri and $escaped_request_uri, the request's own values.
 	SigninURL   string `json:"signinURL,omitempty"`
 	SigninParam string `json:"signinParam,omitempty"`
+	// Method, when set, is the method of the check requests (one of AuthMethods); without it they carry
+	// the request's method.
+	Method string `json:"method,omitempty"`
+	// RequestRedirect, when set, is the X-Auth-Request-Redirect header of the check requests; it may hold
+	// the same nginx variables as SigninURL. Without it the header is the request's path and query.
+	RequestRedirect string `json:"requestRedirect,omitempty"`
 }
+
+// AuthMethods are the methods ExtAuth.Method may name.
+var AuthMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 
 // sortPolicies orders route policies like the other objects, and their routes.
 func sortPolicies(ps []RoutePolicy) {
@@ -165,6 +174,12 @@ func (s *RoutePolicySpec) problems() []string {
 		if u, err := url.Parse(strings.Replace(a.SigninURL, "$scheme://", "http://", 1)); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || a.SigninParam == "" {
 			out = append(out, "external auth: the sign-in URL must be an absolute http or https URL, with a parameter name")
 		}
+	}
+	if a := s.ExtAuth; a != nil && a.Method != "" && !slices.Contains(AuthMethods, a.Method) {
+		out = append(out, fmt.Sprintf("external auth: method %q is not one of %s", a.Method, strings.Join(AuthMethods, ", ")))
+	}
+	if a := s.ExtAuth; a != nil && strings.ContainsFunc(a.RequestRedirect, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		out = append(out, "external auth: the request redirect holds control characters")
 	}
 	if ce := s.CustomErrors; ce != nil {
 		out = append(out, ce.problems()...)

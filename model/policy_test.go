@@ -39,6 +39,8 @@ func TestValidatePolicies(t *testing.T) {
 		{name: "bad exempt prefix", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimitExempt: []string{"10.0.0.0/40"}})}, wantErr: "rate limit exempt range"},
 		{name: "empty bucket", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{RateLimits: []RateLimit{{Requests: 1, PeriodSeconds: 1, StatusCode: 503}}})}, wantErr: "rate limit"},
 		{name: "auth without port", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Path: "/"}})}, wantErr: "external auth"},
+		{name: "an unknown auth method", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Port: 80, Path: "/", Method: "get"}})}, wantErr: "method"},
+		{name: "a request redirect on two lines", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Port: 80, Path: "/", RequestRedirect: "/a\r\nX-Evil: 1"}})}, wantErr: "request redirect"},
 		{name: "a relative sign-in URL", ps: []RoutePolicy{policy("a", []string{"r"}, RoutePolicySpec{ExtAuth: &ExtAuth{Host: "h", Port: 80, Path: "/", SigninURL: "/login", SigninParam: "rd"}})}, wantErr: "sign-in URL"},
 		{name: "custom errors: a code that is no error", ps: errorsTo(CustomErrors{Codes: []uint32{302}, Host: "e", Port: 80}), wantErr: "not an error status"},
 		{name: "custom errors: codes twice", ps: errorsTo(CustomErrors{Codes: []uint32{404, 404}, Host: "e", Port: 80}), wantErr: "each once"},
