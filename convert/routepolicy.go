@@ -186,6 +186,18 @@ func policyExtAuthSpec(ea *gbv1alpha1.ExtAuth, problems []string) (*model.ExtAut
 		problems = append(problems, "extAuth: a backendRef with a name and a port, and a path starting with /, are required")
 	}
 	out := &model.ExtAuth{Host: model.UnresolvedBackendHost, Port: uint32(max(ea.BackendRef.Port, 0)), Path: ea.Path, ResponseHeaders: ea.ResponseHeaders}
+	if ea.Method != "" && !slices.Contains(model.AuthMethods, ea.Method) {
+		problems = append(problems, fmt.Sprintf("extAuth.method %q is not one of %s", ea.Method, strings.Join(model.AuthMethods, ", ")))
+	} else {
+		out.Method = ea.Method
+	}
+	if ea.RequestRedirect != "" {
+		if err := annotations.CheckRequestRedirect(ea.RequestRedirect); err != nil {
+			problems = append(problems, fmt.Sprintf("extAuth.requestRedirect: %v", err))
+		} else {
+			out.RequestRedirect = ea.RequestRedirect
+		}
+	}
 	switch {
 	case ea.SigninURL != "":
 		u, err := annotations.ParseSigninURL(ea.SigninURL)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -44,11 +45,41 @@ func shaUser(user, password string) string {
 // cookie session=good (answering 200 with X-Auth-Request-User) and answers 401 to others.
 func startAuthService(t *testing.T) string {
 	t.Helper()
+	addr, _ := startRecordingAuthService(t)
+	return addr
+}
+
+// authCheck is what a check request brought to the auth service.
+type authCheck struct {
+	Method, Redirect string
+	BodyBytes        int
+}
+
+// authChecks keeps the last check request of each query of the check URL.
+type authChecks struct {
+	mu   sync.Mutex
+	last map[string]authCheck
+}
+
+func (c *authChecks) get(query string) authCheck {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[query]
+}
+
+// startRecordingAuthService is startAuthService that also records each check request.
+func startRecordingAuthService(t *testing.T) (string, *authChecks) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	checks := &authChecks{last: map[string]authCheck{}}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		checks.mu.Lock()
+		checks.last[r.URL.RawQuery] = authCheck{Method: r.Method, Redirect: r.Header.Get("X-Auth-Request-Redirect"), BodyBytes: len(body)}
+		checks.mu.Unlock()
 		session, _ := r.Cookie("session")
 		if r.URL.Path != "/check" || r.Header.Get("Authorization") != "Bearer good" && (session == nil || session.Value != "good") {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -59,7 +90,7 @@ func startAuthService(t *testing.T) string {
 	})}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String()
+	return l.Addr().String(), checks
 }
 
 // closedAddr is a loopback address nothing listens on (connections are refused).
@@ -112,11 +143,12 @@ func (h *harness) sendFrom(r policyRequest) (int, http.Header, echo, error) {
 func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 	app := startBackend(t, "app")
 	proxy := startFakeOAuth2Proxy(t)
+	authAddr, checks := startRecordingAuthService(t)
 	files := map[string]string{
 		"oauth2-proxy.yaml": service("shop", "oauth2-proxy", proxy.addr) + "---\n" + oauth2ProxyIngresses(),
 		"class.yaml":        ingressClass,
 		"app.yaml":          service("shop", "app", app.addr),
-		"auth.yaml":         service("shop", "auth", startAuthService(t)),
+		"auth.yaml":         service("shop", "auth", authAddr),
 		"plain.yaml":        nginxPolicyIngress("plain", nil),
 		"allow.yaml":        nginxPolicyIngress("allow", map[string]string{"allowlist-source-range": "127.0.0.2"}),
 		"deny.yaml":         nginxPolicyIngress("deny", map[string]string{"denylist-source-range": "127.0.0.3/32"}),
@@ -126,10 +158,12 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		"nouser.yaml":       nginxPolicyIngress("nouser", map[string]string{"auth-type": "basic", "auth-secret": "apr1-only"}),
 		"ext.yaml":          nginxPolicyIngress("ext", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-response-headers": "X-Auth-Request-User"}),
 		"deadauth.yaml":     service("shop", "deadauth", closedAddr(t)) + "---\n" + nginxPolicyIngress("deadauth", map[string]string{"auth-url": "http://deadauth.shop.svc.cluster.local/check"}),
-		"signin.yaml":       nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
-		"body.yaml":         nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
-		"idle.yaml":         nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
-		"users.yaml":        authSecrets(),
+		"authmethod.yaml": nginxPolicyIngress("authmethod", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check?m=post", "auth-method": "POST",
+			"auth-request-redirect": "https://$host/back?to=%2Fhome"}),
+		"signin.yaml": nginxPolicyIngress("signin", map[string]string{"auth-url": "http://auth.shop.svc.cluster.local/check", "auth-signin": "https://login.example.com/start?from=gate%2F1"}),
+		"body.yaml":   nginxPolicyIngress("body", map[string]string{"proxy-body-size": "1k"}),
+		"idle.yaml":   nginxPolicyIngress("idle", map[string]string{"proxy-read-timeout": "1"}),
+		"users.yaml":  authSecrets(),
 	}
 	h := start(t, "ingress-gatebridge", files)
 	get, expect := policyClient(t, h)
@@ -154,6 +188,18 @@ func TestNginxPoliciesThroughEnvoy(t *testing.T) {
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Cookie": "session=good"}), 200)
 		expect(t, get("127.0.0.1", "ext", "/x", map[string]string{"Authorization": "Bearer bad"}), 401)
 		expect(t, get("127.0.0.1", "ext", "/x", nil), 401)
+		// The check carries the request's method and, in X-Auth-Request-Redirect, its path; a client's own
+		// x-gatebridge-auth-method changes nothing.
+		expect(t, get("127.0.0.1", "ext", "/x?y=1", map[string]string{"Authorization": "Bearer good", "X-Gatebridge-Auth-Method": "DELETE"}), 200)
+		if got, want := checks.get(""), (authCheck{Method: "GET", Redirect: "/x?y=1"}); got != want {
+			t.Errorf("the auth service got %+v, want %+v", got, want)
+		}
+		// auth-method and auth-request-redirect: a POST check without a body, the configured redirect.
+		expect(t, get("127.0.0.1", "authmethod", "/x", map[string]string{"Authorization": "Bearer good"}), 200)
+		if got, want := checks.get("m=post"), (authCheck{Method: "POST", Redirect: "https://authmethod.example.com/back?to=%2Fhome"}); got != want {
+			t.Errorf("the auth service got %+v, want %+v", got, want)
+		}
+		expect(t, get("127.0.0.1", "authmethod", "/x", nil), 401)
 		// An auth service that cannot be reached: 500, never let through.
 		if _, e := expect(t, get("127.0.0.1", "deadauth", "/x", nil), 500); e.Backend != "" {
 			t.Errorf("a request reached backend %q without its auth service", e.Backend)

@@ -24,7 +24,7 @@ const limitStatus = 503
 // policyKeys are the ingress-nginx keys a RoutePolicy carries over.
 var policyKeys = []string{"whitelist-source-range", "allowlist-source-range", "denylist-source-range", "limit-rps", "limit-rpm",
 	"limit-burst-multiplier", "limit-allowlist", "limit-whitelist", "auth-type", "auth-secret", "auth-secret-type", "auth-realm", "auth-url", "auth-response-headers",
-	"auth-signin", "auth-signin-redirect-param",
+	"auth-signin", "auth-signin-redirect-param", "auth-method", "auth-request-redirect",
 	"proxy-body-size", "proxy-read-timeout", "proxy-send-timeout"}
 
 // mapPolicy carries the policy annotations of an Ingress (source ranges, rate limits, basic and external
@@ -137,7 +137,8 @@ func (b *gwBuilder) policyExtAuth(p *ingressPlan, ea *annotations.ExtAuth, spec 
 			ea.URL.Redacted(), convert.DefaultDomainSuffix))
 		return false
 	}
-	spec.ExtAuth = &gbv1alpha1.ExtAuth{BackendRef: gbv1alpha1.ServiceRef{Name: name, Port: int32(port)}, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders}
+	spec.ExtAuth = &gbv1alpha1.ExtAuth{BackendRef: gbv1alpha1.ServiceRef{Name: name, Port: int32(port)}, Path: ea.URL.RequestURI(), ResponseHeaders: ea.ResponseHeaders,
+		Method: ea.Method, RequestRedirect: ea.RequestRedirect}
 	b.policySignin(p, ea, spec.ExtAuth)
 	if ns != p.ing.Namespace {
 		spec.ExtAuth.BackendRef.Namespace = new(ns)

@@ -107,6 +107,13 @@ type ExtAuth struct {
 	SigninURL string `json:"signinURL,omitempty"`
 	// SigninParam is the query parameter of SigninURL that carries the original URL; default DefaultSigninParam.
 	SigninParam string `json:"signinParam,omitempty"`
+	// Method, when set, is the method of the check requests (DELETE, GET, HEAD, OPTIONS, PATCH, POST,
+	// PUT or TRACE), as ingress-nginx's auth-method; without it they carry the request's method.
+	Method string `json:"method,omitempty"`
+	// RequestRedirect, when set, is the X-Auth-Request-Redirect header of the check requests (ingress-nginx's
+	// auth-request-redirect), instead of the request's path and query. It may hold the variables SigninURL
+	// may hold, and no other "$".
+	RequestRedirect string `json:"requestRedirect,omitempty"`
 }
 
 // DefaultSigninParam is the query parameter of a sign-in redirect that carries the original URL.

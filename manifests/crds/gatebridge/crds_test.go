@@ -31,6 +31,8 @@ spec:
     responseHeaders: [X-Auth-Request-User]
     signinURL: "$scheme://$host/oauth2/start?next=$escaped_request_uri&from=$request_uri"
     signinParam: next
+    method: POST
+    requestRedirect: "https://$host/back?to=%2Fhome"
   maxRequestBodyBytes: 1048576
   idleTimeoutSeconds: 60
   customErrors: {codes: [404, 503], backendRef: {name: errors, namespace: pages, port: 8080}}
@@ -78,6 +80,8 @@ func TestRoutePolicyValidation(t *testing.T) {
 		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: "https://sso.example.com/start#top"}`, "spec.extAuth.signinURL"},
 		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinURL: "https://sso.example.com/start", signinParam: "r d"}`, "spec.extAuth.signinParam"},
 		{`extAuth: {backendRef: {name: a, port: 80}, path: /, signinParam: rd}`, "spec.extAuth"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, method: get}`, "spec.extAuth.method"},
+		{`extAuth: {backendRef: {name: a, port: 80}, path: /, requestRedirect: "https://$http_host/"}`, "spec.extAuth.requestRedirect"},
 		{`maxRequestBodyBytes: -1`, "spec.maxRequestBodyBytes"},
 		{`customErrors: {codes: [302], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes[0]"},
 		{`customErrors: {codes: [], backendRef: {name: errors, port: 80}}`, "spec.customErrors.codes"},
