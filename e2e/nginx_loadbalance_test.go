@@ -58,18 +58,6 @@ func startHandler(t *testing.T, handler http.Handler) string {
 	return l.Addr().String()
 }
 
-// closedPort is an address of 127.0.0.1 where nothing listens: connections to it are refused.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 // startNginxLoadBalanceBackends starts the Services of nginxLoadBalanceIngresses: trio (three echo
 // backends), lagging (a backend that holds /hold requests, and one that does not), half-down (an echo
 // backend and one that always answers 503). It returns the manifests and the holding backend.
@@ -86,7 +74,7 @@ func startNginxLoadBalanceBackends(t *testing.T) (map[string]string, *holdBacken
 		"trio.yaml":         service("shop", "trio", strings.Join(trio, ",")),
 		"lagging.yaml":      service("shop", "lagging", startHandler(t, slow)+","+startBackend(t, "quick").addr),
 		"half-down.yaml":    service("shop", "half-down", down+","+startBackend(t, "up").addr),
-		"half-refused.yaml": service("shop", "half-refused", closedPort(t)+","+startBackend(t, "open").addr),
+		"half-refused.yaml": service("shop", "half-refused", closedAddr(t)+","+startBackend(t, "open").addr),
 	}, slow
 }
 
