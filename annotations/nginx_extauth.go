@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/gatebridge/gatebridge/model"
 )
 
 // extAuthKeys ask an external HTTP service whether each request may pass.
@@ -130,19 +132,15 @@ func ParseSigninURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// AuthMethods are the methods a check request may be sent with (ingress-nginx's list without CONNECT,
-// which opens a tunnel rather than asking a question).
-var AuthMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
-
-// parseAuthMethod reads auth-method: one of AuthMethods, upper case as nginx sends it.
+// parseAuthMethod reads auth-method: one of model.AuthMethods, upper case as nginx sends it.
 func parseAuthMethod(annotations map[string]string, findings []Finding) (string, []Finding) {
 	raw, ok := nginxValue(annotations, "auth-method")
 	if !ok {
 		return "", findings
 	}
 	m := strings.TrimSpace(raw)
-	if !slices.Contains(AuthMethods, m) {
-		return "", append(findings, invalid("auth-method", "%q is not one of %s; check requests keep the request's method", raw, strings.Join(AuthMethods, ", ")))
+	if !slices.Contains(model.AuthMethods, m) {
+		return "", append(findings, invalid("auth-method", "%q is not one of %s; check requests keep the request's method", raw, strings.Join(model.AuthMethods, ", ")))
 	}
 	return m, findings
 }

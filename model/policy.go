@@ -112,7 +112,8 @@ type ExtAuth struct {
 	RequestRedirect string `json:"requestRedirect,omitempty"`
 }
 
-// AuthMethods are the methods ExtAuth.Method may name.
+// AuthMethods are the methods ExtAuth.Method may name (and auth-method may ask): ingress-nginx's list
+// without CONNECT, which opens a tunnel rather than asking a question.
 var AuthMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 
 // sortPolicies orders route policies like the other objects, and their routes.
