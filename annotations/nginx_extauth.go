@@ -119,13 +119,10 @@ func ParseSigninURL(raw string) (*url.URL, error) {
 			u.Scheme = "$scheme"
 		}
 	}
-	rest := raw
-	for _, v := range SigninVariables {
-		rest = strings.ReplaceAll(rest, v, "")
+	if verr := onlySigninVariables(raw); verr != nil {
+		return nil, verr
 	}
 	switch {
-	case strings.Contains(rest, "$"):
-		return nil, fmt.Errorf("%q holds variables other than %s, which gatebridge does not expand", raw, strings.Join(SigninVariables, ", "))
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "$scheme") || strings.Contains(raw, "#"):
 		return nil, fmt.Errorf("%q is not an absolute http or https URL without a fragment", raw)
 	}
@@ -165,16 +162,22 @@ func parseAuthRequestRedirect(annotations map[string]string, findings []Finding)
 // CheckRequestRedirect tells whether v can be an X-Auth-Request-Redirect value: not empty, without
 // control characters, with SigninVariables as its only nginx variables.
 func CheckRequestRedirect(v string) error {
-	rest := v
-	for _, name := range SigninVariables {
-		rest = strings.ReplaceAll(rest, name, "")
-	}
 	switch {
 	case v == "":
 		return fmt.Errorf("the value is empty")
 	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return fmt.Errorf("%q holds control characters", v)
-	case strings.Contains(rest, "$"):
+	}
+	return onlySigninVariables(v)
+}
+
+// onlySigninVariables refuses a value that holds nginx variables other than SigninVariables.
+func onlySigninVariables(v string) error {
+	rest := v
+	for _, name := range SigninVariables {
+		rest = strings.ReplaceAll(rest, name, "")
+	}
+	if strings.Contains(rest, "$") {
 		return fmt.Errorf("%q holds variables other than %s, which gatebridge does not expand", v, strings.Join(SigninVariables, ", "))
 	}
 	return nil
