@@ -8,7 +8,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/convert"
-	"github.com/gatebridge/gatebridge/model"
 )
 
 // TestAuthMethodAndRedirect: both outputs carry auth-method and auth-request-redirect into the extAuth of
@@ -23,14 +22,7 @@ func TestAuthMethodAndRedirect(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			in := convert.Input{Ingresses: []networkingv1.Ingress{tlsIngress("api", "api.example.com", "api", 1, ann), tlsIngress("web", "web.example.com", "web", 2, bad)},
 				Services: []corev1.Service{tlsService("api"), tlsService("web"), auth}}
-			res, err := Migrate(in, Options{Format: format})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := model.YAML(res.Objects)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, res := migrateYAML(t, in, Options{Format: format})
 			all := string(out) + res.Report.Text()
 			for _, w := range []string{"method: POST", "requestRedirect: https://$host/back", "exact        nginx.ingress.kubernetes.io/auth-method",
 				"approximated nginx.ingress.kubernetes.io/auth-request-redirect", `lost         nginx.ingress.kubernetes.io/auth-method: "FETCH" is not one of`} {

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gatebridge/gatebridge/convert"
-	"github.com/gatebridge/gatebridge/model"
 )
 
 // tlsIngress is an Ingress of namespace shop sending host to Service svc (port 8443, named https) over TLS
@@ -92,14 +91,7 @@ func TestBackendTLS(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := convert.Input{Ingresses: c.ingresses, Secrets: c.secrets, Services: []corev1.Service{tlsService("api"), tlsService("web")}}
-			res, err := Migrate(in, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := model.YAML(res.Objects)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, res := migrateYAML(t, in, Options{})
 			all := string(out) + res.Report.Text()
 			for _, w := range c.want {
 				if !strings.Contains(all, w) {

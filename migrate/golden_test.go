@@ -36,6 +36,20 @@ func loadCase(t *testing.T, base string) convert.Input {
 	return in
 }
 
+// migrateYAML migrates in and returns the resources as YAML with the result.
+func migrateYAML(t *testing.T, in convert.Input, opts Options) ([]byte, Result) {
+	t.Helper()
+	res, err := Migrate(in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := model.YAML(res.Objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, res
+}
+
 // TestGolden migrates each case to both formats and compares the resources and the reports (text and
 // JSON) with the golden files.
 func TestGolden(t *testing.T) {
@@ -43,14 +57,7 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			in := loadCase(t, base)
 			for _, format := range []string{FormatGatewayAPI, FormatIstio} {
-				res, err := Migrate(in, Options{Format: format})
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := model.YAML(res.Objects)
-				if err != nil {
-					t.Fatal(err)
-				}
+				out, res := migrateYAML(t, in, Options{Format: format})
 				golden.Compare(t, base+"."+format+".yaml", out, *update)
 				golden.Compare(t, base+"."+format+".report.txt", []byte(res.Report.Text()), *update)
 				js, err := res.Report.JSON()

@@ -11,20 +11,12 @@ import (
 
 	"github.com/gatebridge/gatebridge/certs"
 	"github.com/gatebridge/gatebridge/convert"
-	"github.com/gatebridge/gatebridge/model"
 )
 
 // migrated returns the Gateway API output of a case, read back strictly as Gateway API objects.
 func migrated(t *testing.T, in convert.Input) convert.Input {
 	t.Helper()
-	res, err := Migrate(in, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := model.YAML(res.Objects)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := migrateYAML(t, in, Options{})
 	var back convert.Input
 	if err := back.Decode("output", bytes.NewReader(out)); err != nil {
 		t.Fatalf("the output does not decode strictly: %v", err)
