@@ -22,19 +22,7 @@ import (
 // grpcPolicyRoute is a GRPCRoute of namespace shop on Gateway web for host <name>.example.com, sending
 // every method to the Service grpc, whose rule names the RoutePolicy policy (none when empty).
 func grpcPolicyRoute(name, policy string) string {
-	filters := ""
-	if policy != "" {
-		filters = fmt.Sprintf("\n    filters: [{type: ExtensionRef, extensionRef: {group: gatebridge.dev, kind: RoutePolicy, name: %s}}]", policy)
-	}
-	return fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: {name: %s, namespace: shop}
-spec:
-  parentRefs: [{name: web}]
-  hostnames: [%[1]s.example.com]
-  rules:
-  - backendRefs: [{name: grpc, port: 80}]%s
-`, name, filters)
+	return refRoute("GRPCRoute", "grpc", name, policy)
 }
 
 // grpcRecorder is a gRPC health server that keeps the x-auth-request-user metadata of its last call.

@@ -9,19 +9,26 @@ import (
 // extRefRoute is an HTTPRoute of namespace shop on Gateway web for host <name>.example.com, sending / to
 // the Service app, whose rule names the RoutePolicy policy (none when empty).
 func extRefRoute(name, policy string) string {
+	return refRoute("HTTPRoute", "app", name, policy)
+}
+
+// refRoute is a route of kind (HTTPRoute or GRPCRoute) of namespace shop on Gateway web for host
+// <name>.example.com, sending everything to port 80 of service, whose rule names the RoutePolicy policy
+// (none when empty).
+func refRoute(kind, service, name, policy string) string {
 	filters := ""
 	if policy != "" {
 		filters = fmt.Sprintf("\n    filters: [{type: ExtensionRef, extensionRef: {group: gatebridge.dev, kind: RoutePolicy, name: %s}}]", policy)
 	}
 	return fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
+kind: %s
 metadata: {name: %s, namespace: shop}
 spec:
   parentRefs: [{name: web}]
-  hostnames: [%[1]s.example.com]
+  hostnames: [%[2]s.example.com]
   rules:
-  - backendRefs: [{name: app, port: 80}]%s
-`, name, filters)
+  - backendRefs: [{name: %s, port: 80}]%s
+`, kind, name, service, filters)
 }
 
 // routePolicy is a RoutePolicy of namespace shop with spec (a YAML flow mapping).
@@ -41,7 +48,7 @@ func TestRoutePolicyThroughEnvoy(t *testing.T) {
 		"app.yaml":     service("shop", "app", app.addr),
 		"auth.yaml":    service("shop", "auth", startAuthService(t)),
 		"errors.yaml": service("shop", "statusapp", startStatusBackend(t, "statusapp")) + "---\n" + service("shop", "errorpages", startErrorPages(t)) +
-			"---\n" + strings.Replace(extRefRoute("errors", "errors"), "name: app", "name: statusapp", 1),
+			"---\n" + refRoute("HTTPRoute", "statusapp", "errors", "errors"),
 		"routes.yaml": strings.Join([]string{extRefRoute("plain", ""), extRefRoute("allow", "allow"), extRefRoute("deny", "deny"),
 			extRefRoute("limit", "limit"), extRefRoute("basic", "basic"), extRefRoute("nouser", "nouser"), extRefRoute("ext", "ext"),
 			extRefRoute("body", "body"), extRefRoute("missing", "absent"), extRefRoute("signin", "signin"), extRefRoute("next", "next")}, "---\n"),
