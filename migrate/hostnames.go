@@ -120,7 +120,7 @@ func hostCovers(certName, name string) bool {
 // about: they are what ingress-nginx and gatebridge do alike. Notes about a name in skip are left out.
 func reportNameNotes(byIng map[*networkingv1.Ingress]*ingressPlan, notes []convert.Note, skip map[string]string) {
 	for _, n := range notes {
-		if slices.ContainsFunc(slices.Collect(maps.Keys(skip)), func(name string) bool { return strings.Contains(n.Message, fmt.Sprintf("%q", name)) }) {
+		if mentionsAny(n.Message, skip) {
 			continue
 		}
 		for ing, p := range byIng {
@@ -134,6 +134,16 @@ func reportNameNotes(byIng map[*networkingv1.Ingress]*ingressPlan, notes []conve
 			p.item(key, Exact, "", "%s, as under ingress-nginx", msg)
 		}
 	}
+}
+
+// mentionsAny says whether message quotes one of the names of skip.
+func mentionsAny(message string, skip map[string]string) bool {
+	for name := range skip {
+		if strings.Contains(message, fmt.Sprintf("%q", name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // reportUnknownCoverage reports the names whose host's certificate migrate cannot read.
