@@ -137,7 +137,7 @@ func (b *builder) tlsFilterChains(port uint32, servers []server) []*listenerv3.F
 		if !claim(names) || !b.clientCertValidation(ctx, s.srv.Tls) {
 			continue
 		}
-		hcm := httpConnectionManager(port, true, httpsRouteConfigName(port, s.srv.Name), b.policyFilters(), b.earlyMutations())
+		hcm := httpConnectionManager(port, true, httpsRouteConfigName(port, s.srv.Name), b.chainFilters, b.chainEarly)
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             "https." + s.srv.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: names},

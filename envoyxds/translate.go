@@ -12,6 +12,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	istionet "istio.io/api/networking/v1"
@@ -56,6 +57,8 @@ func Translate(s *model.Snapshot, fleet string, opts Options) (*Resources, error
 		b.opts.BindAddress = "0.0.0.0"
 	}
 	b.indexPolicies()
+	// Every connection manager of the fleet has the same policy filters and early mutations.
+	b.chainFilters, b.chainEarly = slices.Clip(b.policyFilters()), b.earlyMutations()
 	ports := b.fleetPorts()
 	for _, p := range slices.Sorted(maps.Keys(ports)) {
 		if err := b.buildPort(p, ports[p]); err != nil {
@@ -87,6 +90,10 @@ type builder struct {
 	policies         map[string]*routePolicy
 	policyFilterUsed map[string]bool
 	policyBodyLimits map[uint64]bool
+	// chainFilters and chainEarly are what every HTTP connection manager of the fleet holds: the policy
+	// filters and the early header mutations, built once from the indexed policies.
+	chainFilters []*hcmv3.HttpFilter
+	chainEarly   []*corev3.TypedExtensionConfig
 	// authClusters are the clusters of the auth services the fleet's routes ask (authhop.go).
 	authClusters map[string]bool
 }
@@ -151,7 +158,7 @@ func (b *builder) buildPort(port uint32, servers []server) error {
 		Address: socketAddress(b.opts.BindAddress, b.opts.listenPort(port)),
 	}
 	if len(httpServers) > 0 {
-		hcm := httpConnectionManager(port, false, routeConfigName(port), b.policyFilters(), b.earlyMutations())
+		hcm := httpConnectionManager(port, false, routeConfigName(port), b.chainFilters, b.chainEarly)
 		l.FilterChains = []*listenerv3.FilterChain{{Name: "http", Filters: []*listenerv3.Filter{hcm}}}
 	} else {
 		chains := b.tlsFilterChains(port, tlsServers)
