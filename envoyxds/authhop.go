@@ -10,7 +10,6 @@ import (
 	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -51,8 +50,8 @@ function envoy_on_response(handle)
 end
 `
 
-// buildAuthHop adds the hop's listener and cluster when some route of the fleet asks an auth service;
-// clusters are the auth services' cluster names.
+// buildAuthHop adds the hop's listener and cluster when some route of the fleet asks an auth service
+// (b.authClusters, noted by applyPolicy).
 func (b *builder) buildAuthHop() {
 	if len(b.authClusters) == 0 {
 		return
@@ -69,9 +68,7 @@ func authHopListener(clusters []string) *listenerv3.Listener {
 			Name: c,
 			Match: &routev3.RouteMatch{
 				PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
-				Headers: []*routev3.HeaderMatcher{{Name: authHopHeader, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
-					StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: c}},
-				}}},
+				Headers:       []*routev3.HeaderMatcher{exactHeader(authHopHeader, c)},
 			},
 			// ext_authz bounds the check (extAuthTimeout): the hop waits as long.
 			Action:                 &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: c}, Timeout: durationpb.New(0)}},

@@ -13,7 +13,6 @@ import (
 	setfilterstatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_filter_state/v3"
 	redirectpolicyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/custom_response/redirect_policy/v3"
 	earlyheadermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/early_header_mutation/header_mutation/v3"
-	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	istionet "istio.io/api/networking/v1"
 
 	"github.com/gatebridge/gatebridge/model"
@@ -60,23 +59,14 @@ func customErrorMatchers(key string, ce *model.CustomErrors, dest *istionet.Dest
 		if code == skip {
 			continue
 		}
+		headers["X-Code"] = fmt.Sprint(code)
 		policy := &redirectpolicyv3.RedirectPolicy{
 			RedirectActionSpecifier: &redirectpolicyv3.RedirectPolicy_RedirectAction{RedirectAction: &routev3.RedirectAction{
 				PathRewriteSpecifier: &routev3.RedirectAction_PathRedirect{PathRedirect: "/"},
 			}},
-			RequestHeadersToAdd: setHeaders(headers, "X-Code", fmt.Sprint(code)),
+			RequestHeadersToAdd: setHeaders(headers),
 		}
 		out = append(out, statusMatcher(code, fmt.Sprintf("error-page-%d", code), policy))
-	}
-	return out
-}
-
-// setHeaders are header options that overwrite, sorted by name, plus one more header.
-func setHeaders(h map[string]string, name, value string) []*corev3.HeaderValueOption {
-	h[name] = value
-	var out []*corev3.HeaderValueOption
-	for _, k := range sortedKeys(h) {
-		out = append(out, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: h[k]}, AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD})
 	}
 	return out
 }
@@ -113,10 +103,8 @@ func (b *builder) errorPageRoutes(routes []*routev3.Route) []*routev3.Route {
 	for _, k := range keys {
 		ce := backends[k]
 		out = append(out, &routev3.Route{
-			Name: "error-page/" + k,
-			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}, Headers: []*routev3.HeaderMatcher{{
-				Name: errorPageHeader, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: k}}},
-			}}},
+			Name:  "error-page/" + k,
+			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}, Headers: []*routev3.HeaderMatcher{exactHeader(errorPageHeader, k)}},
 			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: b.useCluster(clusterRef{host: ce.Host, port: ce.Port})},
 			}},

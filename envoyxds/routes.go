@@ -305,6 +305,22 @@ func retryPolicy(r *istionet.HTTPRetry) *routev3.RetryPolicy {
 	return rp
 }
 
+// setHeaders are header options that overwrite, sorted by name.
+func setHeaders(h map[string]string) []*corev3.HeaderValueOption {
+	var out []*corev3.HeaderValueOption
+	for _, k := range sortedKeys(h) {
+		out = append(out, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: h[k]}, AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD})
+	}
+	return out
+}
+
+// exactHeader matches a request whose header name has exactly value.
+func exactHeader(name, value string) *routev3.HeaderMatcher {
+	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: value}},
+	}}
+}
+
 func applyHeaders(h *istionet.Headers, reqAdd *[]*corev3.HeaderValueOption, reqRemove *[]string, respAdd *[]*corev3.HeaderValueOption, respRemove *[]string) {
 	if h == nil {
 		return
@@ -313,10 +329,7 @@ func applyHeaders(h *istionet.Headers, reqAdd *[]*corev3.HeaderValueOption, reqR
 		if ops == nil {
 			return
 		}
-		for _, k := range sortedKeys(ops.Set) {
-			*to = append(*to, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: ops.Set[k]},
-				AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD})
-		}
+		*to = append(*to, setHeaders(ops.Set)...)
 		for _, k := range sortedKeys(ops.Add) {
 			*to = append(*to, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: ops.Add[k]},
 				AppendAction: corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD})
