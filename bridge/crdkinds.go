@@ -27,9 +27,12 @@ const crdSyncTimeout = time.Minute
 // serves it, from whenever it starts serving it until it stops.
 type crdKind struct {
 	groupVersion, resource string
-	// make builds the kind with a factory of its own, which can be stopped without the others.
-	make func() kind
+	// make builds the kind with an informer factory of its own, which can be stopped without the others.
+	make func() (kind, informerFactory)
 }
+
+// informerFactory is what crdWatcher needs of a kind's own informer factory.
+type informerFactory interface{ Start(stopCh <-chan struct{}) }
 
 func (k crdKind) String() string { return k.groupVersion + "/" + k.resource }
 
@@ -100,7 +103,7 @@ func (w *crdWatcher) discover(ctx context.Context) error {
 		w.mu.Unlock()
 		switch {
 		case served[key] && a == nil:
-			if started[key], err = w.start(ctx, k.make()); err != nil {
+			if started[key], err = w.start(ctx, k); err != nil {
 				stopAll(started)
 				return err
 			}
@@ -148,8 +151,9 @@ func (w *crdWatcher) served(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// start starts the informer of a kind, with a context of its own.
-func (w *crdWatcher) start(ctx context.Context, k kind) (*crdWatch, error) {
+// start starts the informer of a kind, with a factory and a context of its own.
+func (w *crdWatcher) start(ctx context.Context, ck crdKind) (*crdWatch, error) {
+	k, factory := ck.make()
 	inf, list := k.start()
 	reg, err := inf.AddEventHandler(changeHandler(w.onChange, k.hasStatus))
 	if err != nil {
@@ -157,7 +161,7 @@ func (w *crdWatcher) start(ctx context.Context, k kind) (*crdWatch, error) {
 	}
 	// The informer outlives ctx, which bounds discovery only.
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	k.startFactory(kctx)
+	factory.Start(kctx.Done())
 	// Synced once the handler has seen the initial objects: their events come before discover returns.
 	return &crdWatch{stop: stop, synced: reg.HasSynced, list: list}, nil
 }

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"context"
 	"log/slog"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,7 +20,7 @@ func routePolicyKind(dyn dynamic.Interface, log *slog.Logger) *crdKind {
 	if dyn == nil {
 		return nil
 	}
-	return &crdKind{groupVersion: gbv1alpha1.SchemeGroupVersion.String(), resource: gbv1alpha1.RoutePolicyResource, make: func() kind {
+	return &crdKind{groupVersion: gbv1alpha1.SchemeGroupVersion.String(), resource: gbv1alpha1.RoutePolicyResource, make: func() (kind, informerFactory) {
 		f := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
 		return kind{resource: gbv1alpha1.RoutePolicyResource, start: func() (cache.SharedIndexInformer, func(*convert.Input) error) {
 			inf := f.ForResource(gbv1alpha1.RoutePolicies).Informer()
@@ -29,7 +28,7 @@ func routePolicyKind(dyn dynamic.Interface, log *slog.Logger) *crdKind {
 				in.RoutePolicies = append(in.RoutePolicies, routePolicies(inf.GetStore().List(), log)...)
 				return nil
 			}
-		}, factory: f}
+		}}, f
 	}}
 }
 
@@ -50,11 +49,4 @@ func routePolicies(objs []any, log *slog.Logger) []gbv1alpha1.RoutePolicy {
 		out = append(out, p)
 	}
 	return out
-}
-
-// startFactory starts the informers of a kind's own factory, if it has one.
-func (k *kind) startFactory(ctx context.Context) {
-	if k.factory != nil {
-		k.factory.Start(ctx.Done())
-	}
 }

@@ -151,8 +151,6 @@ type kind struct {
 	resource  string // plural name of a CRD kind; empty for built-in kinds
 	hasStatus bool   // the controller writes its status
 	start     func() (cache.SharedIndexInformer, func(*convert.Input) error)
-	// factory, when set, is the kind's own informer factory (not one of startSources').
-	factory interface{ Start(stopCh <-chan struct{}) }
 }
 
 // watched builds a kind from an informer accessor.
@@ -198,11 +196,9 @@ func gatewayKind[T any, I interface {
 	Informer() cache.SharedIndexInformer
 	Lister() L
 }, L lister[T]](gw gwclient.Interface, resource string, hasStatus bool, accessor func(gwv1informers.Interface) I, field func(*convert.Input) *[]T) crdKind {
-	return crdKind{groupVersion: gwapiv1.GroupVersion.String(), resource: resource, make: func() kind {
+	return crdKind{groupVersion: gwapiv1.GroupVersion.String(), resource: resource, make: func() (kind, informerFactory) {
 		f := gwinformers.NewSharedInformerFactory(gw, 0)
-		k := watched(resource, hasStatus, accessor(f.Gateway().V1()), field)
-		k.factory = f
-		return k
+		return watched(resource, hasStatus, accessor(f.Gateway().V1()), field), f
 	}}
 }
 
